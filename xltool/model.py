@@ -1,0 +1,270 @@
+"""Plain data shared by the template writer, the reader, the checks and the report.
+
+Nothing here touches a file: a Submission is what a returned workbook says, as read; a Finding is
+one problem with a stable code and a place; a Result is one file's verdict with the recomputed
+figures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+# ---------------------------------------------------------------- roster (what finance knows)
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """One spending project as finance knows it before the archive fills anything."""
+
+    name: str
+    budget: Decimal | None = None  # 全年预算数（万元）
+    executed: Decimal | None = None  # 全年执行数（万元），when finance already knows it
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """One archive and year: a roster row, and everything pre-filled into its template."""
+
+    name: str
+    code: str
+    year: int
+    kind: str  # "project" | "department"
+    framework: str = ""  # framework name or path; "" = the bundled one named like the kind
+    initial_budget: Decimal | None = None  # 年初预算数
+    adjusted_budget: Decimal | None = None  # 调整预算数
+    final_accounts: Decimal | None = None  # 决算数
+    projects: tuple[ProjectInfo, ...] = ()
+
+
+# ---------------------------------------------------------------- what a workbook says
+
+
+@dataclass(frozen=True)
+class Value:
+    """One cell as read: the raw value (number, text, bool, None or an Excel error text such as
+    '#DIV/0!'), where it is, and its formula text when the cell holds a formula."""
+
+    raw: Any = None
+    sheet: str = ""
+    cell: str = ""
+    formula: str | None = None
+    is_error: bool = False
+
+    @property
+    def blank(self) -> bool:
+        return self.raw is None or (isinstance(self.raw, str) and not self.raw.strip())
+
+
+EMPTY = Value()
+
+
+@dataclass
+class IndicatorRow:
+    """One 绩效指标 row (a project's or an annual goal's)."""
+
+    block: int  # project or goal number, from 1
+    index: int  # row number inside the block, from 1
+    level1: Value = EMPTY
+    level2: Value = EMPTY
+    name: Value = EMPTY
+    sign: Value = EMPTY
+    target: Value = EMPTY
+    unit: Value = EMPTY
+    actual: Value = EMPTY
+    band: Value = EMPTY
+    points: Value = EMPTY
+    score: Value = EMPTY  # 自评得分 (declared)
+    calc: Value = EMPTY  # the template's own formula result (never trusted)
+    status: Value = EMPTY
+    reason: Value = EMPTY
+
+    INPUT_FIELDS = ("level1", "level2", "name", "sign", "target", "unit", "actual", "band", "points", "score", "reason")
+
+    @property
+    def empty(self) -> bool:
+        return all(getattr(self, f).blank for f in self.INPUT_FIELDS)
+
+
+@dataclass
+class ProjectBlock:
+    index: int
+    name: Value = EMPTY
+    budget: Value = EMPTY
+    executed: Value = EMPTY
+    rate: Value = EMPTY
+    exec_score: Value = EMPTY
+    note: Value = EMPTY
+    declared_score: Value = EMPTY
+    declared_grade: Value = EMPTY
+    rows: list[IndicatorRow] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        fields = (self.name, self.executed, self.note, self.declared_score, self.declared_grade)
+        return all(v.blank for v in fields) and all(r.empty for r in self.rows)
+
+
+@dataclass
+class GoalBlock:
+    index: int
+    name: Value = EMPTY
+    rows: list[IndicatorRow] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return self.name.blank and all(r.empty for r in self.rows)
+
+
+@dataclass
+class CriterionRow:
+    criterion: str
+    group: str
+    name: str
+    points: Value = EMPTY
+    deduction: Value = EMPTY
+    reason: Value = EMPTY
+
+
+@dataclass
+class Integrity:
+    """Facts about the workbook as a returned template, gathered by the reader."""
+
+    protected: dict[str, bool] = field(default_factory=dict)  # sheet → protection still on
+    missing_sheets: list[str] = field(default_factory=list)
+    missing_names: list[str] = field(default_factory=list)
+    moved_names: list[tuple[str, str, str]] = field(default_factory=list)  # name, expected ref, found ref
+    changed_cells: list[tuple[str, str, str, Any, Any]] = field(default_factory=list)  # sheet, cell, role, expected, found
+    fingerprint_ok: bool = True
+    extra_content: list[tuple[str, str]] = field(default_factory=list)  # sheet, cell: content outside the template's cells
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Submission:
+    path: str
+    kind: str
+    framework_name: str
+    framework_version: str
+    template_id: str
+    unit_name: str
+    unit_code: str
+    year: int | None
+    info: dict[str, Value] = field(default_factory=dict)
+    budget: dict[str, Value] = field(default_factory=dict)  # department: initial, adjusted, final, rate, initial_rate, note
+    projects: list[ProjectBlock] = field(default_factory=list)
+    goals: list[GoalBlock] = field(default_factory=list)
+    criteria: list[CriterionRow] = field(default_factory=list)
+    declared: dict[str, Value] = field(default_factory=dict)  # criterion name / "total" / "grade" → declared value
+    problems: Value = EMPTY
+    improvements: Value = EMPTY
+    integrity: Integrity = field(default_factory=Integrity)
+
+
+# ---------------------------------------------------------------- findings and results
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    message: str
+    sheet: str = ""
+    cell: str = ""
+    seen: Any = None
+    expected: Any = None
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "sheet": self.sheet,
+            "cell": self.cell,
+            "message": self.message,
+            "seen": _jsonable(self.seen),
+            "expected": _jsonable(self.expected),
+        }
+
+
+def _jsonable(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    if value is None or isinstance(value, (int, float, str, bool)):
+        return value
+    return str(value)
+
+
+@dataclass
+class Evaluation:
+    """One evaluated object: the unit as a whole, or one project."""
+
+    name: str
+    budget: Decimal | None = None
+    executed: Decimal | None = None
+    execution_rate: Decimal | None = None
+    declared_score: Decimal | None = None
+    score: Decimal | None = None
+    declared_grade: str | None = None
+    grade: str | None = None
+    initial_budget: Decimal | None = None
+    initial_budget_completion_rate: Decimal | None = None
+    criteria: list[dict] = field(default_factory=list)  # name, points, score, declared
+    indicators: list[dict] = field(default_factory=list)  # per indicator row: block, name, points, declared, score, met
+
+    def as_dict(self, kind: str) -> dict:
+        out = {
+            "name": self.name,
+            "budget": _jsonable(self.budget),
+            "executed": _jsonable(self.executed),
+            "execution_rate": _jsonable(self.execution_rate),
+            "declared_score": _jsonable(self.declared_score),
+            "score": _jsonable(self.score),
+            "declared_grade": self.declared_grade,
+            "grade": self.grade,
+        }
+        if kind == "department":
+            out["initial_budget"] = _jsonable(self.initial_budget)
+            out["initial_budget_completion_rate"] = _jsonable(self.initial_budget_completion_rate)
+            out["criteria"] = [{k: _jsonable(v) for k, v in c.items()} for c in self.criteria]
+        out["indicators"] = [{k: _jsonable(v) for k, v in i.items()} for i in self.indicators]
+        return out
+
+
+@dataclass
+class Result:
+    file: str
+    status: str  # passed | failed | unreadable
+    kind: str = ""
+    unit: str = ""
+    unit_code: str = ""
+    year: int | None = None
+    framework: str = ""
+    findings: list[Finding] = field(default_factory=list)
+    evaluations: list[Evaluation] = field(default_factory=list)
+    sha256: str = ""
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for f in self.findings if f.severity == "warning")
+
+    def as_dict(self) -> dict:
+        return {
+            "file": self.file,
+            "status": self.status,
+            "kind": self.kind,
+            "unit": self.unit,
+            "unit_code": self.unit_code,
+            "year": self.year,
+            "framework": self.framework,
+            "errors": self.errors,
+            "warnings": self.warnings,
+            "findings": [f.as_dict() for f in self.findings],
+            "evaluations": [e.as_dict(self.kind) for e in self.evaluations],
+        }

@@ -1,0 +1,689 @@
+"""The template as data: every sheet, cell, formula, validation and defined name of a workbook.
+
+`build_plan(framework, unit)` is the single source of truth for the layout. The xlsxwriter
+writer renders a plan; the reader and the checks use the same plan to know where each input lives
+(through its defined name) and what every locked cell must still hold. Changing the layout means
+changing this module only.
+
+Coordinates are 0-based (row, col) as in xlsxwriter; `a1()` gives Excel's A1 text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+
+from ..framework import Framework
+from ..model import UnitInfo
+
+# Sheet names, in workbook order.
+SHEET_GUIDE = "填表说明"
+SHEET_INFO = "基本信息"
+SHEET_BUDGET = "预算执行"
+SHEET_INDICATORS = "绩效指标"
+SHEET_SCORES = "评分"
+SHEET_TEXT = "问题与改进"
+SHEET_LISTS = "_lists"
+SHEET_META = "_meta"
+
+VISIBLE_SHEETS = (SHEET_GUIDE, SHEET_INFO, SHEET_BUDGET, SHEET_INDICATORS, SHEET_SCORES, SHEET_TEXT)
+
+MONEY_MAX = 10**9  # 万元: far above any archive's budget, low enough to catch a typo in 元
+NUMBER_MAX = 10**12
+
+# ---------------------------------------------------------------- plan data
+
+
+@dataclass(frozen=True)
+class Validation:
+    kind: str  # decimal | list | length | date | custom
+    title: str
+    message: str
+    error: str
+    minimum: object = None
+    maximum: object = None
+    source: object = None  # list values, or a range / formula text
+    strict: bool = True  # False: a list that also allows other values (warning only)
+
+
+@dataclass(frozen=True)
+class CellSpec:
+    sheet: str
+    row: int
+    col: int
+    role: str  # label | prefill | input | formula
+    value: object = None  # text, number, or formula text starting with "="
+    style: str = "label"
+    validation: Validation | None = None
+    span: int = 1  # merged across this many columns
+    field: str = ""  # what the input is, for messages: "全年执行数"
+
+    @property
+    def locked(self) -> bool:
+        return self.role != "input"
+
+    @property
+    def ref(self) -> str:
+        return a1(self.row, self.col)
+
+
+@dataclass(frozen=True)
+class NameSpec:
+    name: str
+    sheet: str
+    row: int
+    col: int
+    last_row: int
+
+    @property
+    def ref(self) -> str:
+        start = a1(self.row, self.col, absolute=True)
+        if self.last_row == self.row:
+            return f"{quote_sheet(self.sheet)}!{start}"
+        return f"{quote_sheet(self.sheet)}!{start}:{a1(self.last_row, self.col, absolute=True)}"
+
+
+@dataclass(frozen=True)
+class ConditionalFormat:
+    sheet: str
+    first_row: int
+    first_col: int
+    last_row: int
+    last_col: int
+    formula: str
+    style: str
+
+
+@dataclass
+class SheetSpec:
+    name: str
+    widths: dict[int, float] = field(default_factory=dict)
+    freeze: tuple[int, int] | None = None
+    repeat_rows: tuple[int, int] | None = None
+    landscape: bool = False
+    state: str = "visible"  # visible | hidden | very_hidden
+    protect: bool = True
+    tab_color: str | None = None
+
+
+@dataclass
+class Plan:
+    framework: Framework
+    unit: UnitInfo
+    sheets: list[SheetSpec]
+    cells: list[CellSpec]
+    names: dict[str, NameSpec]
+    conditional: list[ConditionalFormat]
+    meta: dict[str, str]
+    blocks: int  # project or goal blocks
+
+    def locked_cells(self):
+        return [c for c in self.cells if c.locked and c.value is not None and c.sheet not in (SHEET_META,)]
+
+    def input_cells(self):
+        return [c for c in self.cells if c.role == "input"]
+
+
+# ---------------------------------------------------------------- A1 helpers
+
+
+def col_letter(col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rem = divmod(col - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
+
+
+def a1(row: int, col: int, absolute: bool = False) -> str:
+    if absolute:
+        return f"${col_letter(col)}${row + 1}"
+    return f"{col_letter(col)}{row + 1}"
+
+
+def quote_sheet(name: str) -> str:
+    return "'" + name.replace("'", "''") + "'"
+
+
+def ref(sheet: str, row: int, col: int) -> str:
+    """An absolute reference to a cell on another sheet, as written in formulas."""
+    return f"{quote_sheet(sheet)}!{a1(row, col, absolute=True)}"
+
+
+def _num(value: Decimal | int) -> str:
+    """A number as formula text, without exponent or trailing zeros."""
+    text = format(Decimal(value).normalize(), "f")
+    return text
+
+
+# ---------------------------------------------------------------- indicator columns
+
+# (field, header, width, style). Department goals have no points / scores: their rows are judged
+# met or not, and the unit's score comes from the criteria table.
+_INDICATOR_COLUMNS = (
+    ("level1", "一级指标", 11, "input_text"),
+    ("level2", "二级指标", 16, "input_text"),
+    ("name", "三级指标（指标名称）", 30, "input_wrap"),
+    ("sign", "计算符号", 8, "input_center"),
+    ("target", "指标值", 11, "input_number"),
+    ("unit", "计量单位", 8, "input_center"),
+    ("actual", "实际完成值", 11, "input_number"),
+    ("band", "定性评价档次\n（仅定性指标）", 18, "input_wrap"),
+    ("points", "分值", 7, "input_score"),
+    ("score", "自评得分", 8, "input_score"),
+    ("calc", "计算得分", 8, "formula_score"),
+    ("status", "完成情况", 9, "formula_center"),
+    ("reason", "偏差原因分析及改进措施\n（未完成指标必填）", 36, "input_wrap"),
+)
+_DEPARTMENT_SKIP = ("points", "score", "calc")
+
+
+def indicator_columns(kind: str) -> list[tuple[str, str, float, str]]:
+    cols = [c for c in _INDICATOR_COLUMNS if kind == "project" or c[0] not in _DEPARTMENT_SKIP]
+    return cols
+
+
+FIELD_LABELS = {
+    "level1": "一级指标",
+    "level2": "二级指标",
+    "name": "三级指标名称",
+    "sign": "计算符号",
+    "target": "指标值",
+    "unit": "计量单位",
+    "actual": "实际完成值",
+    "band": "定性评价档次",
+    "points": "分值",
+    "score": "自评得分",
+    "calc": "计算得分",
+    "status": "完成情况",
+    "reason": "偏差原因分析及改进措施",
+}
+
+
+# ---------------------------------------------------------------- the builder
+
+
+class _Builder:
+    def __init__(self, framework: Framework, unit: UnitInfo):
+        self.fw = framework
+        self.unit = unit
+        self.sheets: list[SheetSpec] = []
+        self.cells: list[CellSpec] = []
+        self.names: dict[str, NameSpec] = {}
+        self.conditional: list[ConditionalFormat] = []
+        self.lists: dict[str, str] = {}  # list key → range reference on the lists sheet
+
+    # -- primitives
+    def sheet(self, name: str, **kw) -> SheetSpec:
+        spec = SheetSpec(name, **kw)
+        self.sheets.append(spec)
+        return spec
+
+    def put(self, sheet, row, col, role, value=None, style="label", validation=None, span=1, field="", name=None):
+        cell = CellSpec(sheet, row, col, role, value, style, validation, span, field)
+        self.cells.append(cell)
+        if name:
+            self.names[name] = NameSpec(name, sheet, row, col, row)
+        return cell
+
+    def name_range(self, name, sheet, row, col, last_row):
+        self.names[name] = NameSpec(name, sheet, row, col, last_row)
+
+    # -- validations
+    def v_money(self, what):
+        return Validation(
+            "decimal", "请填写金额", f"请填写{what}，单位万元，最多两位小数，不能为负数。",
+            f"{what}必须是 0 到 {MONEY_MAX:,} 之间的数字（万元），不能填文字或负数。", 0, MONEY_MAX,
+        )
+
+    def v_number(self, what, maximum=NUMBER_MAX):
+        return Validation(
+            "decimal", f"请填写{what}"[:32], f"只填数字，不要填单位或“以上”“低于”等文字：比较关系请在“计算符号”列选择，单位填在“计量单位”列。百分比填百分数，如 95% 填 95。",
+            f"{what}必须是数字（不能是文字、不能为负数）。如“1万以上”请选计算符号 ≥ 并填 10000。", 0, maximum,
+        )
+
+    def v_text(self, what, maximum=None):
+        maximum = maximum or self.fw.text_max_length
+        return Validation("length", f"请填写{what}"[:32], f"请填写{what}，不超过 {maximum} 个字。", f"{what}不能超过 {maximum} 个字，请精简后再填。", 0, maximum)
+
+    def v_list(self, key, what, strict=True, extra=""):
+        return Validation(
+            "list", f"请选择{what}"[:32], f"请从下拉列表中选择{what}。{extra}".strip(),
+            f"{what}只能从下拉列表中选择。" if strict else f"建议从下拉列表中选择{what}，确需其他值可以继续。",
+            source=self.lists[key], strict=strict,
+        )
+
+    # -- the workbook
+    def build(self) -> Plan:
+        fw, unit = self.fw, self.unit
+        self.build_lists()
+        self.build_guide()
+        self.build_info()
+        if fw.kind == "project":
+            blocks = self.build_project_budget()
+            self.build_indicator_blocks(blocks, "PROJ")
+            self.build_project_scores(blocks)
+        else:
+            blocks = fw.goals
+            self.build_department_budget()
+            self.build_indicator_blocks(blocks, "GOAL")
+            self.build_criteria()
+        self.build_text()
+        meta = self.build_meta()
+        order = {n: i for i, n in enumerate(VISIBLE_SHEETS + (SHEET_LISTS, SHEET_META))}
+        self.sheets.sort(key=lambda s: order[s.name])
+        return Plan(fw, unit, self.sheets, self.cells, self.names, self.conditional, meta, blocks)
+
+    def build_lists(self):
+        fw = self.fw
+        self.sheet(SHEET_LISTS, state="hidden", widths={0: 10, 1: 14, 2: 24, 3: 34, 4: 8, 5: 8})
+        columns = {
+            "sign": list(("≥", ">", "≤", "<", "=", "定性")),
+            "level1": list(fw.category_names),
+            "level2": list(fw.all_subcategories),
+            "band": [b.label for b in fw.bands],
+            "grade": [g.label for g in fw.grades],
+            "unit": list(fw.units) or ["%"],
+        }
+        for col, (key, values) in enumerate(columns.items()):
+            for row, value in enumerate(values):
+                self.put(SHEET_LISTS, row, col, "label", value, "list")
+            self.lists[key] = f"={quote_sheet(SHEET_LISTS)}!{a1(0, col, True)}:{a1(len(values) - 1, col, True)}"
+
+    def build_guide(self):
+        fw, unit = self.fw, self.unit
+        s = self.sheet(SHEET_GUIDE, widths={0: 4, 1: 100}, tab_color="#808080")
+        kind_text = "项目支出绩效自评" if fw.kind == "project" else "部门（单位）整体支出绩效自评"
+        self.put(s.name, 0, 0, "label", f"{unit.year}年度{kind_text} 填表说明", "title", span=2)
+        lines = [
+            f"本工作簿是{unit.name}{unit.year}年度{fw.title}，由财政（主管）部门统一生成，请在 Excel、WPS 或 LibreOffice 中填写后原样交回。",
+            "浅黄色单元格是需要填写的内容；灰色单元格是财政已掌握的数据或固定的表格内容，已锁定，不能修改。浅蓝色单元格是自动计算的结果。",
+            "请保持 .xlsx 格式保存，不要另存为 .xls、.et、.ods 或 .csv；文件名可以修改，检查以工作簿内部信息为准。",
+            "不要插入或删除行列、不要重命名或删除工作表、不要撤销工作表保护：表格结构改动后，检查程序会判定为不合格，需要重新填写。",
+            "金额单位为万元，保留两位小数。指标值和实际完成值只填数字：“1万以上”请在“计算符号”选 ≥ 并在“指标值”填 10000；“低于5%”选 < 并填 5；百分比填百分数（95% 填 95）。",
+            "一个单元格只写一个指标：一行只填一项指标，多项指标请分行填写。",
+            "定性指标的“计算符号”选“定性”，在“定性评价档次”中选择档次，并在该档次的分值区间内自评打分（达成 80%～100%，部分达成 60%～80%，未达成 60% 以下）。",
+            "未完成的指标（完成情况显示“未达成”）必须在“偏差原因分析及改进措施”中说明原因；预算执行率超过 100% 或明显偏低时，请在预算执行表中说明。",
+        ]
+        if fw.kind == "project":
+            lines.append(
+                f"项目得分 = 预算执行率得分（{_num(fw.execution_points)} 分，执行率×分值，超过 100% 按 100% 计）"
+                + "".join(f" + {c.name}（{_num(c.points)} 分）" for c in fw.categories)
+                + "。同一一级指标下各三级指标分值之和必须等于该一级指标分值。自评得分超过分值或与计算得分不一致时，检查程序会指出。"
+            )
+        else:
+            lines.append(
+                "评分表中每个三级指标的分值已锁定；如有扣分，请填写扣分（不超过该指标分值）并写明扣分原因。准则得分 = 准则分值 − 扣分合计。"
+                "“评分结果”中的自评得分和自评等级请如实填写，检查程序会与计算结果核对。"
+            )
+        grades = "；".join(f"{g.label}：{_num(g.minimum)} 分及以上" for g in fw.grades if g.minimum > 0)
+        lines.append(f"评价等级：{grades}；其余为{fw.grades[-1].label}。")
+        lines.append(f"本模板依据：{fw.basis or fw.title}（框架 {fw.name} 版本 {fw.version}）。")
+        for i, text in enumerate(lines, start=1):
+            self.put(s.name, i + 1, 0, "label", i, "guide_number")
+            self.put(s.name, i + 1, 1, "label", text, "guide")
+
+    def build_info(self):
+        unit, fw = self.unit, self.fw
+        s = self.sheet(SHEET_INFO, widths={0: 18, 1: 40, 2: 40})
+        kind_text = "项目支出" if fw.kind == "project" else "部门（单位）整体支出"
+        self.put(s.name, 0, 0, "label", f"{unit.year}年度{fw.title}", "title", span=3)
+        rows = [
+            ("单位名称", "prefill", unit.name, "INFO_UNIT", None),
+            ("单位编码", "prefill", unit.code, "INFO_CODE", None),
+            ("评价年度", "prefill", unit.year, "INFO_YEAR", None),
+            ("评价类型", "prefill", kind_text, "INFO_KIND", None),
+            ("填报人", "input", None, "INFO_CONTACT", self.v_text("填报人姓名", 50)),
+            ("联系电话", "input", None, "INFO_PHONE", self.v_text("联系电话", 30)),
+            ("填报日期", "input", None, "INFO_DATE", Validation("date", "请填写填报日期", "请填写日期，如 2022-06-30。", "请填写有效日期（2000 年到 2100 年之间），如 2022-06-30。", "2000-01-01", "2100-12-31")),
+        ]
+        for i, (label, role, value, name, validation) in enumerate(rows, start=2):
+            self.put(s.name, i, 0, "label", label, "label_bold")
+            style = {"prefill": "prefill", "input": "input_date" if name == "INFO_DATE" else "input_text"}[role]
+            self.put(s.name, i, 1, role, value, style, validation, field=label, name=name)
+        self.put(s.name, 10, 0, "label", "说明", "label_bold")
+        self.put(s.name, 10, 1, "label", "灰色为财政已填并锁定的信息，如有错误请与财政（主管）部门联系，不要自行修改。", "note", span=2)
+
+    def _prefill_or_input(self, sheet, row, col, value, name, what, money=True):
+        if value is not None:
+            return self.put(sheet, row, col, "prefill", value, "prefill_money" if money else "prefill", field=what, name=name)
+        validation = self.v_money(what) if money else self.v_text(what, 100)
+        return self.put(sheet, row, col, "input", None, "input_money" if money else "input_wrap", validation, field=what, name=name)
+
+    def build_project_budget(self) -> int:
+        fw, unit = self.fw, self.unit
+        s = self.sheet(SHEET_BUDGET, widths={0: 6, 1: 30, 2: 14, 3: 14, 4: 12, 5: 12, 6: 44}, freeze=(3, 0), repeat_rows=(0, 2))
+        self.put(s.name, 0, 0, "label", f"{unit.name} {unit.year}年度项目预算执行情况", "title", span=7)
+        self.put(s.name, 1, 0, "label", "金额单位：万元。预算执行率 = 全年执行数 ÷ 全年预算数（调整后）；执行率得分 = 执行率（超过 100% 按 100% 计）× 分值。", "note", span=7)
+        headers = ["序号", "项目名称", "全年预算数\n（万元）", "全年执行数\n（万元）", "预算执行率", f"执行率得分\n（满分{_num(fw.execution_points)}）", "执行情况说明\n（超出预算或执行率低于 100% 时请说明）"]
+        for col, text in enumerate(headers):
+            self.put(s.name, 2, col, "label", text, "header")
+        projects = list(unit.projects) or [None] * fw.blank_projects
+        for p, project in enumerate(projects, start=1):
+            r = 2 + p
+            self.put(s.name, r, 0, "label", p, "label_center")
+            pre = f"PROJ{p}_"
+            self._prefill_or_input(s.name, r, 1, project.name if project else None, pre + "NAME", "项目名称", money=False)
+            self._prefill_or_input(s.name, r, 2, project.budget if project else None, pre + "BUDGET", "全年预算数")
+            self._prefill_or_input(s.name, r, 3, project.executed if project else None, pre + "EXECUTED", "全年执行数")
+            b, e = a1(r, 2), a1(r, 3)
+            rate = f'=IF(AND(ISNUMBER({b}),ISNUMBER({e})),IF({b}>0,ROUND({e}/{b},4),""),"")'
+            self.put(s.name, r, 4, "formula", rate, "formula_percent", name=pre + "RATE")
+            rc = a1(r, 4)
+            score = f'=IF(ISNUMBER({rc}),ROUND(MIN(MAX({rc},0),1)*{_num(fw.execution_points)},2),"")'
+            self.put(s.name, r, 5, "formula", score, "formula_score", name=pre + "EXEC_SCORE")
+            self.put(s.name, r, 6, "input", None, "input_wrap", self.v_text("执行情况说明"), field="执行情况说明", name=pre + "NOTE")
+            self.conditional.append(ConditionalFormat(s.name, r, 6, r, 6, f'=AND(ISNUMBER(${col_letter(4)}{r + 1}),${col_letter(4)}{r + 1}>1,LEN(TRIM($G{r + 1}))=0)', "alert"))
+        return len(projects)
+
+    def build_department_budget(self):
+        unit = self.unit
+        s = self.sheet(SHEET_BUDGET, widths={0: 30, 1: 16, 2: 60})
+        self.put(s.name, 0, 0, "label", f"{unit.name} {unit.year}年度整体支出预算执行情况", "title", span=3)
+        self.put(s.name, 1, 0, "label", "项目", "header")
+        self.put(s.name, 1, 1, "label", "金额（万元）/比率", "header")
+        self.put(s.name, 1, 2, "label", "说明", "header")
+        rows = [
+            ("年初预算数（万元）", unit.initial_budget, "BUDGET_INITIAL"),
+            ("调整预算数（万元）", unit.adjusted_budget, "BUDGET_ADJUSTED"),
+            ("决算数（万元）", unit.final_accounts, "BUDGET_FINAL"),
+        ]
+        for i, (label, value, name) in enumerate(rows, start=2):
+            self.put(s.name, i, 0, "label", label, "label_bold")
+            self._prefill_or_input(s.name, i, 1, value, name, label.split("（")[0])
+            self.put(s.name, i, 2, "label", "财政已填，锁定" if value is not None else "请填写", "note")
+        b_init, b_adj, b_final = a1(2, 1), a1(3, 1), a1(4, 1)
+        self.put(s.name, 5, 0, "label", "整体支出预算执行率", "label_bold")
+        self.put(s.name, 5, 1, "formula", f'=IF(AND(ISNUMBER({b_adj}),ISNUMBER({b_final})),IF({b_adj}>0,ROUND({b_final}/{b_adj},4),""),"")', "formula_percent", name="RATE_EXECUTION")
+        self.put(s.name, 5, 2, "label", "= 决算数 ÷ 调整预算数", "note")
+        self.put(s.name, 6, 0, "label", "年初预算完成率", "label_bold")
+        self.put(s.name, 6, 1, "formula", f'=IF(AND(ISNUMBER({b_init}),ISNUMBER({b_final})),IF({b_init}>0,ROUND({b_final}/{b_init},4),""),"")', "formula_percent", name="RATE_INITIAL")
+        self.put(s.name, 6, 2, "label", "= 决算数 ÷ 年初预算数", "note")
+        self.put(s.name, 7, 0, "label", "执行情况说明\n（执行率超过 100% 或低于 100% 时请说明）", "label_bold")
+        self.put(s.name, 7, 1, "input", None, "input_wrap", self.v_text("执行情况说明"), span=2, field="执行情况说明", name="BUDGET_NOTE")
+        self.conditional.append(ConditionalFormat(s.name, 7, 1, 7, 1, f"=AND(ISNUMBER($B$6),$B$6>1,LEN(TRIM($B$8))=0)", "alert"))
+
+    def build_indicator_blocks(self, blocks: int, prefix: str):
+        fw = self.fw
+        columns = indicator_columns(fw.kind)
+        col_of = {key: i for i, (key, *_rest) in enumerate(columns)}
+        s = self.sheet(
+            SHEET_INDICATORS, widths={i: c[2] for i, c in enumerate(columns)}, landscape=True, freeze=(1, 3), repeat_rows=(0, 0)
+        )
+        title = "项目绩效指标完成情况" if fw.kind == "project" else "年度绩效目标完成情况"
+        self.put(s.name, 0, 0, "label", f"{self.unit.name} {self.unit.year}年度{title}", "title", span=len(columns))
+        rows = fw.indicator_rows
+        row = 2
+        for b in range(1, blocks + 1):
+            pre = f"{prefix}{b}_"
+            if fw.kind == "project":
+                self.put(s.name, row, 0, "label", f"项目 {b}", "block_title", span=2)
+                name_ref = ref(SHEET_BUDGET, 2 + b, 1)
+                self.put(s.name, row, 2, "formula", f'=IF(LEN({name_ref})=0,"（请先在预算执行表填写项目名称）",{name_ref})', "block_formula", span=len(columns) - 2)
+            else:
+                self.put(s.name, row, 0, "label", f"年度目标 {b}", "block_title", span=2)
+                self.put(s.name, row, 2, "input", None, "input_block", self.v_text("年度目标名称", 200), span=len(columns) - 2, field="年度目标名称", name=pre + "NAME")
+            row += 1
+            for col, (key, header, _w, _style) in enumerate(columns):
+                self.put(s.name, row, col, "label", header, "header")
+            first = row + 1
+            last = first + rows - 1
+            for r in range(first, last + 1):
+                self._indicator_row(s.name, r, columns, col_of)
+            for col, (key, *_rest) in enumerate(columns):
+                self.name_range(pre + key.upper(), s.name, first, col, last)
+            # An unmet indicator with no reason is shown red while staff type.
+            status = col_letter(col_of["status"])
+            reason = col_letter(col_of["reason"])
+            self.conditional.append(
+                ConditionalFormat(s.name, first, col_of["reason"], last, col_of["reason"], f'=AND(${status}{first + 1}="未达成",LEN(TRIM(${reason}{first + 1}))=0)', "alert")
+            )
+            self.conditional.append(ConditionalFormat(s.name, first, col_of["status"], last, col_of["status"], f'=${status}{first + 1}="未达成"', "warn"))
+            row = last + 2
+
+    def _indicator_row(self, sheet, r, columns, col_of):
+        fw = self.fw
+        c = {key: a1(r, col) for key, col in col_of.items()}
+        for col, (key, header, _w, style) in enumerate(columns):
+            if key in ("calc", "status"):
+                formula = self._calc_formula(c) if key == "calc" else self._status_formula(c)
+                self.put(sheet, r, col, "formula", formula, style)
+                continue
+            validation = {
+                "level1": lambda: self.v_list("level1", "一级指标"),
+                "level2": lambda: self.v_list("level2", "二级指标", extra="请选择与一级指标对应的二级指标。"),
+                "name": lambda: self.v_text("三级指标名称（一个单元格只写一个指标）", 200),
+                "sign": lambda: self.v_list("sign", "计算符号", extra="≥ > 为正向指标，≤ < 为反向指标（如故障率），定性指标选“定性”。"),
+                "target": lambda: self.v_number("指标值"),
+                "unit": lambda: self.v_list("unit", "计量单位", strict=False),
+                "actual": lambda: self.v_number("实际完成值"),
+                "band": lambda: self.v_list("band", "定性评价档次", extra="仅定性指标填写。"),
+                "points": lambda: Validation("decimal", "请填写分值", "本指标的分值。同一一级指标下各指标分值之和应等于该一级指标分值。", "分值必须是 0 到 100 之间的数字。", 0, 100),
+                "score": lambda: Validation(
+                    "custom", "请填写自评得分", "自评得分不能超过本行分值；定量指标按完成值计算，定性指标在所选档次的区间内打分。",
+                    "自评得分必须是数字，且在 0 和本行分值之间。", source=f"=AND(ISNUMBER({c['score']}),{c['score']}>=0,{c['score']}<={c['points']})",
+                ),
+                "reason": lambda: self.v_text("偏差原因分析及改进措施"),
+            }[key]()
+            self.put(sheet, r, col, "input", None, style, validation, field=FIELD_LABELS[key])
+
+    def _met_formula(self, c) -> str:
+        d, e, g = c["sign"], c["target"], c["actual"]
+        return (
+            f'IF(OR({d}="≥",{d}=">"),OR({e}<=0,MAX({g},0)>={e}),'
+            f'IF(OR({d}="≤",{d}="<"),MAX({g},0)<={e},'
+            f'IF({e}=0,MAX({g},0)<=0,MAX({g},0)>={e})))'
+        )
+
+    def _status_formula(self, c) -> str:
+        d, e, g, h = c["sign"], c["target"], c["actual"], c["band"]
+        top = self.fw.bands[0].label
+        return (
+            f'=IF(LEN({d})=0,"",IF({d}="定性",IF(LEN({h})=0,"",IF({h}="{top}","达成","未达成")),'
+            f'IF(AND(ISNUMBER({e}),ISNUMBER({g})),IF({self._met_formula(c)},"达成","未达成"),"")))'
+        )
+
+    def _calc_formula(self, c) -> str:
+        """The template's own indicator score, mirroring scoring.indicator_score and qualitative_score."""
+        d, e, g, h, i, j = c["sign"], c["target"], c["actual"], c["band"], c["points"], c["score"]
+        a = f"MAX({g},0)"
+        positive = f"IF(OR({e}<=0,{a}>={e}),{i},ROUND({a}/{e}*{i},2))"
+        if self.fw.reverse_rule == "linear":
+            reverse_miss = f"ROUND(MAX(0,1-({a}-{e})/{e})*{i},2)"
+        else:
+            reverse_miss = f"ROUND({e}/{a}*{i},2)"
+        reverse = f"IF({a}<={e},{i},IF({e}=0,0,{reverse_miss}))"
+        equal = f"IF({e}=0,IF({a}<=0,{i},0),{positive})"
+        quantitative = f'IF(AND(ISNUMBER({e}),ISNUMBER({g})),MIN({i},IF(OR({d}="≥",{d}=">"),{positive},IF(OR({d}="≤",{d}="<"),{reverse},{equal}))),"")'
+        qualitative = '""'
+        for band in reversed(self.fw.bands):
+            low = f"ROUND({i}*{_num(band.low)},2)"
+            high = f"ROUND({i}*{_num(band.high)},2)" + ("" if band.high_inclusive else "-0.01")
+            qualitative = f'IF({h}="{band.label}",MEDIAN({low},{j},{high}),{qualitative})'
+        qualitative = f'IF(ISNUMBER({j}),{qualitative},"")'
+        return f'=IF(OR(LEN({d})=0,NOT(ISNUMBER({i}))),"",IF({d}="定性",{qualitative},{quantitative}))'
+
+    def build_project_scores(self, blocks: int):
+        fw = self.fw
+        cats = fw.categories
+        headers = ["序号", "项目名称", f"{fw.execution_name}得分\n（{_num(fw.execution_points)}分）"]
+        headers += [f"{c.name}得分\n（{_num(c.points)}分）" for c in cats]
+        headers += ["计算总分", "计算等级", "自评总分\n（请填写）", "自评等级\n（请选择）", "分值核对"]
+        widths = {0: 6, 1: 28}
+        widths.update({i: 12 for i in range(2, len(headers))})
+        widths[len(headers) - 1] = 40
+        s = self.sheet(SHEET_SCORES, widths=widths, landscape=True, freeze=(3, 2), repeat_rows=(0, 2))
+        self.put(s.name, 0, 0, "label", f"{self.unit.name} {self.unit.year}年度项目自评得分", "title", span=len(headers))
+        self.put(s.name, 1, 0, "label", "计算得分由表格按填报数据自动计算；请填写自评总分和自评等级，检查程序会与计算结果核对。", "note", span=len(headers))
+        for col, text in enumerate(headers):
+            self.put(s.name, 2, col, "label", text, "header")
+        ind_cols = {key: i for i, (key, *_r) in enumerate(indicator_columns("project"))}
+        for p in range(1, blocks + 1):
+            r = 2 + p
+            name_ref = ref(SHEET_BUDGET, 2 + p, 1)
+            first, last = self._block_rows(p)
+            rng = lambda key: f"{quote_sheet(SHEET_INDICATORS)}!{a1(first, ind_cols[key], True)}:{a1(last, ind_cols[key], True)}"  # noqa: E731
+            empty = f"LEN({name_ref})=0"
+            self.put(s.name, r, 0, "label", p, "label_center")
+            self.put(s.name, r, 1, "formula", f'=IF({empty},"",{name_ref})', "formula_text")
+            self.put(s.name, r, 2, "formula", f'=IF({empty},"",N({ref(SHEET_BUDGET, 2 + p, 5)}))', "formula_score", name=f"PROJ{p}_CALC_EXEC")
+            for k, cat in enumerate(cats, start=1):
+                formula = f'=IF({empty},"",ROUND(SUMIFS({rng("calc")},{rng("level1")},"{cat.name}"),2))'
+                self.put(s.name, r, 2 + k, "formula", formula, "formula_score", name=f"PROJ{p}_CALC_C{k}")
+            total_col = 3 + len(cats)
+            parts = ",".join(a1(r, col) for col in range(2, total_col))
+            self.put(s.name, r, total_col, "formula", f'=IF({empty},"",ROUND(SUM({parts}),2))', "formula_score", name=f"PROJ{p}_CALC_TOTAL")
+            self.put(s.name, r, total_col + 1, "formula", self._grade_formula(a1(r, total_col)), "formula_center", name=f"PROJ{p}_CALC_GRADE")
+            self.put(
+                s.name, r, total_col + 2, "input", None, "input_score",
+                Validation("decimal", "请填写自评总分", "请填写本项目的自评总分（0～100）。", "自评总分必须是 0 到 100 之间的数字。", 0, 100),
+                field="自评总分", name=f"PROJ{p}_DECLARED_SCORE",
+            )
+            self.put(s.name, r, total_col + 3, "input", None, "input_center", self.v_list("grade", "自评等级"), field="自评等级", name=f"PROJ{p}_DECLARED_GRADE")
+            checks = []
+            for cat in cats:
+                total = f'SUMIFS({rng("points")},{rng("level1")},"{cat.name}")'
+                checks.append(f'IF(ROUND({total},2)={_num(cat.points)},"","{cat.name}分值合计应为{_num(cat.points)}；")')
+            self.put(s.name, r, total_col + 4, "formula", f'=IF({empty},"",IF(LEN({"&".join(checks)})=0,"分值合计正确",{"&".join(checks)}))', "formula_text")
+
+    def _block_rows(self, block: int) -> tuple[int, int]:
+        """First and last indicator row of a block on the indicator sheet."""
+        rows = self.fw.indicator_rows
+        first = 2 + (block - 1) * (rows + 3) + 2
+        return first, first + rows - 1
+
+    def _grade_formula(self, cell: str) -> str:
+        grades = self.fw.grades
+        inner = f'"{grades[-1].label}"'
+        for g in reversed(grades[:-1]):
+            inner = f'IF({cell}>={_num(g.minimum)},"{g.label}",{inner})'
+        return f'=IF(ISNUMBER({cell}),{inner},"")'
+
+    def build_criteria(self):
+        fw = self.fw
+        s = self.sheet(SHEET_SCORES, widths={0: 10, 1: 12, 2: 26, 3: 8, 4: 8, 5: 44, 6: 8}, freeze=(3, 0), repeat_rows=(0, 2))
+        self.put(s.name, 0, 0, "label", f"{self.unit.name} {self.unit.year}年度部门整体支出绩效评分表", "title", span=7)
+        self.put(s.name, 1, 0, "label", "分值已锁定。有扣分的指标请填写扣分（不超过分值）和扣分原因；得分 = 分值 − 扣分。", "note", span=7)
+        for col, text in enumerate(["一级指标", "二级指标", "三级指标", "分值", "扣分", "扣分原因\n（有扣分时必填）", "得分"]):
+            self.put(s.name, 2, col, "label", text, "header")
+        indicators = fw.criterion_indicators
+        first = 3
+        for k, ind in enumerate(indicators):
+            r = first + k
+            self.put(s.name, r, 0, "label", ind.criterion, "label_center")
+            self.put(s.name, r, 1, "label", ind.group, "label_center")
+            self.put(s.name, r, 2, "label", ind.name, "label")
+            self.put(s.name, r, 3, "label", ind.points, "prefill_score")
+            d = a1(r, 4)
+            self.put(
+                s.name, r, 4, "input", None, "input_score",
+                Validation("custom", "请填写扣分", f"本指标分值 {_num(ind.points)} 分；没有扣分可不填或填 0。", f"扣分必须是 0 到 {_num(ind.points)} 之间的数字。", source=f"=AND(ISNUMBER({d}),{d}>=0,{d}<={a1(r, 3)})"),
+                field="扣分",
+            )
+            self.put(s.name, r, 5, "input", None, "input_wrap", self.v_text("扣分原因"), field="扣分原因")
+            self.put(s.name, r, 6, "formula", f"=ROUND(MAX(0,{a1(r, 3)}-N({d})),2)", "formula_score")
+            self.conditional.append(ConditionalFormat(s.name, r, 5, r, 5, f"=AND(N($E{r + 1})>0,LEN(TRIM($F{r + 1}))=0)", "alert"))
+        last = first + len(indicators) - 1
+        for key, col in (("NAME", 2), ("POINTS", 3), ("DEDUCTION", 4), ("REASON", 5), ("SCORE", 6)):
+            self.name_range(f"CRIT_{key}", s.name, first, col, last)
+        # 评分结果: recomputed beside declared, as the seed's summary table.
+        r = last + 2
+        self.put(s.name, r, 0, "label", "评分结果", "block_title", span=7)
+        r += 1
+        for col, text in enumerate(["评价准则", "", "", "准则分值", "计算得分", "自评得分（请填写）", ""]):
+            if text:
+                self.put(s.name, r, col, "label", text, "header")
+        crit_rng = f"$A${first + 1}:$A${last + 1}"
+        ded_rng = f"$E${first + 1}:$E${last + 1}"
+        score_refs = []
+        for k, crit in enumerate(fw.criteria, start=1):
+            r += 1
+            self.put(s.name, r, 0, "label", crit.name, "label_bold", span=3)
+            self.put(s.name, r, 3, "label", crit.points, "prefill_score")
+            formula = f'=ROUND(MAX(0,MIN({_num(crit.points)},{_num(crit.points)}-SUMIF({crit_rng},"{crit.name}",{ded_rng}))),2)'
+            self.put(s.name, r, 4, "formula", formula, "formula_score", name=f"CALC_C{k}")
+            score_refs.append(a1(r, 4))
+            self.put(
+                s.name, r, 5, "input", None, "input_score",
+                Validation("decimal", "请填写自评得分", f"{crit.name}的自评得分（0～{_num(crit.points)}）。", f"自评得分必须是 0 到 {_num(crit.points)} 之间的数字。", 0, float(crit.points)),
+                field=f"{crit.name}自评得分", name=f"DECLARED_C{k}",
+            )
+        r += 1
+        self.put(s.name, r, 0, "label", "综合绩效", "label_bold", span=3)
+        self.put(s.name, r, 3, "label", 100, "prefill_score")
+        self.put(s.name, r, 4, "formula", f"=ROUND(SUM({','.join(score_refs)}),2)", "formula_score", name="CALC_TOTAL")
+        total_ref = a1(r, 4)
+        self.put(
+            s.name, r, 5, "input", None, "input_score",
+            Validation("decimal", "请填写自评总分", "综合绩效自评总分（0～100）。", "自评总分必须是 0 到 100 之间的数字。", 0, 100),
+            field="综合绩效自评得分", name="DECLARED_TOTAL",
+        )
+        r += 1
+        self.put(s.name, r, 0, "label", "评价等级", "label_bold", span=3)
+        self.put(s.name, r, 4, "formula", self._grade_formula(total_ref), "formula_center", name="CALC_GRADE")
+        self.put(s.name, r, 5, "input", None, "input_center", self.v_list("grade", "自评等级"), field="自评等级", name="DECLARED_GRADE")
+
+    def build_text(self):
+        s = self.sheet(SHEET_TEXT, widths={0: 22, 1: 100})
+        self.put(s.name, 0, 0, "label", f"{self.unit.name} {self.unit.year}年度存在的问题和改进措施", "title", span=2)
+        limit = max(self.fw.text_max_length, 2000)
+        for r, (label, name) in enumerate((("存在的问题和原因", "PROBLEMS"), ("下一步拟改进措施", "IMPROVEMENTS")), start=2):
+            self.put(s.name, r, 0, "label", label, "label_bold")
+            self.put(s.name, r, 1, "input", None, "input_long", self.v_text(label, limit), field=label, name=name)
+
+    def build_meta(self) -> dict[str, str]:
+        fw, unit = self.fw, self.unit
+        prefills = {
+            "initial_budget": _plain(unit.initial_budget),
+            "adjusted_budget": _plain(unit.adjusted_budget),
+            "final_accounts": _plain(unit.final_accounts),
+            "projects": [[p.name, _plain(p.budget), _plain(p.executed)] for p in unit.projects],
+        }
+        meta = {
+            "template_id": hashlib.sha256(f"{fw.name}|{fw.version}|{unit.code}|{unit.name}|{unit.year}".encode()).hexdigest()[:16],
+            "generator": "xltool",
+            "framework": fw.name,
+            "framework_version": fw.version,
+            "framework_digest": fw.digest,
+            "kind": fw.kind,
+            "unit_name": unit.name,
+            "unit_code": unit.code,
+            "year": str(unit.year),
+            "blocks": str(len(unit.projects) or fw.blank_projects) if fw.kind == "project" else str(fw.goals),
+            "prefills": json.dumps(prefills, ensure_ascii=False, sort_keys=True),
+        }
+        meta["fingerprint"] = fingerprint(self.cells)
+        self.sheet(SHEET_META, state="very_hidden", widths={0: 20, 1: 60})
+        for r, (key, value) in enumerate(meta.items()):
+            self.put(SHEET_META, r, 0, "label", key, "meta")
+            self.put(SHEET_META, r, 1, "label", value, "meta")
+        return meta
+
+
+META_KEYS = ("template_id", "generator", "framework", "framework_version", "framework_digest", "kind", "unit_name", "unit_code", "year", "blocks", "prefills", "fingerprint")
+
+
+def _plain(value):
+    return None if value is None else format(Decimal(value), "f")
+
+
+def fingerprint(cells) -> str:
+    """A digest of everything locked: labels, pre-filled figures and formulas, with their places."""
+    items = sorted(
+        (c.sheet, c.row, c.col, str(c.value)) for c in cells if c.locked and c.value is not None and c.sheet != SHEET_META
+    )
+    return hashlib.sha256(json.dumps(items, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+def build_plan(framework: Framework, unit: UnitInfo) -> Plan:
+    """The whole workbook for one archive, as data."""
+    return _cached_plan(framework, unit)
+
+
+@lru_cache(maxsize=256)
+def _cached_plan(framework: Framework, unit: UnitInfo) -> Plan:
+    return _Builder(framework, unit).build()

@@ -1,0 +1,67 @@
+"""Cell formats of the template, by the style names the layout uses.
+
+Inputs are light yellow and unlocked, locked figures grey, formulas light blue: staff see at a
+glance what is theirs to fill. Fonts are 宋体 (present on every Chinese Windows and in WPS;
+LibreOffice substitutes a CJK font of the same metrics).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+FONT = "宋体"
+INPUT_FILL = "#FFF2CC"
+PREFILL_FILL = "#E7E6E6"
+FORMULA_FILL = "#DDEBF7"
+HEADER_FILL = "#D9D9D9"
+
+_BASE = {"font_name": FONT, "font_size": 11, "valign": "vcenter", "border": 1}
+
+STYLES: dict[str, dict] = {
+    "title": {"font_name": FONT, "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"},
+    "note": {"font_name": FONT, "font_size": 10, "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "vcenter"},
+    "guide": {"font_name": FONT, "font_size": 11, "text_wrap": True, "valign": "top"},
+    "guide_number": {"font_name": FONT, "font_size": 11, "align": "center", "valign": "top"},
+    "header": {**_BASE, "bold": True, "align": "center", "text_wrap": True, "bg_color": HEADER_FILL},
+    "label": {**_BASE, "text_wrap": True},
+    "label_bold": {**_BASE, "bold": True, "text_wrap": True},
+    "label_center": {**_BASE, "align": "center", "text_wrap": True},
+    "block_title": {**_BASE, "bold": True, "bg_color": HEADER_FILL},
+    "block_formula": {**_BASE, "bold": True, "bg_color": FORMULA_FILL},
+    "prefill": {**_BASE, "bg_color": PREFILL_FILL},
+    "prefill_money": {**_BASE, "bg_color": PREFILL_FILL, "num_format": "#,##0.00"},
+    "prefill_score": {**_BASE, "bg_color": PREFILL_FILL, "num_format": "0.00", "align": "center"},
+    "input_text": {**_BASE, "bg_color": INPUT_FILL, "locked": False},
+    "input_wrap": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "text_wrap": True},
+    "input_long": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "text_wrap": True, "valign": "top"},
+    "input_block": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "bold": True},
+    "input_center": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "align": "center"},
+    "input_number": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "num_format": "General"},
+    "input_money": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "num_format": "#,##0.00"},
+    "input_score": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "num_format": "0.00", "align": "center"},
+    "input_date": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "num_format": "yyyy-mm-dd", "align": "left"},
+    "formula_percent": {**_BASE, "bg_color": FORMULA_FILL, "num_format": "0.00%", "align": "center"},
+    "formula_score": {**_BASE, "bg_color": FORMULA_FILL, "num_format": "0.00", "align": "center"},
+    "formula_center": {**_BASE, "bg_color": FORMULA_FILL, "align": "center"},
+    "formula_text": {**_BASE, "bg_color": FORMULA_FILL, "text_wrap": True},
+    "list": {"font_name": FONT, "font_size": 10},
+    "meta": {"font_name": "Consolas", "font_size": 9},
+}
+
+# Conditional formats: drawn over the cell's own style.
+CONDITIONAL: dict[str, dict] = {
+    "alert": {"bg_color": "#FFC7CE", "font_color": "#9C0006"},
+    "warn": {"font_color": "#C65911", "bold": True},
+}
+
+
+def text_width(text: str) -> float:
+    """Column width (in Excel's character units) that shows `text` on one line.
+
+    East Asian wide characters take two units; Excel's own autofit and xlsxwriter's measure
+    Latin glyphs only and leave Chinese headings cut off."""
+    longest = 0.0
+    for line in str(text).split("\n"):
+        width = sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in line)
+        longest = max(longest, width)
+    return longest + 2

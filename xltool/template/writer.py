@@ -1,0 +1,228 @@
+"""Render a layout Plan into an .xlsx with xlsxwriter.
+
+Caveats, stated plainly:
+- Sheet protection has no password: it guards against accidents, not people. The checker verifies
+  the locked content itself and reports removed protection.
+- Formula cells carry an empty cached value; Excel and WPS recalculate on opening
+  (xlsxwriter sets fullCalcOnLoad). The checker never reads cached values anyway.
+- The file is written to a temporary name beside the target and moved into place, so an
+  interrupted run leaves no half-written workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+
+import xlsxwriter
+
+from .layout import CellSpec, Plan, Validation
+from .styles import CONDITIONAL, STYLES, text_width
+
+# A fixed creation time makes the same inputs give the same bytes (samples are checked for
+# staleness, and a re-generated template should not look changed).
+_FIXED_TIME = _dt.datetime(2000, 1, 1)
+
+
+def write_plan(plan: Plan, path: str | Path) -> Path:
+    """Write the workbook atomically; returns the final path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".xltool-", suffix=".xlsx", dir=path.parent)
+    os.close(fd)
+    try:
+        _render(plan, tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _render(plan: Plan, filename: str) -> None:
+    wb = xlsxwriter.Workbook(
+        filename,
+        {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    unit = plan.unit
+    wb.set_properties(
+        {
+            "title": f"{unit.name} {unit.year}年度{plan.framework.title}",
+            "subject": "预算绩效自评",
+            "author": "xltool",
+            "company": unit.name,
+            "comments": f"template {plan.meta['template_id']} framework {plan.framework.name} {plan.framework.version}",
+            "created": _FIXED_TIME,
+        }
+    )
+    formats = {key: wb.add_format(spec) for key, spec in STYLES.items()}
+    conditional = {key: wb.add_format(spec) for key, spec in CONDITIONAL.items()}
+
+    sheets = {}
+    for spec in plan.sheets:
+        ws = wb.add_worksheet(spec.name)
+        sheets[spec.name] = ws
+        ws.hide_gridlines(2 if spec.name not in ("_lists", "_meta") else 0)
+        if spec.tab_color:
+            ws.set_tab_color(spec.tab_color)
+
+    by_sheet: dict[str, list[CellSpec]] = {}
+    for cell in plan.cells:
+        by_sheet.setdefault(cell.sheet, []).append(cell)
+
+    for spec in plan.sheets:
+        ws = sheets[spec.name]
+        cells = by_sheet.get(spec.name, [])
+        _set_widths(ws, spec, cells)
+        for cell in cells:
+            _write_cell(ws, cell, formats[cell.style])
+        _add_validations(ws, cells)
+        _set_row_heights(ws, spec, cells)
+        if spec.freeze:
+            ws.freeze_panes(*spec.freeze)
+        _print_setup(ws, spec)
+        if spec.protect:
+            ws.protect(
+                "",
+                {"select_locked_cells": True, "select_unlocked_cells": True, "format_columns": True, "format_rows": True},
+            )
+        if spec.state == "hidden":
+            ws.hide()
+        elif spec.state == "very_hidden":
+            ws.very_hidden()
+
+    for cf in plan.conditional:
+        sheets[cf.sheet].conditional_format(
+            cf.first_row, cf.first_col, cf.last_row, cf.last_col,
+            {"type": "formula", "criteria": cf.formula, "format": conditional[cf.style]},
+        )
+    for name in plan.names.values():
+        wb.define_name(name.name, "=" + name.ref)
+    wb.worksheets()[0].activate()
+    wb.close()
+
+
+def _value(value):
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _write_cell(ws, cell: CellSpec, fmt) -> None:
+    value = _value(cell.value)
+    if cell.span > 1:
+        if cell.role == "formula":
+            ws.merge_range(cell.row, cell.col, cell.row, cell.col + cell.span - 1, "", fmt)
+            ws.write_formula(cell.row, cell.col, value, fmt, "")
+        else:
+            ws.merge_range(cell.row, cell.col, cell.row, cell.col + cell.span - 1, value if value is not None else "", fmt)
+        return
+    if cell.role == "formula":
+        ws.write_formula(cell.row, cell.col, value, fmt, "")
+    elif value is None:
+        ws.write_blank(cell.row, cell.col, None, fmt)
+    elif isinstance(value, str):
+        ws.write_string(cell.row, cell.col, value, fmt)
+    else:
+        ws.write_number(cell.row, cell.col, value, fmt)
+
+
+def _set_widths(ws, spec, cells) -> None:
+    widths = dict(spec.widths)
+    # Widen a column to its longest single-cell, unwrapped label, measured for CJK glyphs.
+    for cell in cells:
+        if cell.span == 1 and cell.role != "input" and isinstance(cell.value, str) and not cell.value.startswith("="):
+            if "wrap" in cell.style or cell.style in ("header", "label", "label_bold", "label_center", "guide", "note"):
+                continue
+            widths[cell.col] = max(widths.get(cell.col, 8), min(text_width(cell.value), 60))
+    for col, width in widths.items():
+        ws.set_column(col, col, width)
+
+
+def _set_row_heights(ws, spec, cells) -> None:
+    if spec.name == "问题与改进":
+        for cell in cells:
+            if cell.role == "input":
+                ws.set_row(cell.row, 220)
+    if spec.name == "填表说明":
+        for cell in cells:
+            if cell.col == 1 and isinstance(cell.value, str):
+                lines = max(1, int(text_width(cell.value) / 100) + 1)
+                ws.set_row(cell.row, 16 * lines + 4)
+    headers = {c.row for c in cells if c.style == "header"}
+    for row in headers:
+        ws.set_row(row, 36)
+
+
+def _print_setup(ws, spec) -> None:
+    ws.set_paper(9)  # A4
+    if spec.landscape:
+        ws.set_landscape()
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
+    ws.set_footer("&C第 &P 页，共 &N 页")
+    if spec.repeat_rows:
+        ws.repeat_rows(*spec.repeat_rows)
+
+
+def _validation_options(v: Validation) -> dict:
+    options = {
+        "input_title": v.title[:32],
+        "input_message": v.message[:255],
+        "error_title": "输入有误"[:32],
+        "error_message": v.error[:255],
+        "ignore_blank": True,
+    }
+    if v.kind == "decimal":
+        options.update({"validate": "decimal", "criteria": "between", "minimum": v.minimum, "maximum": v.maximum})
+    elif v.kind == "length":
+        options.update({"validate": "length", "criteria": "between", "minimum": v.minimum, "maximum": v.maximum})
+    elif v.kind == "date":
+        options.update(
+            {
+                "validate": "date",
+                "criteria": "between",
+                "minimum": _dt.datetime.fromisoformat(v.minimum),
+                "maximum": _dt.datetime.fromisoformat(v.maximum),
+            }
+        )
+    elif v.kind == "list":
+        options.update({"validate": "list", "source": v.source})
+        if not v.strict:
+            options["error_type"] = "information"
+    elif v.kind == "custom":
+        options.update({"validate": "custom", "value": v.source})
+    return options
+
+
+def _add_validations(ws, cells) -> None:
+    """One validation per run of consecutive cells in a column with the same rule.
+
+    A custom rule's formula is relative to the run's first cell, as Excel reads it, so each run
+    keeps the formula of its first cell."""
+    runs: list[list[CellSpec]] = []
+    for cell in sorted((c for c in cells if c.validation), key=lambda c: (c.col, c.row)):
+        last = runs[-1][-1] if runs else None
+        if last and last.col == cell.col and last.row + 1 == cell.row and _same_rule(last.validation, cell.validation):
+            runs[-1].append(cell)
+        else:
+            runs.append([cell])
+    for run in runs:
+        first, last = run[0], run[-1]
+        ws.data_validation(first.row, first.col, last.row, last.col + first.span - 1, _validation_options(first.validation))
+
+
+def _same_rule(a: Validation, b: Validation) -> bool:
+    if a.kind == "custom" and b.kind == "custom":
+        return (a.title, a.message, a.error) == (b.title, b.message, b.error)
+    return a == b
