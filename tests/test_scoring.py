@@ -3,13 +3,12 @@
 from decimal import Decimal, localcontext, ROUND_HALF_EVEN
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, strategies as st
 
 from xltool.scoring import (
     D,
     DEFAULT_BANDS,
     DEFAULT_GRADES,
-    Band,
     GradeBand,
     band_range,
     criterion_score,
