@@ -491,14 +491,16 @@ class _Builder:
         """The template's own indicator score, mirroring scoring.indicator_score and qualitative_score."""
         d, e, g, h, i, j = c["sign"], c["target"], c["actual"], c["band"], c["points"], c["score"]
         a = f"MAX({g},0)"
-        positive = f"IF(OR({e}<=0,{a}>={e}),{i},ROUND({a}/{e}*{i},2))"
+        # A missed target never shows full points (scoring caps it at points - 0.01).
+        miss = lambda x: f"MIN(ROUND({x},2),{i}-0.01)"  # noqa: E731
+        positive = f"IF(OR({e}<=0,{a}>={e}),{i},{miss(f'{a}/{e}*{i}')})"
         if self.fw.reverse_rule == "linear":
-            reverse_miss = f"ROUND(MAX(0,1-({a}-{e})/{e})*{i},2)"
+            reverse_miss = miss(f"MAX(0,1-({a}-{e})/{e})*{i}")
         else:
-            reverse_miss = f"ROUND({e}/{a}*{i},2)"
-        reverse = f"IF({a}<={e},{i},IF({e}=0,0,{reverse_miss}))"
+            reverse_miss = miss(f"{e}/{a}*{i}")
+        reverse = f"IF({a}<={e},{i},IF({e}<=0,0,{reverse_miss}))"
         equal = f"IF({e}=0,IF({a}<=0,{i},0),{positive})"
-        quantitative = f'IF(AND(ISNUMBER({e}),ISNUMBER({g})),MIN({i},IF(OR({d}="≥",{d}=">"),{positive},IF(OR({d}="≤",{d}="<"),{reverse},{equal}))),"")'
+        quantitative = f'IF(AND(ISNUMBER({e}),ISNUMBER({g})),MAX(0,MIN({i},IF(OR({d}="≥",{d}=">"),{positive},IF(OR({d}="≤",{d}="<"),{reverse},{equal})))),"")'
         qualitative = '""'
         for band in reversed(self.fw.bands):
             low = f"ROUND({i}*{_num(band.low)},2)"

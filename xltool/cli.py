@@ -1,0 +1,206 @@
+"""Command line: thin — parse arguments, call the library, print.
+
+Exit status: 0 every file passed; 1 at least one file failed or could not be read (or the
+templates could not be generated); 2 the command was used wrongly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # usage errors in Chinese, exit 2
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"xltool：命令用法有误：{message}\n运行 xltool {self.prog.split()[-1] if ' ' in self.prog else ''} --help 查看用法。\n")
+        sys.exit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="xltool", description="预算绩效自评：生成模板、检查回收的工作簿、输出评分汇总。")
+    parser.add_argument("--version", action="version", version=f"xltool {_version()}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{template,check,demo}")
+
+    t = sub.add_parser("template", help="为每个单位生成自评模板", description="按框架和名册为每个单位生成一份自评模板（.xlsx）。")
+    t.add_argument("--framework", help="框架名称（project / department）或 YAML 文件路径；用名册时可省略，按名册的“类型”列选择")
+    src = t.add_mutually_exclusive_group(required=True)
+    src.add_argument("--roster", help="名册文件（.csv 或 .xlsx），列说明见 README")
+    src.add_argument("--unit", help="单个单位名称（与 --year 一起使用）")
+    t.add_argument("--year", type=int, help="评价年度，如 2021（与 --unit 一起使用）")
+    t.add_argument("--code", default="", help="单位编码（与 --unit 一起使用，可省略）")
+    t.add_argument("--out", required=True, help="输出文件夹")
+    t.add_argument("--quiet", action="store_true", help="不显示进度")
+
+    c = sub.add_parser("check", help="检查回收的工作簿并输出汇总", description="检查回收的自评工作簿，重新计算执行率和得分，输出评分汇总。")
+    c.add_argument("paths", nargs="+", metavar="PATH", help="文件、文件夹或通配符（如 returned/*.xlsx）")
+    c.add_argument("--out", required=True, help="汇总工作簿（.xlsx）的路径")
+    c.add_argument("--json", help="同时输出 JSON 报告")
+    c.add_argument("--csv", help="同时输出 CSV 报告")
+    c.add_argument("--feedback", help="为每个文件生成一份检查意见工作簿，放到这个文件夹")
+    c.add_argument("--jobs", type=int, default=1, help="并行进程数（默认 1）")
+    c.add_argument("--quiet", action="store_true", help="不显示进度和结果表")
+
+    d = sub.add_parser("demo", help="用自带的样例跑一遍完整流程", description="用自带样例生成模板、检查样例工作簿、输出汇总和检查意见。")
+    d.add_argument("--out", help="输出文件夹（默认新建 xltool-demo-<时间>）")
+    d.add_argument("--quiet", action="store_true")
+    return parser
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    try:
+        if args.command == "template":
+            return cmd_template(args, parser)
+        if args.command == "check":
+            return cmd_check(args, parser)
+        if args.command == "demo":
+            return cmd_demo(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("\n已中断。已写出的文件保持完整，未写完的输出不会留下。\n")
+        return EXIT_FAILED
+    return EXIT_USAGE
+
+
+def _usage(message: str) -> int:
+    sys.stderr.write(f"xltool：命令用法有误：{message}\n")
+    return EXIT_USAGE
+
+
+def cmd_template(args, parser) -> int:
+    from .framework import FrameworkError, load_framework
+    from .model import UnitInfo
+    from .roster import RosterError, read_roster
+    from .template import generate
+
+    try:
+        if args.roster:
+            units = read_roster(args.roster)
+            if args.framework:
+                framework = load_framework(args.framework)
+                units = [_with_framework(u, args.framework) for u in units if u.kind == framework.kind]
+                if not units:
+                    sys.stderr.write(f"名册中没有类型为 {framework.kind} 的单位，未生成模板。\n")
+                    return EXIT_FAILED
+        else:
+            if not args.year or not args.framework:
+                return _usage("使用 --unit 时必须同时给出 --year 和 --framework。")
+            if not 2000 <= args.year <= 2100:
+                return _usage(f"年度 {args.year} 无效，请填写如 2021。")
+            framework = load_framework(args.framework)
+            units = [UnitInfo(args.unit.strip(), args.code.strip(), args.year, framework.kind, framework=args.framework)]
+        paths = generate(units, args.out)
+    except (RosterError, FrameworkError) as exc:
+        sys.stderr.write(f"未生成模板：{exc}\n")
+        return EXIT_FAILED
+    except OSError as exc:
+        sys.stderr.write(f"未生成模板：无法写入输出文件夹 {args.out}：{exc.strerror or exc}\n")
+        return EXIT_FAILED
+    if not args.quiet:
+        for path in paths:
+            print(path)
+        print(f"已生成 {len(paths)} 份模板，位于 {args.out}")
+    return EXIT_OK
+
+
+def _with_framework(unit, framework: str):
+    from dataclasses import replace
+
+    return replace(unit, framework=framework)
+
+
+def cmd_check(args, parser) -> int:
+    from . import batch, report
+
+    if args.jobs < 1 or args.jobs > 64:
+        return _usage("--jobs 应为 1 到 64 之间的整数。")
+    files, missing = batch.expand_paths(args.paths)
+    for item in missing:
+        sys.stderr.write(f"找不到：{item}\n")
+    if not files:
+        return _usage("没有找到要检查的文件。")
+    outputs = [Path(p) for p in (args.out, args.json, args.csv) if p]
+    conflicts = batch.output_conflicts(outputs, files)
+    if conflicts:
+        return _usage(f"输出文件 {conflicts[0]} 是被检查的文件之一：检查程序不会覆盖任何输入文件，请换一个输出路径。")
+    results = batch.check_paths(files, jobs=args.jobs, progress=batch.Progress(not args.quiet))
+    try:
+        report.write_summary(results, args.out)
+        if args.json:
+            report.write_json(results, args.json)
+        if args.csv:
+            report.write_csv(results, args.csv)
+        if args.feedback:
+            input_real = {os.path.realpath(f) for f in files}
+            for result in results:
+                path = report.write_feedback(result, args.feedback)
+                if os.path.realpath(path) in input_real:  # pragma: no cover - names differ by construction
+                    raise OSError("feedback would overwrite an input")
+    except OSError as exc:
+        sys.stderr.write(f"无法写出结果：{exc}\n")
+        return EXIT_FAILED
+    if not args.quiet:
+        print_table(results)
+        print(f"汇总：{args.out}")
+    return EXIT_OK if all(r.status == "passed" for r in results) else EXIT_FAILED
+
+
+STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取"}
+
+
+def _fmt_rate(rate) -> str:
+    return "—" if rate is None else f"{float(rate) * 100:.2f}%"
+
+
+def _fmt_score(score) -> str:
+    return "—" if score is None else f"{float(score):.2f}"
+
+
+def print_table(results) -> None:
+    """A short table a finance officer can read in the terminal."""
+    rows = [("文件", "单位", "评价对象", "执行率", "自评", "复核", "等级", "错误", "警告", "状态")]
+    for r in results:
+        name = Path(r.file).name
+        if not r.evaluations:
+            rows.append((name, r.unit or "—", "—", "—", "—", "—", "—", str(r.errors), str(r.warnings), STATUS_TEXT.get(r.status, r.status)))
+        for e in r.evaluations:
+            rows.append(
+                (name, r.unit, e.name, _fmt_rate(e.execution_rate), _fmt_score(e.declared_score), _fmt_score(e.score), e.grade or "—", str(r.errors), str(r.warnings), STATUS_TEXT.get(r.status, r.status))
+            )
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip())
+    passed = sum(r.status == "passed" for r in results)
+    failed = sum(r.status == "failed" for r in results)
+    unreadable = sum(r.status == "unreadable" for r in results)
+    print(f"共 {len(results)} 个文件：通过 {passed}，不通过 {failed}，无法读取 {unreadable}。")
+
+
+def _width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def cmd_demo(args) -> int:
+    from .demo import run_demo
+
+    return run_demo(args.out, quiet=args.quiet)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

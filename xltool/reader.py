@@ -1,0 +1,367 @@
+"""A returned workbook → Submission (what it says) + Integrity (what was changed) + findings.
+
+The template's metadata sheet says which framework, version and archive the file is; the layout
+plan rebuilt from that says where every input lives and what every locked cell must hold. Inputs
+are found through the workbook's defined names, so a file whose rows moved is still read right,
+and reported. Cached formula values are never used for any figure.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from . import xlsx
+from .framework import Framework, find_framework, load_framework
+from .messages import finding
+from .model import (
+    CriterionRow,
+    Finding,
+    GoalBlock,
+    IndicatorRow,
+    Integrity,
+    ProjectBlock,
+    ProjectInfo,
+    Submission,
+    UnitInfo,
+    Value,
+)
+from .template.layout import (
+    SHEET_META,
+    VISIBLE_SHEETS,
+    Plan,
+    a1,
+    build_plan,
+    indicator_columns,
+)
+
+
+class Unreadable(Exception):
+    """The file cannot be read as a returned template; carries the findings that say why."""
+
+    def __init__(self, findings: list[Finding]):
+        super().__init__(findings[0].code if findings else "FILE_UNREADABLE")
+        self.findings = findings
+
+
+def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submission, Plan, Framework, list[Finding]]:
+    """Read one returned workbook. Raises Unreadable with findings when it cannot be read."""
+    path = Path(path)
+    if data is None:
+        data = read_bytes(path)
+    notes: list[Finding] = []
+    kind = xlsx.sniff(data[:8])
+    if kind == "FILE_OLE":
+        code = "FILE_ENCRYPTED" if xlsx.ole_is_encrypted(data) else "FILE_XLS_LEGACY"
+        raise Unreadable([finding(code, file=path.name)])
+    if kind:
+        raise Unreadable([finding(kind, file=path.name)])
+    try:
+        book, pkg = xlsx.open_book(data)
+        if book.has_macros:
+            notes.append(finding("FILE_MACROS", file=path.name))
+        if book.has_external_links:
+            notes.append(finding("FILE_EXTERNAL_LINKS", file=path.name))
+        meta = _read_meta(book, pkg, path)
+        framework, plan, version_findings = _plan_from_meta(meta, path)
+        notes.extend(version_findings)
+        for name in list(VISIBLE_SHEETS) + ["_lists"]:
+            if name in book.sheets:
+                xlsx.load_sheet(book, pkg, name)
+    except xlsx.XlsxError as exc:
+        code = "NOT_OUR_TEMPLATE" if exc.code == "NOT_WORKBOOK" else exc.code
+        raise Unreadable([finding(code, file=path.name, detail=exc.detail)]) from None
+    sub = bind(book, plan, framework, meta, str(path))
+    if version_findings:
+        sub.integrity.notes.append("framework-version")
+    else:
+        compare_locked(book, plan, sub.integrity)
+    return sub, plan, framework, notes
+
+
+def read_bytes(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise Unreadable([finding("FILE_UNREADABLE", file=path.name, detail=str(exc))]) from None
+    if size > xlsx.MAX_FILE_BYTES:
+        raise Unreadable([finding("FILE_TOO_LARGE", file=path.name, detail=f"{size} bytes")])
+    try:
+        with open(path, "rb") as handle:  # read-only: the checker never writes to an input
+            return handle.read(xlsx.MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise Unreadable([finding("FILE_UNREADABLE", file=path.name, detail=str(exc))]) from None
+
+
+# ---------------------------------------------------------------- metadata → plan
+
+
+def _read_meta(book: xlsx.Book, pkg, path: Path) -> dict[str, str]:
+    if SHEET_META not in book.sheets:
+        raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=_what_is_it(book))])
+    sheet = xlsx.load_sheet(book, pkg, SHEET_META)
+    meta = {}
+    for (row, col), cell in sheet.cells.items():
+        if col == 0 and isinstance(cell.value, str):
+            value = sheet.cells.get((row, 1))
+            meta[cell.value] = "" if value is None or value.value is None else _meta_text(value.value)
+    if meta.get("generator") != "xltool" or not meta.get("framework"):
+        raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=_what_is_it(book))])
+    return meta
+
+
+def _meta_text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _what_is_it(book: xlsx.Book) -> str:
+    names = [n for n, s in book.sheets.items() if s.state == "visible"][:5]
+    return "工作表：" + "、".join(names) if names else "没有可见工作表"
+
+
+def _dec(text) -> Decimal | None:
+    if text in (None, ""):
+        return None
+    try:
+        return Decimal(str(text))
+    except InvalidOperation:
+        return None
+
+
+def unit_from_meta(meta: dict[str, str]) -> UnitInfo:
+    try:
+        prefills = json.loads(meta.get("prefills") or "{}")
+    except ValueError:
+        prefills = {}
+    projects = tuple(ProjectInfo(p[0], _dec(p[1]), _dec(p[2])) for p in prefills.get("projects", []) if p)
+    try:
+        year = int(meta.get("year", "0"))
+    except ValueError:
+        year = 0
+    return UnitInfo(
+        name=meta.get("unit_name", ""),
+        code=meta.get("unit_code", ""),
+        year=year,
+        kind=meta.get("kind", ""),
+        framework=meta.get("framework", ""),
+        initial_budget=_dec(prefills.get("initial_budget")),
+        adjusted_budget=_dec(prefills.get("adjusted_budget")),
+        final_accounts=_dec(prefills.get("final_accounts")),
+        projects=projects,
+    )
+
+
+def _plan_from_meta(meta: dict[str, str], path: Path) -> tuple[Framework, Plan, list[Finding]]:
+    name, version = meta.get("framework", ""), meta.get("framework_version", "")
+    findings: list[Finding] = []
+    framework = find_framework(name, version)
+    if framework is None:
+        try:
+            framework = load_framework(name)
+        except Exception:
+            raise Unreadable([finding("FRAMEWORK_UNKNOWN", file=path.name, framework=name, version=version)]) from None
+        findings.append(finding("FRAMEWORK_VERSION_MISMATCH", file=path.name, framework=name, version=version, expected=framework.version))
+    unit = unit_from_meta(meta)
+    if unit.kind != framework.kind:
+        raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=f"kind {unit.kind}")])
+    plan = build_plan(framework, unit)
+    if not findings and plan.meta.get("fingerprint") != meta.get("fingerprint"):
+        findings.append(finding("FINGERPRINT_MISMATCH", file=path.name))
+    return framework, plan, findings
+
+
+# ---------------------------------------------------------------- binding names → Submission
+
+
+class _Binder:
+    def __init__(self, book: xlsx.Book, plan: Plan, integrity: Integrity):
+        self.book = book
+        self.plan = plan
+        self.integrity = integrity
+        self.resolved: dict[str, tuple[str, tuple[int, int], tuple[int, int]] | None] = {}
+
+    def where(self, name: str):
+        if name in self.resolved:
+            return self.resolved[name]
+        spec = self.plan.names.get(name)
+        text = self.book.names.get(name)
+        found = xlsx.parse_name_ref(text) if text else None
+        if spec is not None:
+            if found is None:
+                self.integrity.missing_names.append(name)
+            else:
+                expected = (spec.sheet, (spec.row, spec.col), (spec.last_row, spec.col))
+                if found != expected:
+                    self.integrity.moved_names.append((name, spec.ref, text))
+        if found is not None and found[0] not in self.book.sheets:
+            found = None
+        self.resolved[name] = found
+        return found
+
+    def value_at(self, sheet: str, row: int, col: int) -> Value:
+        s = self.book.sheets.get(sheet)
+        cell = s.cells.get((row, col)) if s is not None else None
+        if cell is None:
+            return Value(None, sheet, a1(row, col))
+        raw = cell.value
+        if isinstance(raw, str) and cell.formula is None and not raw.strip():
+            raw = None
+        return Value(raw, sheet, a1(row, col), cell.formula, cell.is_error)
+
+    def one(self, name: str) -> Value:
+        found = self.where(name)
+        if found is None:
+            spec = self.plan.names.get(name)
+            return Value(None, spec.sheet if spec else "", a1(spec.row, spec.col) if spec else "")
+        sheet, (row, col), _end = found
+        return self.value_at(sheet, row, col)
+
+    def column(self, name: str, count: int) -> list[Value]:
+        found = self.where(name)
+        if found is None:
+            return [Value() for _ in range(count)]
+        sheet, (row, col), (last, _c) = found
+        values = [self.value_at(sheet, r, col) for r in range(row, last + 1)]
+        return (values + [Value() for _ in range(count)])[:count] if len(values) < count else values
+
+
+def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str], path: str) -> Submission:
+    integrity = Integrity()
+    for name in VISIBLE_SHEETS:
+        sheet = book.sheets.get(name)
+        if sheet is None:
+            integrity.missing_sheets.append(name)
+        else:
+            integrity.protected[name] = sheet.protected
+    b = _Binder(book, plan, integrity)
+    unit = plan.unit
+    sub = Submission(
+        path=path,
+        kind=framework.kind,
+        framework_name=framework.name,
+        framework_version=meta.get("framework_version", ""),
+        template_id=meta.get("template_id", ""),
+        unit_name=unit.name,
+        unit_code=unit.code,
+        year=unit.year or None,
+        integrity=integrity,
+    )
+    for key in ("UNIT", "CODE", "YEAR", "KIND", "CONTACT", "PHONE", "DATE"):
+        sub.info[key.lower()] = b.one(f"INFO_{key}")
+    fields = [key for key, *_ in indicator_columns(framework.kind)]
+    rows = framework.indicator_rows
+
+    def indicator_rows(prefix: str, block: int) -> list[IndicatorRow]:
+        columns = {key: b.column(f"{prefix}{block}_{key.upper()}", rows) for key in fields}
+        count = max(len(v) for v in columns.values())
+        out = []
+        for i in range(count):
+            row = IndicatorRow(block=block, index=i + 1)
+            for key, values in columns.items():
+                if i < len(values):
+                    setattr(row, key, values[i])
+            out.append(row)
+        return out
+
+    if framework.kind == "project":
+        for p in range(1, plan.blocks + 1):
+            pre = f"PROJ{p}_"
+            block = ProjectBlock(
+                index=p,
+                name=b.one(pre + "NAME"),
+                budget=b.one(pre + "BUDGET"),
+                executed=b.one(pre + "EXECUTED"),
+                rate=b.one(pre + "RATE"),
+                exec_score=b.one(pre + "EXEC_SCORE"),
+                note=b.one(pre + "NOTE"),
+                declared_score=b.one(pre + "DECLARED_SCORE"),
+                declared_grade=b.one(pre + "DECLARED_GRADE"),
+                rows=indicator_rows("PROJ", p),
+            )
+            sub.projects.append(block)
+    else:
+        sub.budget = {
+            "initial": b.one("BUDGET_INITIAL"),
+            "adjusted": b.one("BUDGET_ADJUSTED"),
+            "final": b.one("BUDGET_FINAL"),
+            "rate": b.one("RATE_EXECUTION"),
+            "initial_rate": b.one("RATE_INITIAL"),
+            "note": b.one("BUDGET_NOTE"),
+        }
+        for g in range(1, plan.blocks + 1):
+            sub.goals.append(GoalBlock(index=g, name=b.one(f"GOAL{g}_NAME"), rows=indicator_rows("GOAL", g)))
+        indicators = framework.criterion_indicators
+        count = len(indicators)
+        points = b.column("CRIT_POINTS", count)
+        deductions = b.column("CRIT_DEDUCTION", count)
+        reasons = b.column("CRIT_REASON", count)
+        for i, ind in enumerate(indicators):
+            sub.criteria.append(CriterionRow(ind.criterion, ind.group, ind.name, points[i], deductions[i], reasons[i]))
+        for k, crit in enumerate(framework.criteria, start=1):
+            sub.declared[crit.name] = b.one(f"DECLARED_C{k}")
+        sub.declared["total"] = b.one("DECLARED_TOTAL")
+        sub.declared["grade"] = b.one("DECLARED_GRADE")
+    sub.problems = b.one("PROBLEMS")
+    sub.improvements = b.one("IMPROVEMENTS")
+    for name in plan.names:  # every name the template defined must still be there
+        b.where(name)
+    return sub
+
+
+# ---------------------------------------------------------------- locked content
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_formula(text: str | None) -> str:
+    """Formula text as Excel, WPS and LibreOffice may each re-save it, reduced to one form."""
+    if text is None:
+        return ""
+    out = text.strip().lstrip("=")
+    out = out.replace("_xlfn.", "").replace("_xlws.", "")
+    out = re.sub(r"'((?:[^']|'')+)'!", lambda m: m.group(1).replace("''", "'") + "!", out)
+    # Spaces outside string literals carry no meaning.
+    parts = out.split('"')
+    for i in range(0, len(parts), 2):
+        parts[i] = _SPACES.sub("", parts[i]).upper()
+    return '"'.join(parts)
+
+
+def _same_value(expected, found) -> bool:
+    if isinstance(expected, Decimal):
+        expected = float(expected)
+    if isinstance(expected, (int, float)) and not isinstance(expected, bool):
+        if isinstance(found, (int, float)) and not isinstance(found, bool):
+            return abs(float(found) - float(expected)) < 1e-9
+        return False
+    if isinstance(expected, str):
+        return isinstance(found, str) and found.strip() == expected.strip()
+    return expected == found
+
+
+def compare_locked(book: xlsx.Book, plan: Plan, integrity: Integrity) -> None:
+    """Every label, pre-filled figure and formula the template locked must still be there.
+
+    A sheet whose named inputs moved (rows inserted or deleted) is reported as a structure change
+    instead of cell by cell, which would only repeat the same fault hundreds of times."""
+    shifted = {plan.names[n].sheet for n, _e, _f in integrity.moved_names if n in plan.names}
+    for cell in plan.locked_cells():
+        if cell.sheet in shifted or cell.sheet not in book.sheets:
+            continue
+        found = book.sheets[cell.sheet].cells.get((cell.row, cell.col))
+        if cell.role == "formula":
+            if found is None or found.formula is None:
+                integrity.changed_cells.append((cell.sheet, cell.ref, "formula", cell.value, None if found is None else found.value))
+            elif normalize_formula(found.formula) != normalize_formula(cell.value):
+                integrity.changed_cells.append((cell.sheet, cell.ref, "formula", cell.value, found.formula))
+            continue
+        value = None if found is None else found.value
+        if found is not None and found.formula is not None:
+            integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, cell.value, found.formula))
+        elif not _same_value(cell.value, value):
+            integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, cell.value, value))
