@@ -34,6 +34,7 @@ from .template.layout import (
     Plan,
     a1,
     build_plan,
+    column_name,
     indicator_columns,
 )
 
@@ -256,7 +257,7 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
     rows = framework.indicator_rows
 
     def indicator_rows(prefix: str, block: int) -> list[IndicatorRow]:
-        columns = {key: b.column(f"{prefix}{block}_{key.upper()}", rows) for key in fields}
+        columns = {key: b.column(column_name(prefix, block, key), rows) for key in fields}
         count = max(len(v) for v in columns.values())
         out = []
         for i in range(count):

@@ -187,6 +187,11 @@ def indicator_columns(kind: str) -> list[tuple[str, str, float, str]]:
     return cols
 
 
+def column_name(prefix: str, block: int, key: str) -> str:
+    """Defined name of one indicator column of a block: PROJ1_TARGET, GOAL3_INDICATOR."""
+    return f"{prefix}{block}_{'INDICATOR' if key == 'name' else key.upper()}"
+
+
 FIELD_LABELS = {
     "level1": "一级指标",
     "level2": "二级指标",
@@ -435,7 +440,7 @@ class _Builder:
             for r in range(first, last + 1):
                 self._indicator_row(s.name, r, columns, col_of)
             for col, (key, *_rest) in enumerate(columns):
-                self.name_range(pre + key.upper(), s.name, first, col, last)
+                self.name_range(column_name(prefix, b, key), s.name, first, col, last)
             # An unmet indicator with no reason is shown red while staff type.
             status = col_letter(col_of["status"])
             reason = col_letter(col_of["reason"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import tempfile
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
@@ -27,14 +28,17 @@ from .styles import CONDITIONAL, STYLES, text_width
 _FIXED_TIME = _dt.datetime(2000, 1, 1)
 
 
-def write_plan(plan: Plan, path: str | Path) -> Path:
-    """Write the workbook atomically; returns the final path."""
+def write_plan(plan: Plan, path: str | Path, values: dict | None = None) -> Path:
+    """Write the workbook atomically; returns the final path.
+
+    `values` fills input cells, keyed by (sheet, row, col): how samples and test files are made
+    (see xltool.fill). A blank template has none."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".xltool-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        _render(plan, tmp)
+        _render(plan, tmp, values or {})
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
@@ -49,7 +53,7 @@ def _umask() -> int:
     return mask
 
 
-def _render(plan: Plan, filename: str) -> None:
+def _render(plan: Plan, filename: str, values: dict) -> None:
     wb = xlsxwriter.Workbook(
         filename,
         {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False},
@@ -85,6 +89,8 @@ def _render(plan: Plan, filename: str) -> None:
         cells = by_sheet.get(spec.name, [])
         _set_widths(ws, spec, cells)
         for cell in cells:
+            if cell.role == "input" and (cell.sheet, cell.row, cell.col) in values:
+                cell = replace(cell, value=values[(cell.sheet, cell.row, cell.col)])
             _write_cell(ws, cell, formats[cell.style])
         _add_validations(ws, cells)
         _set_row_heights(ws, spec, cells)
@@ -115,6 +121,8 @@ def _render(plan: Plan, filename: str) -> None:
 def _value(value):
     if isinstance(value, Decimal):
         return float(value)
+    if isinstance(value, (_dt.date, _dt.datetime)) and not isinstance(value, _dt.datetime):
+        return _dt.datetime(value.year, value.month, value.day)
     return value
 
 
@@ -133,6 +141,10 @@ def _write_cell(ws, cell: CellSpec, fmt) -> None:
         ws.write_blank(cell.row, cell.col, None, fmt)
     elif isinstance(value, str):
         ws.write_string(cell.row, cell.col, value, fmt)
+    elif isinstance(value, _dt.datetime):
+        ws.write_datetime(cell.row, cell.col, value, fmt)
+    elif isinstance(value, bool):
+        ws.write_boolean(cell.row, cell.col, value, fmt)
     else:
         ws.write_number(cell.row, cell.col, value, fmt)
 
