@@ -293,7 +293,8 @@ def test_names_validations_and_protection_survive_a_libreoffice_resave(libreoffi
     for ws in original.worksheets:
         assert len(resaved[ws.title].data_validations.dataValidation) >= 1 or not ws.data_validations.dataValidation
         assert resaved[ws.title].protection.sheet
-    assert resaved[SHEET_META].sheet_state == "veryHidden"
+    # LibreOffice has no "very hidden": it keeps the metadata sheet, hidden.
+    assert resaved[SHEET_META].sheet_state in ("hidden", "veryHidden")
 
 
 def test_libreoffice_opens_the_template_without_complaint(wuhan_template, tmp_path):
@@ -304,3 +305,10 @@ def test_libreoffice_opens_the_template_without_complaint(wuhan_template, tmp_pa
     assert pdf.stat().st_size > 10_000
     with zipfile.ZipFile(wuhan_template) as z:
         assert z.testzip() is None
+
+
+@pytest.mark.parametrize("unit", [WUHAN, WUCHANG, BLANK_PROJECT], ids=["department", "project", "blank"])
+def test_formulas_use_only_functions_every_spreadsheet_program_has(unit):
+    from xltool.template.layout import check_formula_functions
+
+    assert check_formula_functions(plan_for(unit)) == set()

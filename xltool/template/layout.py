@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -458,7 +459,20 @@ class _Builder:
                 formula = self._calc_formula(c) if key == "calc" else self._status_formula(c)
                 self.put(sheet, r, col, "formula", formula, style)
                 continue
-            validation = {
+            if key == "score":  # relative to its own row: the only rule that differs per row
+                validation = Validation(
+                    "custom", "请填写自评得分", "自评得分不能超过本行分值；定量指标按完成值计算，定性指标在所选档次的区间内打分。",
+                    "自评得分必须是数字，且在 0 和本行分值之间。", source=f"=AND(ISNUMBER({c['score']}),{c['score']}>=0,{c['score']}<={c['points']})",
+                )
+            else:
+                validation = self._column_validation(key)
+            self.put(sheet, r, col, "input", None, style, validation, field=FIELD_LABELS[key])
+
+    def _column_validation(self, key: str) -> Validation:
+        """The same rule for every row of an indicator column: built once per workbook."""
+        cache = self.__dict__.setdefault("_validations", {})
+        if key not in cache:
+            cache[key] = {
                 "level1": lambda: self.v_list("level1", "一级指标"),
                 "level2": lambda: self.v_list("level2", "二级指标", extra="请选择与一级指标对应的二级指标。"),
                 "name": lambda: self.v_text("三级指标名称（一个单元格只写一个指标）", 200),
@@ -468,13 +482,9 @@ class _Builder:
                 "actual": lambda: self.v_number("实际完成值"),
                 "band": lambda: self.v_list("band", "定性评价档次", extra="仅定性指标填写。"),
                 "points": lambda: Validation("decimal", "请填写分值", "本指标的分值。同一一级指标下各指标分值之和应等于该一级指标分值。", "分值必须是 0 到 100 之间的数字。", 0, 100),
-                "score": lambda: Validation(
-                    "custom", "请填写自评得分", "自评得分不能超过本行分值；定量指标按完成值计算，定性指标在所选档次的区间内打分。",
-                    "自评得分必须是数字，且在 0 和本行分值之间。", source=f"=AND(ISNUMBER({c['score']}),{c['score']}>=0,{c['score']}<={c['points']})",
-                ),
                 "reason": lambda: self.v_text("偏差原因分析及改进措施"),
             }[key]()
-            self.put(sheet, r, col, "input", None, style, validation, field=FIELD_LABELS[key])
+        return cache[key]
 
     def _met_formula(self, c) -> str:
         d, e, g = c["sign"], c["target"], c["actual"]
@@ -684,6 +694,24 @@ def fingerprint(cells) -> str:
         (c.sheet, c.row, c.col, str(c.value)) for c in cells if c.locked and c.value is not None and c.sheet != SHEET_META
     )
     return hashlib.sha256(json.dumps(items, ensure_ascii=False).encode()).hexdigest()[:32]
+
+
+# Functions the template's formulas may use: all in Excel 2007, WPS and LibreOffice, none needing
+# the _xlfn. prefix (the writer relies on that), all known to the `formulas` engine.
+ALLOWED_FUNCTIONS = frozenset({"IF", "AND", "OR", "NOT", "ISNUMBER", "ROUND", "MIN", "MAX", "MEDIAN", "SUM", "SUMIF", "SUMIFS", "LEN", "TRIM", "N"})
+_FUNCTION = re.compile(r"([A-Z][A-Z0-9.]*)\(")
+
+
+def check_formula_functions(plan: Plan) -> set[str]:
+    """Functions used by the plan's formulas that are not in ALLOWED_FUNCTIONS (empty when fine)."""
+    used = set()
+    for cell in plan.cells:
+        if cell.role == "formula":
+            text = re.sub(r'"[^"]*"', '""', str(cell.value))
+            used.update(_FUNCTION.findall(text))
+    for cf in plan.conditional:
+        used.update(_FUNCTION.findall(re.sub(r'"[^"]*"', '""', cf.formula)))
+    return used - ALLOWED_FUNCTIONS
 
 
 def build_plan(framework: Framework, unit: UnitInfo) -> Plan:
