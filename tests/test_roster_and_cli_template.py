@@ -1,0 +1,144 @@
+"""Rosters and `xltool template`, as a finance officer runs them."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from xltool.cli import main
+from xltool.framework import FrameworkError, load_framework, parse_framework
+from xltool.roster import RosterError, read_roster
+
+HEADER = "单位名称,单位编码,年度,类型,年初预算数,调整预算数,决算数,项目名称,全年预算数\n"
+GOOD = HEADER + (
+    "武汉市档案馆,420100-DAG,2021,部门整体,3203.46,2814.98,2814.98,,\n"
+    "武昌区档案馆,420106-DAG,2020,项目,,,,档案保护费,300\n"
+    "武昌区档案馆,420106-DAG,2020,项目,,,,史料编研费,100\n"
+)
+
+
+def _write(tmp_path: Path, text: str, name="roster.csv", encoding="utf-8-sig") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding=encoding)
+    return path
+
+
+def test_roster_reads_units_and_their_projects(tmp_path):
+    units = read_roster(_write(tmp_path, GOOD))
+    wuhan, wuchang = units
+    assert (wuhan.name, wuhan.kind, wuhan.initial_budget, wuhan.final_accounts) == ("武汉市档案馆", "department", D("3203.46"), D("2814.98"))
+    assert [(p.name, p.budget) for p in wuchang.projects] == [("档案保护费", D("300.00")), ("史料编研费", D("100.00"))]
+
+
+def test_roster_saved_by_excel_in_gbk_is_read(tmp_path):
+    assert len(read_roster(_write(tmp_path, GOOD, encoding="gb18030"))) == 2
+
+
+def test_roster_as_xlsx(tmp_path):
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for line in GOOD.strip().split("\n"):
+        ws.append(line.split(","))
+    wb.save(tmp_path / "roster.xlsx")
+    assert [u.name for u in read_roster(tmp_path / "roster.xlsx")] == ["武汉市档案馆", "武昌区档案馆"]
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        (GOOD.replace("单位编码,", ""), ["缺少必需的列", "单位编码"]),
+        (GOOD + "汉阳区档案馆,420100-DAG,2021,部门整体,1,1,1,,\n", ["第 5 行", "单位编码", "420100-DAG", "第 2 行"]),
+        (GOOD.replace("3203.46", "-5"), ["第 2 行", "年初预算数", "负数"]),
+        (GOOD.replace("3203.46", "三千万"), ["第 2 行", "年初预算数", "不是数字"]),
+        (GOOD.replace("部门整体", "事业单位"), ["第 2 行", "类型", "事业单位"]),
+        (HEADER.rstrip("\n") + ",框架\n" + "武汉市档案馆,420100-DAG,2021,部门整体,1,1,1,,,no-such\n", ["第 2 行", "框架", "no-such"]),
+        (GOOD.replace("2021", "二〇二一"), ["第 2 行", "年度"]),
+        (GOOD + "武昌区档案馆,420106-DAG,2020,项目,,,,档案保护费,5\n", ["第 5 行", "项目名称", "重复"]),
+    ],
+    ids=["missing-column", "duplicate-code", "negative", "non-numeric", "unknown-kind", "unknown-framework", "bad-year", "duplicate-project"],
+)
+def test_bad_roster_stops_with_row_and_column_and_writes_nothing(tmp_path, capsys, text, words):
+    roster = _write(tmp_path, text)
+    with pytest.raises(RosterError) as info:
+        read_roster(roster)
+    for word in words:
+        assert word in str(info.value)
+    out = tmp_path / "out"
+    assert main(["template", "--roster", str(roster), "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "未生成模板" in err and words[0] in err
+    assert not out.exists() or not list(out.iterdir())
+
+
+def test_template_command_from_roster(tmp_path, capsys):
+    out = tmp_path / "out"
+    assert main(["template", "--roster", str(_write(tmp_path, GOOD)), "--out", str(out)]) == 0
+    names = sorted(p.name for p in out.iterdir())
+    assert names == ["2020_武昌区档案馆_项目支出绩效自评.xlsx", "2021_武汉市档案馆_部门整体支出绩效自评.xlsx"]
+    assert "已生成 2 份模板" in capsys.readouterr().out
+
+
+def test_template_command_for_one_unit(tmp_path):
+    out = tmp_path / "out"
+    assert main(["template", "--framework", "project", "--unit", "洪山区档案馆", "--year", "2022", "--out", str(out), "--quiet"]) == 0
+    wb = openpyxl.load_workbook(out / "2022_洪山区档案馆_项目支出绩效自评.xlsx")
+    assert wb["基本信息"]["B3"].value == "洪山区档案馆"
+
+
+def test_template_command_usage_errors_exit_2(tmp_path, capsys):
+    assert main(["template", "--unit", "x", "--out", str(tmp_path)]) == 2
+    with pytest.raises(SystemExit) as info:
+        main(["template", "--out", str(tmp_path)])
+    assert info.value.code == 2
+    assert "用法" in capsys.readouterr().err
+
+
+def test_python_dash_m_runs_the_same_program():
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "xltool", "--help"], capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0 and "template" in done.stdout and "check" in done.stdout
+
+
+# ---------------------------------------------------------------- framework files
+
+
+def test_bundled_frameworks_load_and_add_up():
+    project = load_framework("project")
+    assert project.execution_points + sum(c.points for c in project.categories) == 100
+    department = load_framework("department")
+    assert [(c.name, c.points) for c in department.criteria] == [("投入", 20), ("过程", 30), ("产出", 25), ("效果", 25)]
+    for crit in department.criteria:
+        assert sum(i.points for i in crit.indicators) == crit.points
+
+
+def test_framework_error_names_file_key_and_line():
+    text = Path(load_framework("project").source).name
+    bad = (Path(__file__).parents[1] / "workbook_templates" / "project.yaml").read_text(encoding="utf-8").replace("points: 50", "points: 40")
+    with pytest.raises(FrameworkError) as info:
+        parse_framework(bad, source="project-bad.yaml")
+    message = str(info.value)
+    assert "project-bad.yaml" in message and "categories" in message and "100" in message and "行" in message
+    assert text == "project.yaml"
+
+
+def test_framework_with_unknown_reverse_rule_is_refused():
+    bad = (Path(__file__).parents[1] / "workbook_templates" / "project.yaml").read_text(encoding="utf-8").replace("reverse_rule: ratio", "reverse_rule: sideways")
+    with pytest.raises(FrameworkError, match="reverse_rule"):
+        parse_framework(bad, source="x.yaml")
+
+
+def test_linear_reverse_rule_changes_the_template_formula(tmp_path):
+    from dataclasses import replace
+
+    from xltool.template.layout import build_plan
+    from conftest import WUCHANG
+
+    fw = load_framework("project")
+    linear = replace(fw, reverse_rule="linear")
+    formula = lambda f: next(c.value for c in build_plan(f, WUCHANG).cells if c.role == "formula" and "MEDIAN" in str(c.value))  # noqa: E731
+    assert "1-(" in formula(linear) and "1-(" not in formula(fw)
