@@ -15,6 +15,7 @@ import posixpath
 import re
 import zipfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from lxml import etree
 
@@ -249,6 +250,7 @@ def _rich_text(el) -> str:
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")
 
 
+@lru_cache(maxsize=65536)
 def parse_ref(ref: str) -> tuple[int, int]:
     m = _REF.match(ref.upper())
     if not m:
@@ -278,6 +280,8 @@ def load_sheet(book: Book, pkg: _Package, name: str) -> Sheet:
             count += 1
             if count > MAX_CELLS:
                 raise XlsxError("SHEET_TOO_LARGE", f"{name}: more than {MAX_CELLS} cells")
+            if not len(c) and c.get("t") != "inlineStr":
+                continue  # a styled empty cell: nothing to read
             ref = c.get("r")
             if not ref:
                 continue  # cells without a reference are legal but our templates never write them
@@ -317,7 +321,7 @@ def load_sheet(book: Book, pkg: _Package, name: str) -> Sheet:
                         value = float(text)
                     except ValueError:
                         value = text
-            if value is None and formula is None and style == 0:
+            if value is None and formula is None:
                 continue
             cells[pos] = Cell(value, formula, style, is_error)
     prot = root.find(_M + "sheetProtection")
