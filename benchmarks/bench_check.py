@@ -1,0 +1,110 @@
+"""Checking N returned workbooks end to end, beside openpyxl merely loading the same files.
+
+    python benchmarks/bench_check.py [--files 500] [--jobs 1]
+
+1. Makes N filled workbooks (random valid fillings of generated templates, half unit-wide, half
+   projects) in a temporary folder.
+2. Times `xltool check` on them in a fresh process (read, recompute, checks, summary workbook,
+   JSON and CSV written), and records that process's peak memory (ru_maxrss).
+3. Times `openpyxl.load_workbook` on the same files in another fresh process: the baseline.
+4. Repeats the check on the first fifth of the files, to show whether peak memory grows with
+   the number of files.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+
+def make_files(folder: Path, n: int) -> list[Path]:
+    from decimal import Decimal
+
+    from fillgen import department_values, project_values
+    from xltool.fill import write_filled
+    from xltool.model import ProjectInfo, UnitInfo
+    from xltool.template import plan_for
+
+    rng = random.Random(7)
+    files = []
+    for i in range(n):
+        if i % 2:
+            unit = UnitInfo(f"第{i}档案馆", f"U{i:04d}", 2021, "department", initial_budget=Decimal("3203.46"), adjusted_budget=Decimal("2814.98"), final_accounts=Decimal("2814.98"))
+            plan = plan_for(unit)
+            values, _ = department_values(plan, rng)
+        else:
+            unit = UnitInfo(f"第{i}档案馆", f"U{i:04d}", 2020, "project", projects=(ProjectInfo("档案保护费", Decimal(300)), ProjectInfo("史料编研费", Decimal(100))))
+            plan = plan_for(unit)
+            values, _ = project_values(plan, rng, rows=12)
+        files.append(write_filled(plan, values, folder / f"{i:04d}_{unit.name}.xlsx"))
+    return files
+
+
+_CHECK = """
+import resource, sys, time
+sys.path.insert(0, {root!r})
+from xltool.cli import main
+start = time.perf_counter()
+code = main(["check", {folder!r}, "--out", {out!r}, "--json", {out!r} + ".json", "--csv", {out!r} + ".csv", "--jobs", "{jobs}", "--quiet"{limit}])
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, code)
+"""
+
+_LOAD = """
+import resource, sys, time, glob
+import openpyxl
+files = sorted(glob.glob({pattern!r}))
+start = time.perf_counter()
+for f in files:
+    openpyxl.load_workbook(f)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def run(code: str) -> list[float]:
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return [float(x) for x in done.stdout.split()]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=500)
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        data = tmp / "returned"
+        data.mkdir()
+        small = tmp / "returned_small"
+        small.mkdir()
+        files = make_files(data, args.files)
+        for f in files[: max(1, args.files // 5)]:
+            (small / f.name).write_bytes(f.read_bytes())
+        check_time, check_rss, _code = run(_CHECK.format(root=str(ROOT), folder=str(data), out=str(tmp / "summary.xlsx"), jobs=args.jobs, limit=""))
+        load_time, load_rss = run(_LOAD.format(pattern=str(data / "*.xlsx")))
+        small_time, small_rss, _ = run(_CHECK.format(root=str(ROOT), folder=str(small), out=str(tmp / "small.xlsx"), jobs=args.jobs, limit=""))
+    result = {
+        "files": args.files,
+        "jobs": args.jobs,
+        "check_seconds": round(check_time, 2),
+        "openpyxl_load_seconds": round(load_time, 2),
+        "ratio_check_to_load": round(check_time / load_time, 2),
+        "check_ms_per_file": round(1000 * check_time / args.files, 1),
+        "load_ms_per_file": round(1000 * load_time / args.files, 1),
+        "peak_rss_mb": round(check_rss / 1024, 1),
+        f"peak_rss_mb_{len(files) // 5}_files": round(small_rss / 1024, 1),
+    }
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

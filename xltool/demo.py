@@ -1,0 +1,76 @@
+"""`xltool demo`: the whole loop on the bundled samples, into a fresh folder.
+
+1. templates for every archive in samples/roster.csv;
+2. a check of the filled sample workbooks (rebuilt from the two seed reports);
+3. the graded summary (xlsx, JSON, CSV) and one feedback workbook per checked file.
+The samples are only read; everything is written under the new folder.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+
+_SAMPLE_DIRS = (
+    Path(__file__).resolve().parent.parent / "samples",
+    Path(__file__).resolve().parent / "samples",
+)
+
+
+def samples_dir() -> Path:
+    for folder in _SAMPLE_DIRS:
+        if (folder / "roster.csv").is_file():
+            return folder
+    raise FileNotFoundError("找不到自带样例（samples/roster.csv）。请从项目源码目录安装：pip install -e .")
+
+
+def fresh_folder(out: str | None) -> Path:
+    if out:
+        folder = Path(out)
+        if folder.exists() and any(folder.iterdir()):
+            raise FileExistsError(f"输出文件夹 {folder} 已存在且不为空；演示只写入新的或空的文件夹。")
+    else:
+        stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        folder = Path.cwd() / f"xltool-demo-{stamp}"
+        n = 1
+        while folder.exists():
+            n += 1
+            folder = Path.cwd() / f"xltool-demo-{stamp}-{n}"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def run_demo(out: str | None = None, quiet: bool = False) -> int:
+    import sys
+
+    from . import batch, report
+    from .cli import print_table
+    from .roster import read_roster
+    from .template import generate
+
+    try:
+        samples = samples_dir()
+        folder = fresh_folder(out)
+    except (FileNotFoundError, FileExistsError) as exc:
+        sys.stderr.write(f"{exc}\n")
+        return 1
+    say = (lambda *a: None) if quiet else print
+    units = read_roster(samples / "roster.csv")
+    templates = generate(units, folder / "模板")
+    say(f"1. 已按名册生成 {len(templates)} 份模板：{folder / '模板'}")
+    files, _missing = batch.expand_paths([str(samples / "returned"), str(samples / "variants")])
+    results = batch.check_paths(files)
+    summary = folder / "汇总.xlsx"
+    report.write_summary(results, summary)
+    report.write_json(results, folder / "汇总.json")
+    report.write_csv(results, folder / "汇总.csv")
+    for result in results:
+        report.write_feedback(result, folder / "检查意见")
+    say(f"2. 已检查 {len(results)} 份样例工作簿（来自 {samples}）：")
+    if not quiet:
+        print_table(results)
+    say(f"3. 汇总：{summary}")
+    say(f"   JSON：{folder / '汇总.json'}  CSV：{folder / '汇总.csv'}")
+    say(f"   检查意见（每个文件一份，发回单位修改）：{folder / '检查意见'}")
+    say(f"全部输出位于：{folder}")
+    return 0
