@@ -145,11 +145,7 @@ def cmd_check(args, parser) -> int:
         if args.csv:
             report.write_csv(results, args.csv)
         if args.feedback:
-            input_real = {os.path.realpath(f) for f in files}
-            for result in results:
-                path = report.write_feedback(result, args.feedback)
-                if os.path.realpath(path) in input_real:  # pragma: no cover - names differ by construction
-                    raise OSError("feedback would overwrite an input")
+            write_feedback_files(results, args.feedback, files)
     except OSError as exc:
         sys.stderr.write(f"无法写出结果：{exc}\n")
         return EXIT_FAILED
@@ -157,6 +153,31 @@ def cmd_check(args, parser) -> int:
         print_table(results)
         print(f"汇总：{args.out}")
     return EXIT_OK if all(r.status == "passed" for r in results) else EXIT_FAILED
+
+
+def feedback_plan(results, folder, inputs) -> list[tuple[object, Path]]:
+    """Each result's feedback path, decided before anything is written: names made unique
+    (two returned files may share a name in different folders), and never an input's path."""
+    from . import report
+
+    taken = {os.path.realpath(p) for p in inputs}
+    planned = []
+    for result in results:
+        name = report.feedback_filename(result.file)
+        path = Path(folder) / name
+        n = 1
+        while os.path.realpath(path) in taken:
+            n += 1
+            path = Path(folder) / name.replace("_检查意见.xlsx", f"_检查意见_{n}.xlsx")
+        taken.add(os.path.realpath(path))
+        planned.append((result, path))
+    return planned
+
+
+def write_feedback_files(results, folder, inputs) -> list[Path]:
+    from . import report
+
+    return [report.write_feedback(result, folder, filename=path.name) for result, path in feedback_plan(results, folder, inputs)]
 
 
 STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取"}

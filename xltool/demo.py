@@ -44,7 +44,7 @@ def run_demo(out: str | None = None, quiet: bool = False) -> int:
     import sys
 
     from . import batch, report
-    from .cli import print_table
+    from .cli import print_table, write_feedback_files
     from .roster import read_roster
     from .template import generate
 
@@ -64,8 +64,7 @@ def run_demo(out: str | None = None, quiet: bool = False) -> int:
     report.write_summary(results, summary)
     report.write_json(results, folder / "汇总.json")
     report.write_csv(results, folder / "汇总.csv")
-    for result in results:
-        report.write_feedback(result, folder / "检查意见")
+    write_feedback_files(results, folder / "检查意见", files)
     say(f"2. 已检查 {len(results)} 份样例工作簿（来自 {samples}）：")
     if not quiet:
         print_table(results)

@@ -347,12 +347,40 @@ def _same_value(expected, found) -> bool:
     return expected == found
 
 
+def _extra_content(book: xlsx.Book, plan: Plan, shifted: set[str], integrity: Integrity) -> None:
+    """Values typed outside the template's cells (possible only with protection removed): the
+    checker does not read them, so staff are told their content was not taken into account."""
+    known = _plan_positions(plan)
+    for name in VISIBLE_SHEETS:
+        sheet = book.sheets.get(name)
+        if sheet is None or name in shifted:
+            continue
+        for (row, col), cell in sheet.cells.items():
+            if (name, row, col) in known:
+                continue
+            if cell.formula is not None or not (cell.value is None or (isinstance(cell.value, str) and not cell.value.strip())):
+                integrity.extra_content.append((name, a1(row, col)))
+
+
+def _plan_positions(plan: Plan) -> frozenset:
+    cached = getattr(plan, "_positions", None)
+    if cached is None:
+        cells = set()
+        for c in plan.cells:
+            for k in range(c.span):
+                cells.add((c.sheet, c.row, c.col + k))
+        cached = frozenset(cells)
+        plan._positions = cached  # plans are cached and never change: remember the set
+    return cached
+
+
 def compare_locked(book: xlsx.Book, plan: Plan, integrity: Integrity) -> None:
     """Every label, pre-filled figure and formula the template locked must still be there.
 
     A sheet whose named inputs moved (rows inserted or deleted) is reported as a structure change
     instead of cell by cell, which would only repeat the same fault hundreds of times."""
     shifted = {plan.names[n].sheet for n, _e, _f in integrity.moved_names if n in plan.names}
+    _extra_content(book, plan, shifted, integrity)
     for cell in plan.locked_cells():
         if cell.sheet in shifted or cell.sheet not in book.sheets:
             continue
