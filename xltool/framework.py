@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import lru_cache
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -103,8 +104,9 @@ class Framework:
 # ---------------------------------------------------------------- loading
 
 
+@lru_cache(maxsize=1)
 def bundled_frameworks() -> dict[str, Path]:
-    """Name → path of every framework shipped with xltool."""
+    """Name → path of every framework shipped with xltool (looked up once per process)."""
     found: dict[str, Path] = {}
     for folder in _BUNDLED_DIRS:
         if folder.is_dir():

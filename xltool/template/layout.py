@@ -422,34 +422,45 @@ class _Builder:
         )
         title = "项目绩效指标完成情况" if fw.kind == "project" else "年度绩效目标完成情况"
         self.put(s.name, 0, 0, "label", f"{self.unit.name} {self.unit.year}年度{title}", "title", span=len(columns))
-        rows = fw.indicator_rows
-        row = 2
         for b in range(1, blocks + 1):
-            pre = f"{prefix}{b}_"
-            if fw.kind == "project":
-                self.put(s.name, row, 0, "label", f"项目 {b}", "block_title", span=2)
-                name_ref = ref(SHEET_BUDGET, 2 + b, 1)
-                self.put(s.name, row, 2, "formula", f'=IF(LEN({name_ref})=0,"（请先在预算执行表填写项目名称）",{name_ref})', "block_formula", span=len(columns) - 2)
-            else:
-                self.put(s.name, row, 0, "label", f"年度目标 {b}", "block_title", span=2)
-                self.put(s.name, row, 2, "input", None, "input_block", self.v_text("年度目标名称", 200), span=len(columns) - 2, field="年度目标名称", name=pre + "NAME")
-            row += 1
-            for col, (key, header, _w, _style) in enumerate(columns):
-                self.put(s.name, row, col, "label", header, "header")
-            first = row + 1
-            last = first + rows - 1
-            for r in range(first, last + 1):
-                self._indicator_row(s.name, r, columns, col_of)
-            for col, (key, *_rest) in enumerate(columns):
-                self.name_range(column_name(prefix, b, key), s.name, first, col, last)
-            # An unmet indicator with no reason is shown red while staff type.
-            status = col_letter(col_of["status"])
-            reason = col_letter(col_of["reason"])
-            self.conditional.append(
-                ConditionalFormat(s.name, first, col_of["reason"], last, col_of["reason"], f'=AND(${status}{first + 1}="未达成",LEN(TRIM(${reason}{first + 1}))=0)', "alert")
-            )
-            self.conditional.append(ConditionalFormat(s.name, first, col_of["status"], last, col_of["status"], f'=${status}{first + 1}="未达成"', "warn"))
-            row = last + 2
+            cells, names, conditional = _indicator_block(fw, b, prefix)
+            self.cells.extend(cells)
+            self.names.update(names)
+            self.conditional.extend(conditional)
+
+    def indicator_block(self, b: int, prefix: str):
+        """Block b of the indicator sheet: the same for every archive, hence cached (see
+        _indicator_block): it is most of a plan, and the reader builds a plan per file."""
+        fw = self.fw
+        columns = indicator_columns(fw.kind)
+        col_of = {key: i for i, (key, *_rest) in enumerate(columns)}
+        sheet = SHEET_INDICATORS
+        rows = fw.indicator_rows
+        row = 2 + (b - 1) * (rows + 3)
+        pre = f"{prefix}{b}_"
+        if fw.kind == "project":
+            self.put(sheet, row, 0, "label", f"项目 {b}", "block_title", span=2)
+            name_ref = ref(SHEET_BUDGET, 2 + b, 1)
+            self.put(sheet, row, 2, "formula", f'=IF(LEN({name_ref})=0,"（请先在预算执行表填写项目名称）",{name_ref})', "block_formula", span=len(columns) - 2)
+        else:
+            self.put(sheet, row, 0, "label", f"年度目标 {b}", "block_title", span=2)
+            self.put(sheet, row, 2, "input", None, "input_block", self.v_text("年度目标名称", 200), span=len(columns) - 2, field="年度目标名称", name=pre + "NAME")
+        row += 1
+        for col, (key, header, _w, _style) in enumerate(columns):
+            self.put(sheet, row, col, "label", header, "header")
+        first = row + 1
+        last = first + rows - 1
+        for r in range(first, last + 1):
+            self._indicator_row(sheet, r, columns, col_of)
+        for col, (key, *_rest) in enumerate(columns):
+            self.name_range(column_name(prefix, b, key), sheet, first, col, last)
+        # An unmet indicator with no reason is shown red while staff type.
+        status = col_letter(col_of["status"])
+        reason = col_letter(col_of["reason"])
+        self.conditional.append(
+            ConditionalFormat(sheet, first, col_of["reason"], last, col_of["reason"], f'=AND(${status}{first + 1}="未达成",LEN(TRIM(${reason}{first + 1}))=0)', "alert")
+        )
+        self.conditional.append(ConditionalFormat(sheet, first, col_of["status"], last, col_of["status"], f'=${status}{first + 1}="未达成"', "warn"))
 
     def _indicator_row(self, sheet, r, columns, col_of):
         fw = self.fw
@@ -714,11 +725,20 @@ def check_formula_functions(plan: Plan) -> set[str]:
     return used - ALLOWED_FUNCTIONS
 
 
+@lru_cache(maxsize=64)
+def _indicator_block(framework: Framework, block: int, prefix: str):
+    builder = _Builder(framework, UnitInfo("", "", 0, framework.kind))
+    builder.build_lists()
+    builder.cells, builder.names, builder.conditional = [], {}, []
+    builder.indicator_block(block, prefix)
+    return tuple(builder.cells), dict(builder.names), tuple(builder.conditional)
+
+
 def build_plan(framework: Framework, unit: UnitInfo) -> Plan:
     """The whole workbook for one archive, as data."""
     return _cached_plan(framework, unit)
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=16)  # a plan is ~1 MB: keep a few, not one per archive of a batch
 def _cached_plan(framework: Framework, unit: UnitInfo) -> Plan:
     return _Builder(framework, unit).build()
