@@ -1,0 +1,704 @@
+"""Submission → findings: every rule of DOMAIN.md's "What the checker must catch".
+
+`check(sub, fw)` is pure: it reads the Submission (what the workbook says) and the Framework
+(the rules), recomputes with evaluate.py / scoring.py, and returns findings ordered by severity,
+then sheet and cell. Each finding carries the place of the offending cell, the raw value seen and
+the value expected; its sentence comes from messages.py.
+
+Blank blocks and blank indicator rows produce nothing: a template has more rows than anyone uses.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+import unicodedata
+from decimal import Decimal
+
+from . import scoring
+from .evaluate import (
+    QUALITATIVE,
+    block_name,
+    choice,
+    evaluate_department,
+    evaluate_project,
+    is_pure_number,
+    number,
+    project_used,
+    row_figures,
+    text,
+    used_goals,
+)
+from .framework import SIGNS, Framework
+from .messages import finding, percent, plain_number
+from .model import SEVERITIES, EMPTY, Finding, IndicatorRow, Integrity, Submission, Value
+from .template.layout import FIELD_LABELS, MONEY_MAX, NUMBER_MAX, VISIBLE_SHEETS
+
+__all__ = ["check", "integrity_findings", "result_status", "LOW_EXECUTION_THRESHOLD", "order_findings"]
+
+# A unit spending less than this share of its budget must say why (a warning: DOMAIN asks for an
+# explanation whenever the rate is not 100%, but a few percent short is ordinary).
+LOW_EXECUTION_THRESHOLD = Decimal("0.9")
+
+_ZERO = Decimal(0)
+_HUNDRED = Decimal(100)
+_UNSET = object()
+
+
+# ---------------------------------------------------------------- the public entry points
+
+
+def check(sub: Submission, fw: Framework) -> list[Finding]:
+    """Every finding about one submission, ordered by severity then sheet and cell, no duplicates."""
+    out = _Out()
+    out.extend(integrity_findings(sub.integrity))
+    _info(sub, out)
+    if fw.kind == "project":
+        _projects(sub, fw, out)
+    else:
+        _department(sub, fw, out)
+    _texts(sub, out)
+    return order_findings(out.items)
+
+
+def result_status(findings) -> str:
+    """"failed" when any finding is an error, else "passed"."""
+    return "failed" if any(f.severity == "error" for f in findings) else "passed"
+
+
+def order_findings(findings) -> list[Finding]:
+    """Errors first, then warnings, then notes; within each, by sheet (workbook order) and cell
+    (row, then column); exact repeats dropped."""
+    seen, unique = set(), []
+    for f in findings:
+        key = (f.code, f.severity, f.sheet, f.cell, f.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return sorted(unique, key=_sort_key)
+
+
+_SHEET_RANK = {name: i for i, name in enumerate(VISIBLE_SHEETS)}
+_A1 = re.compile(r"^\$?([A-Za-z]{1,3})\$?([0-9]+)")
+
+
+def _sort_key(f: Finding):
+    sev = SEVERITIES.index(f.severity) if f.severity in SEVERITIES else len(SEVERITIES)
+    sheet = (-1, "") if not f.sheet else (_SHEET_RANK.get(f.sheet, len(_SHEET_RANK)), f.sheet)
+    match = _A1.match(f.cell or "")
+    if match:
+        col = 0
+        for ch in match.group(1).upper():
+            col = col * 26 + ord(ch) - 64
+        place = (int(match.group(2)), col, "")
+    else:
+        place = (0, 0, f.cell or "")
+    return (sev, sheet, place, f.code)
+
+
+# ---------------------------------------------------------------- collecting findings
+
+
+class _Out:
+    def __init__(self):
+        self.items: list[Finding] = []
+
+    def add(self, code: str, at: Value | None = None, seen=_UNSET, expected=None, **params) -> None:
+        at = at or EMPTY
+        if seen is _UNSET:
+            seen = at.raw
+        self.items.append(finding(code, sheet=at.sheet, cell=at.cell, seen=seen, expected=expected, **params))
+
+    def extend(self, findings) -> None:
+        self.items.extend(findings)
+
+
+def _r2(value: Decimal) -> Decimal | None:
+    return scoring.round_half_up(value, 2)
+
+
+def _amount(value, unit: str) -> str:
+    shown = plain_number(value) if value is not None else "（空白）"
+    if not unit or unit in ("%", "‰"):
+        return f"{shown}{unit}"
+    return f"{shown} {unit}"
+
+
+def _range_text(low, high) -> str:
+    if high is None:
+        return f"不小于 {plain_number(low)}"
+    return f"{plain_number(low)}～{plain_number(high)}"
+
+
+# ---------------------------------------------------------------- one number cell
+
+
+def _targets():
+    """targets.py, imported when first needed; None if it cannot be imported (the checks then give
+    a general hint and skip the several-targets rule rather than fail the whole file)."""
+    try:
+        from . import targets
+    except Exception:  # noqa: BLE001
+        return None
+    return targets
+
+
+def _number_hint(v: Value, field: str) -> str:
+    if v.is_error:
+        return f"单元格显示错误值 {v.raw}，请改为直接填写数字。"
+    targets = _targets() if field in ("target", "actual") else None
+    if targets is not None:
+        raw = text(v)
+        parsed = targets.parse_target(raw)
+        if parsed.sign == QUALITATIVE or parsed.value is None:
+            if field == "target":
+                return "指标值只填数字；无法量化的指标请在“计算符号”中选择“定性”，并选择定性评价档次。"
+            return "实际完成值只填数字，单位填在“计量单位”列。"
+        value = plain_number(parsed.value)
+        if field == "target":
+            parts = [f"计算符号 {parsed.sign}", f"指标值 {value}"]
+        else:
+            parts = [f"实际完成值 {value}"]
+        if parsed.unit:
+            parts.append(f"计量单位 {parsed.unit}")
+        return f"“{raw}”可填为：" + "，".join(parts) + "。"
+    if field == "target":
+        return "指标值只填数字；比较关系在“计算符号”中选择，单位填在“计量单位”列。"
+    if field == "actual":
+        return "实际完成值只填数字，单位填在“计量单位”列。"
+    if field == "money":
+        return "金额只填数字，单位为万元，如 214.68；不要带“万元”等文字。"
+    return "只填数字，如 8 或 7.5，不要带“分”等文字。"
+
+
+def _figure(
+    out: _Out,
+    v: Value,
+    label: str,
+    item: str,
+    kind: str = "score",
+    required: bool = True,
+    low=_ZERO,
+    high=None,
+    blank_hint: str = "请补充填写。",
+    range_hint: str = "",
+) -> Decimal | None:
+    """Read one number cell, reporting a blank (when required), text and a value out of range.
+    Returns the number (also a "95%" typed as text, which is reported but still used)."""
+    if v.blank and not v.is_error:
+        if required:
+            out.add("REQUIRED_BLANK", v, field=label, item=item, hint=blank_hint)
+        return None
+    value = number(v)
+    if v.is_error or not is_pure_number(v):
+        out.add("TEXT_IN_NUMBER", v, field=label, item=item, hint=_number_hint(v, kind))
+    if value is None:
+        return None
+    if value < low or (high is not None and value > high):
+        # a negative figure is told "不小于 0", not "0～1000000000" (the typo guard nobody reaches)
+        shown_high = None if value < low and high is not None and high >= MONEY_MAX else high
+        out.add("VALUE_OUT_OF_RANGE", v, expected=_range_text(low, shown_high), field=label, item=item, hint=range_hint)
+        return None
+    return value
+
+
+def _multiple(out: _Out, v: Value, label: str, item: str) -> bool:
+    """Several targets in one cell ("目录数据合格率≥95%；元数据合格率≥95%"): reported, True."""
+    targets = _targets()
+    if targets is None or not isinstance(v.raw, str) or not v.raw.strip():
+        return False
+    found = [t for t in targets.parse_targets(v.raw) if t.value is not None]
+    if len(found) > 1:
+        out.add("MULTIPLE_TARGETS", v, field=label, item=item, count=len(found))
+        return True
+    return False
+
+
+# ---------------------------------------------------------------- integrity
+
+
+_NAME_FIELDS = {
+    "NAME": "项目名称",
+    "BUDGET": "全年预算数",
+    "EXECUTED": "全年执行数",
+    "RATE": "预算执行率",
+    "EXEC_SCORE": "执行率得分",
+    "NOTE": "执行情况说明",
+    "DECLARED_SCORE": "自评总分",
+    "DECLARED_GRADE": "自评等级",
+    "CALC_EXEC": "执行率得分",
+    "CALC_TOTAL": "计算总分",
+    "CALC_GRADE": "计算等级",
+    "INDICATOR": FIELD_LABELS["name"],
+    **{key.upper(): label for key, label in FIELD_LABELS.items() if key != "name"},
+}
+_FIXED_NAMES = {
+    "INFO_UNIT": "单位名称",
+    "INFO_CODE": "单位编码",
+    "INFO_YEAR": "评价年度",
+    "INFO_KIND": "评价类型",
+    "INFO_CONTACT": "填报人",
+    "INFO_PHONE": "联系电话",
+    "INFO_DATE": "填报日期",
+    "BUDGET_INITIAL": "年初预算数",
+    "BUDGET_ADJUSTED": "调整预算数",
+    "BUDGET_FINAL": "决算数",
+    "BUDGET_NOTE": "执行情况说明",
+    "RATE_EXECUTION": "整体支出预算执行率",
+    "RATE_INITIAL": "年初预算完成率",
+    "CRIT_NAME": "评分表的三级指标列",
+    "CRIT_POINTS": "评分表的分值列",
+    "CRIT_DEDUCTION": "评分表的扣分列",
+    "CRIT_REASON": "评分表的扣分原因列",
+    "CRIT_SCORE": "评分表的得分列",
+    "DECLARED_TOTAL": "综合绩效自评得分",
+    "DECLARED_GRADE": "自评等级",
+    "CALC_TOTAL": "计算总分",
+    "CALC_GRADE": "计算等级",
+    "PROBLEMS": "存在的问题和原因",
+    "IMPROVEMENTS": "下一步拟改进措施",
+}
+_BLOCK_NAME = re.compile(r"^(PROJ|GOAL)([0-9]+)_(.+)$")
+_CRIT_NAME = re.compile(r"^(DECLARED|CALC)_C([0-9]+)$")
+
+
+def describe_name(name: str) -> str:
+    """What a defined name of the template holds, in words: PROJ2_EXECUTED → 项目 2 的全年执行数."""
+    if name in _FIXED_NAMES:
+        return _FIXED_NAMES[name]
+    match = _BLOCK_NAME.match(name)
+    if match:
+        prefix, block, key = match.groups()
+        what = "项目" if prefix == "PROJ" else "年度目标"
+        if key.startswith("CALC_C"):
+            return f"{what} {block} 的一级指标计算得分"
+        field = _NAME_FIELDS.get(key, key)
+        if prefix == "GOAL" and key == "NAME":
+            field = "年度目标名称"
+        return f"{what} {block} 的{field}"
+    match = _CRIT_NAME.match(name)
+    if match:
+        return f"第 {match.group(2)} 项评价准则的{'自评得分' if match.group(1) == 'DECLARED' else '计算得分'}"
+    return name
+
+
+_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!]+))!\$?([A-Za-z]{1,3})\$?([0-9]+)")
+
+
+def _split_ref(ref) -> tuple[str, str]:
+    """"'绩效指标'!$A$5:$A$24" → ("绩效指标", "A5"); ("", text) when it is not a reference."""
+    match = _REF.match(str(ref or "").lstrip("="))
+    if not match:
+        return "", str(ref or "")
+    sheet = (match.group(1) or "").replace("''", "'") or (match.group(2) or "")
+    return sheet, f"{match.group(3).upper()}{match.group(4)}"
+
+
+def integrity_findings(integrity: Integrity) -> list[Finding]:
+    """The reader's facts about what was changed in the template → findings."""
+    out: list[Finding] = []
+    for sheet in integrity.missing_sheets:
+        out.append(finding("SHEET_MISSING", sheet=sheet))
+    for sheet, protected in integrity.protected.items():
+        if not protected and sheet not in integrity.missing_sheets:
+            out.append(finding("PROTECTION_REMOVED", sheet=sheet))
+    for name in integrity.missing_names:
+        out.append(finding("NAME_MISSING", seen=None, expected=name, name=name, label=describe_name(name)))
+    # Rows inserted or deleted move every name below them: one finding per sheet, at the first.
+    by_sheet: dict[str, list[tuple]] = {}
+    for name, expected_ref, found_ref in integrity.moved_names:
+        sheet, cell = _split_ref(expected_ref)
+        by_sheet.setdefault(sheet, []).append((_sort_key(Finding("", "", "", sheet, cell)), name, cell, found_ref))
+    for sheet, moves in by_sheet.items():
+        moves.sort(key=lambda m: m[0])
+        _key, name, cell, found_ref = moves[0]
+        found_sheet, found_cell = _split_ref(found_ref)
+        where = found_cell if found_sheet in ("", sheet) else f"“{found_sheet}”表 {found_cell}"
+        out.append(
+            finding(
+                "STRUCTURE_CHANGED", sheet=sheet, cell=cell, seen=found_ref, expected=cell,
+                label=describe_name(name), count=str(len(moves)), seen_text=where,
+            )
+        )
+    for sheet, cell, role, expected, found in integrity.changed_cells:
+        if role == "formula":
+            if found is None or (isinstance(found, str) and not found.strip()):
+                how = "被清除了"
+            elif isinstance(found, (int, float, Decimal)) and not isinstance(found, bool):
+                how = f"被数值“{plain_number(found)}”覆盖了"
+            else:
+                how = f"被改成了“{_short(found)}”"
+            out.append(finding("FORMULA_CHANGED", sheet=sheet, cell=cell, seen=found, expected=expected, how=how))
+        else:
+            code = "PREFILL_CHANGED" if role == "prefill" else "LOCKED_CHANGED"
+            out.append(finding(code, sheet=sheet, cell=cell, seen=found, expected=expected))
+    if not integrity.fingerprint_ok:
+        out.append(finding("FINGERPRINT_MISMATCH"))
+    # A block pasted beside the table is one finding per sheet, at its first cell, not one a cell.
+    extra: dict[str, list[str]] = {}
+    for sheet, cell in integrity.extra_content:
+        extra.setdefault(sheet, []).append(cell)
+    for sheet, cells in extra.items():
+        cells = sorted(set(cells), key=lambda c: _sort_key(Finding("", "", "", sheet, c)))
+        shown = "、".join(cells[:5]) + ("等" if len(cells) > 5 else "")
+        out.append(finding("EXTRA_CONTENT", sheet=sheet, cell=cells[0], seen=None, expected=None, cells=shown, count=str(len(cells))))
+    return out
+
+
+def _short(value, limit: int = 40) -> str:
+    shown = str(value).strip()
+    return shown if len(shown) <= limit else shown[: limit - 1] + "…"
+
+
+# ---------------------------------------------------------------- basic information and texts
+
+_EXCEL_EPOCH = _dt.date(1899, 12, 30)
+_DATE_LOW, _DATE_HIGH = _dt.date(2000, 1, 1), _dt.date(2100, 12, 31)
+_DATE_TEXT = re.compile(r"^\s*([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?\s*(?:[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?\s*$")
+
+
+def _as_date(raw) -> _dt.date | None | str:
+    """A date cell → date; "bad" when it is not a date at all; None when blank."""
+    if raw is None:
+        return None
+    if isinstance(raw, _dt.datetime):
+        return raw.date()
+    if isinstance(raw, _dt.date):
+        return raw
+    if isinstance(raw, bool):
+        return "bad"
+    if isinstance(raw, (int, float, Decimal)):
+        try:
+            serial = float(raw)
+            if not 1 <= serial < 2958466:  # Excel's serial range: 1900-01-01 … 9999-12-31
+                return "out"
+            return _EXCEL_EPOCH + _dt.timedelta(days=int(serial))
+        except (OverflowError, ValueError):
+            return "out"
+    match = _DATE_TEXT.match(unicodedata.normalize("NFKC", str(raw)))
+    if not match:
+        return "bad"
+    try:
+        return _dt.date(*(int(g) for g in match.groups()))
+    except ValueError:
+        return "bad"
+
+
+def _info(sub: Submission, out: _Out) -> None:
+    for key, label in (("contact", "填报人"), ("phone", "联系电话")):
+        v = sub.info.get(key)
+        if v is not None and v.blank:
+            out.add("CONTACT_MISSING", v, field=label)
+    v = sub.info.get("date")
+    if v is not None and not v.blank:
+        found = _as_date(v.raw)
+        if found == "bad" or v.is_error:
+            out.add("INVALID_DATE", v, field="填报日期", item="基本信息")
+        elif found == "out" or (isinstance(found, _dt.date) and not _DATE_LOW <= found <= _DATE_HIGH):
+            out.add(
+                "VALUE_OUT_OF_RANGE", v, expected="2000-01-01～2100-12-31", field="填报日期", item="基本信息",
+                seen=found.isoformat() if isinstance(found, _dt.date) else v.raw, hint="请填写实际的填报日期，如 2022-06-30。",
+            )
+
+
+def _texts(sub: Submission, out: _Out) -> None:
+    for v, label in ((sub.problems, "存在的问题和原因"), (sub.improvements, "下一步拟改进措施")):
+        if v.blank and v.cell:  # only where the workbook has the cell (a hand-made Submission may not)
+            out.add("TEXT_MISSING", v, field=label)
+
+
+# ---------------------------------------------------------------- budget execution
+
+
+def _denominator(out: _Out, v: Value, label: str, item: str, rate_name: str) -> Decimal | None:
+    """A budget that divides: blank or zero → RATE_UNDEFINED (never 0%); text, negative → reported."""
+    if v.blank and not v.is_error:
+        out.add("RATE_UNDEFINED", v, field=label, item=item, rate_name=rate_name, state="未填写")
+        return None
+    value = _figure(out, v, label, item, kind="money", high=MONEY_MAX)
+    if value is not None and value == 0:
+        out.add("RATE_UNDEFINED", v, field=label, item=item, rate_name=rate_name, state="为 0")
+        return None
+    return value
+
+
+def _typed_rate(out: _Out, v: Value, recomputed: Decimal | None, label: str, item: str, formula: str) -> None:
+    """A rate cell whose formula was replaced by a typed figure that disagrees with the inputs."""
+    if v.formula is not None or v.blank or recomputed is None:
+        return
+    typed = number(v)
+    if typed is not None and isinstance(v.raw, str) and unicodedata.normalize("NFKC", v.raw).strip().endswith("%"):
+        typed = typed / _HUNDRED  # "87.87%" typed as text is the fraction 0.8787
+    if typed is not None and scoring.round_half_up(typed, 4) == recomputed:
+        return
+    seen_text = percent(typed) if typed is not None else text(v)
+    out.add("RATE_MISMATCH", v, expected=recomputed, field=label, item=item, formula=formula, seen_text=seen_text, expected_text=percent(recomputed))
+
+
+def _execution_note(out: _Out, note: Value, rate: Decimal | None, item: str) -> None:
+    if rate is None or not note.blank:
+        return
+    if rate > 1:
+        out.add("OVER_BUDGET_NO_NOTE", note, seen=None, expected="执行情况说明", item=item, rate=percent(rate))
+    elif rate < LOW_EXECUTION_THRESHOLD:
+        out.add(
+            "LOW_EXECUTION_NO_NOTE", note, seen=None, expected="执行情况说明", item=item,
+            rate=percent(rate), threshold=plain_number(LOW_EXECUTION_THRESHOLD * _HUNDRED) + "%",
+        )
+
+
+# ---------------------------------------------------------------- indicator rows
+
+_SIGN_WORDS = {"≥": "", ">": "超过 ", "≤": "不超过 ", "<": "低于 ", "=": "为 "}
+
+
+def _unmet_detail(f: dict) -> str:
+    if f["kind"] == "qualitative":
+        return f"定性评价为“{f['band']}”"
+    word = _SIGN_WORDS.get(f["sign"], "")
+    return f"计划{word or ' '}{_amount(f['target'], f['unit'])}，完成 {_amount(f['actual'], f['unit'])}"
+
+
+def _rule_text(f: dict, fw: Framework) -> str:
+    if f["met"]:
+        return "目标已完成，得分"
+    t, a, p = (plain_number(x) for x in (f["target"], f["actual"], f["points"]))
+    if f["sign"] in ("≤", "<"):
+        if f["target"] is not None and f["target"] <= 0:
+            return "反向指标的指标值为 0、实际完成值超出时，得分"
+        if fw.reverse_rule == "linear":
+            return f"按反向指标“（1 −（实际完成值 − 指标值）÷ 指标值）× 分值”（（1 −（{a} − {t}）÷ {t}）× {p}）计算，得分"
+        return f"按反向指标“指标值 ÷ 实际完成值 × 分值”（{t} ÷ {a} × {p}）计算，得分"
+    if f["target"] is not None and f["target"] <= 0:
+        return "指标值为 0、实际完成值大于 0 时，得分"
+    return f"按“实际完成值 ÷ 指标值 × 分值”（{a} ÷ {t} × {p}，未完成不得满分）计算，得分"
+
+
+def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str) -> dict:
+    """Every check of one used indicator row; returns the recomputed figures."""
+    f = row_figures(row, fw, scored)
+    item = f"{prefix}第 {row.index} 行指标"
+    name = f["name"] or f"第 {row.index} 行"
+    label = FIELD_LABELS
+
+    # 一级 / 二级 指标
+    category = fw.category(f["category"]) if f["category"] else None
+    if row.level1.blank:
+        out.add("REQUIRED_BLANK", row.level1, field=label["level1"], item=item, hint="请从下拉列表中选择。")
+    elif category is None or text(row.level1) not in fw.category_names:
+        # "产出" is read as 产出指标 for the recomputation, but the template's own formulas match
+        # the list's words exactly, so the cell is still reported
+        out.add("INVALID_CHOICE", row.level1, expected="、".join(fw.category_names), field=label["level1"], item=item)
+    if row.level2.blank:
+        out.add("REQUIRED_BLANK", row.level2, field=label["level2"], item=item, hint="请从下拉列表中选择。")
+    else:
+        level2 = choice(row.level2, fw.all_subcategories)
+        if level2 is None or text(row.level2) not in fw.all_subcategories:
+            allowed = category.subcategories if category else fw.all_subcategories
+            out.add("INVALID_CHOICE", row.level2, expected="、".join(allowed), field=label["level2"], item=item)
+        elif category is not None and level2 not in category.subcategories:
+            out.add("LEVEL2_MISMATCH", row.level2, expected="、".join(category.subcategories), item=item, level1=category.name)
+
+    # 名称 and 计算符号
+    if row.name.blank:
+        out.add("REQUIRED_BLANK", row.name, field=label["name"], item=item, hint="请填写指标名称，一行只写一项指标。")
+    else:
+        _multiple(out, row.name, label["name"], item)
+    if row.sign.blank:
+        out.add("REQUIRED_BLANK", row.sign, field=label["sign"], item=item, hint="请从下拉列表中选择 ≥、>、≤、<、= 或“定性”。")
+    elif f["kind"] is None or text(row.sign) not in SIGNS:  # ">=" is not in the list, nor in its formulas
+        out.add("INVALID_CHOICE", row.sign, expected="、".join(SIGNS), field=label["sign"], item=item)
+
+    # 指标值 / 实际完成值: numbers, except on a 定性 row
+    if f["kind"] != "qualitative":
+        required = f["kind"] == "quantitative"
+        for key in ("target", "actual"):
+            v = getattr(row, key)
+            if _multiple(out, v, label[key], item):
+                f[key] = None
+                continue
+            value = _figure(out, v, label[key], item, kind=key, required=required, high=NUMBER_MAX, blank_hint="定量指标必须填写数字。")
+            if value is None and not v.blank:
+                f[key] = None  # out of range or unreadable: nothing to judge by
+        if f["target"] is None or f["actual"] is None:
+            f["met"] = None
+            f["score"] = None
+    else:
+        if row.band.blank:
+            out.add("QUALITATIVE_NO_BAND", row.band, seen=None, expected="、".join(b.label for b in fw.bands), item=item, name=name)
+        elif f["band_spec"] is None or text(row.band) not in [b.label for b in fw.bands]:
+            out.add("INVALID_CHOICE", row.band, expected="、".join(b.label for b in fw.bands), field=label["band"], item=item)
+
+    # 分值 and 自评得分
+    declared = points = None
+    if scored:
+        points = _figure(out, row.points, label["points"], item, high=_HUNDRED)
+        declared = _figure(
+            out, row.score, label["score"], item, high=points if points is not None else _HUNDRED,
+            range_hint="自评得分不能为负数，也不能超过本行分值。",
+        )
+        f["points"] = points
+
+    # 未完成的指标
+    if f["met"] is False:
+        if row.reason.blank:
+            out.add("TARGET_UNMET_NO_REASON", row.reason, seen=None, expected="偏差原因分析及改进措施", item=item, name=name, detail=_unmet_detail(f))
+        else:
+            at = row.band if f["kind"] == "qualitative" else row.actual
+            out.add("TARGET_UNMET", at, expected=f["target"] if f["kind"] == "quantitative" else None, item=item, name=name,
+                    detail=_unmet_detail(f), reason=_short(text(row.reason), 120))
+
+    # 自评得分 against the recomputed one
+    if scored and declared is not None and points is not None:
+        if f["kind"] == "quantitative" and f["score"] is not None:
+            if f["met"] is False and declared >= points:
+                out.add("FULL_SCORE_UNMET", row.score, expected=f["score"], item=item, name=name, detail=_unmet_detail(f))
+            elif _r2(declared) != f["score"]:
+                out.add("SCORE_MISMATCH", row.score, expected=f["score"], item=item, name=name, rule=_rule_text(f, fw))
+        elif f["kind"] == "qualitative" and f["band_spec"] is not None:
+            if scoring.qualitative_in_band(f["band_spec"], declared, points) is False:
+                low, high = scoring.band_range(f["band_spec"], points)
+                out.add("QUALITATIVE_OUT_OF_BAND", row.score, expected=f"{plain_number(low)}～{plain_number(high)}",
+                        item=item, name=name, band=f["band"])
+    return f
+
+
+# ---------------------------------------------------------------- declared scores and grades
+
+
+def _declared_score(out: _Out, v: Value | None, item: str, label: str, recomputed: Decimal, high: Decimal, basis: str, check_what: str) -> None:
+    if v is None:
+        return
+    if v.blank and not v.is_error:
+        out.add("DECLARED_MISSING", v, expected=recomputed, item=item, field=label, expected_text=f"{plain_number(recomputed)} 分")
+        return
+    declared = _figure(out, v, label, item, high=high)
+    if declared is not None and _r2(declared) != recomputed:
+        out.add("DECLARED_SCORE_MISMATCH", v, expected=recomputed, item=item, basis=basis, check=check_what)
+
+
+def _declared_grade(out: _Out, v: Value | None, item: str, computed: str | None, score: Decimal, fw: Framework) -> None:
+    if v is None or computed is None:
+        return
+    if v.blank and not v.is_error:
+        out.add("DECLARED_MISSING", v, expected=computed, item=item, field="自评等级")
+        return
+    written = text(v)
+    known = any(scoring.same_grade(written, g.label, fw.grades) for g in fw.grades)
+    if not known:
+        out.add("INVALID_CHOICE", v, expected="、".join(g.label for g in fw.grades), field="自评等级", item=item)
+    elif not scoring.same_grade(written, computed, fw.grades):
+        out.add("DECLARED_GRADE_MISMATCH", v, expected=computed, item=item, score=score)
+
+
+# ---------------------------------------------------------------- project workbooks
+
+
+def _projects(sub: Submission, fw: Framework, out: _Out) -> None:
+    for block in sub.projects:
+        if not project_used(block):
+            continue
+        item = block_name(block)
+        ev = evaluate_project(block, fw)
+        if block.name.blank:
+            out.add("REQUIRED_BLANK", block.name, field="项目名称", item=item, hint="请在预算执行表中填写项目名称。")
+        _denominator(out, block.budget, "全年预算数", item, "预算执行率")
+        _figure(out, block.executed, "全年执行数", item, kind="money", high=MONEY_MAX, blank_hint="请填写全年执行数（万元），没有支出的填 0。")
+        _typed_rate(out, block.rate, ev.execution_rate, "预算执行率", item, "全年执行数 ÷ 全年预算数")
+        _execution_note(out, block.note, ev.execution_rate, item)
+
+        rows = [r for r in block.rows if not r.empty]
+        if not rows:
+            at = block.rows[0].level1 if block.rows else block.name
+            out.add("NO_INDICATORS", at, seen=None, item=item, what="任何绩效指标",
+                    hint="请在“绩效指标”表该项目下逐行填写指标，一行一项。")
+        figures = [(r, _row(out, r, fw, scored=True, prefix=f"{item}")) for r in rows]
+        if rows:
+            for cat in fw.categories:
+                mine = [(r, f) for r, f in figures if f["category"] == cat.name]
+                if not mine:
+                    if cat.points:
+                        out.add("NO_INDICATORS", rows[0].level1, seen=None, expected=cat.points, item=item,
+                                what=f"“{cat.name}”类的绩效指标（该类共 {plain_number(cat.points)} 分）",
+                                hint=f"请至少填写一项一级指标为“{cat.name}”的指标。")
+                    continue
+                if any(f["points"] is None for _r, f in mine):
+                    continue  # a blank or unreadable 分值 is reported on its own; a sum would mislead
+                total = sum((f["points"] for _r, f in mine), _ZERO)
+                if total != cat.points:
+                    out.add("POINTS_SUM_MISMATCH", mine[0][0].points, seen=total, expected=cat.points, item=item, category=cat.name)
+
+        if not rows:
+            continue  # a total of the execution score alone says nothing; NO_INDICATORS says what to do
+        parts = " + ".join(f"{c['name']} {plain_number(c['score'])}" for c in ev.criteria)
+        _declared_score(out, block.declared_score, item, "自评总分", ev.score, _HUNDRED,
+                        basis=f"（{parts}）", check_what="各指标的自评得分和完成值")
+        _declared_grade(out, block.declared_grade, item, ev.grade, ev.score, fw)
+
+
+# ---------------------------------------------------------------- unit-wide workbooks
+
+
+def _department(sub: Submission, fw: Framework, out: _Out) -> None:
+    ev = evaluate_department(sub, fw)
+    item = "单位整体支出"
+    budget = sub.budget
+    if budget:
+        initial = budget.get("initial", EMPTY)
+        adjusted = budget.get("adjusted", EMPTY)
+        final = budget.get("final", EMPTY)
+        _denominator(out, initial, "年初预算数", item, "年初预算完成率")
+        _denominator(out, adjusted, "调整预算数", item, "整体支出预算执行率")
+        _figure(out, final, "决算数", item, kind="money", high=MONEY_MAX, blank_hint="请填写决算数（万元）。")
+        _typed_rate(out, budget.get("rate", EMPTY), ev.execution_rate, "整体支出预算执行率", item, "决算数 ÷ 调整预算数")
+        _typed_rate(out, budget.get("initial_rate", EMPTY), ev.initial_budget_completion_rate, "年初预算完成率", item, "决算数 ÷ 年初预算数")
+        _execution_note(out, budget.get("note", EMPTY), ev.execution_rate, item)
+
+    # 年度目标
+    goals = used_goals(sub)
+    if not goals and sub.goals:
+        out.add("NO_INDICATORS", sub.goals[0].name, seen=None, item="年度绩效目标表", what="任何年度目标",
+                hint="请填写本年度的绩效目标及其指标完成情况。")
+    for goal in goals:
+        item_goal = block_name(goal)
+        if goal.name.blank:
+            out.add("REQUIRED_BLANK", goal.name, field="年度目标名称", item=item_goal, hint="请填写年度目标的名称。")
+        rows = [r for r in goal.rows if not r.empty]
+        if not rows:
+            at = goal.rows[0].level1 if goal.rows else goal.name
+            out.add("NO_INDICATORS", at, seen=None, item=item_goal, what="任何绩效指标", hint="请逐行填写该目标的绩效指标，一行一项。")
+        for r in rows:
+            _row(out, r, fw, scored=False, prefix=item_goal)
+
+    # 评分表: deductions
+    points = {(i.criterion, i.group, i.name): i.points for i in fw.criterion_indicators}
+    by_index = fw.criterion_indicators
+    for k, row in enumerate(sub.criteria):
+        p = points.get((row.criterion, row.group, row.name))
+        if p is None and k < len(by_index):
+            p = by_index[k].points
+        crow_item = f"评分表“{row.name}”"
+        if row.deduction.blank and not row.deduction.is_error:
+            continue  # no deduction
+        d = number(row.deduction)
+        if row.deduction.is_error or not is_pure_number(row.deduction):
+            out.add("TEXT_IN_NUMBER", row.deduction, field="扣分", item=crow_item, hint="扣分只填数字，如 0.5；没有扣分可不填或填 0。")
+        if d is None:
+            continue
+        if d < 0 or (p is not None and d > p):
+            out.add("DEDUCTION_OUT_OF_RANGE", row.deduction, expected=_range_text(_ZERO, p), name=row.name)
+            continue
+        if d > 0 and row.reason.blank:
+            out.add("DEDUCTION_NO_REASON", row.reason, seen=d, expected="扣分原因", name=row.name, seen_text=plain_number(d))
+
+    # 评分结果: declared criterion scores, total and grade
+    for c in ev.criteria:
+        taken = plain_number(c["deduction"])
+        _declared_score(
+            out, sub.declared.get(c["name"]), f"评价准则“{c['name']}”", "自评得分", c["score"], c["points"],
+            basis=f"（准则分值 {plain_number(c['points'])} − 扣分 {taken}）", check_what=f"评分表中“{c['name']}”各指标的扣分",
+        )
+    parts = " + ".join(plain_number(c["score"]) for c in ev.criteria)
+    _declared_score(out, sub.declared.get("total"), "综合绩效", "综合绩效自评得分", ev.score, _HUNDRED,
+                    basis=f"（各准则得分 {parts}）", check_what="各准则的得分")
+    _declared_grade(out, sub.declared.get("grade"), "综合绩效", ev.grade, ev.score, fw)

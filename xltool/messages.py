@@ -1,0 +1,258 @@
+"""Every finding code and every user-facing sentence of the checker, in one place.
+
+A code is a stable identifier (UPPER_SNAKE): scripts, the JSON report and the summary workbook
+rely on it, so a code is never renamed; a wording may be improved at any time. Each message is a
+Chinese sentence a staff member of an archive can act on: what is wrong, and what to do.
+
+`finding(code, sheet, cell, seen, expected, **params)` fills a template. It never raises: a
+missing placeholder becomes empty text, a value that cannot be formatted is shown as text, and an
+unknown code still gives an error-level finding (so a typo in a caller cannot crash a batch).
+"""
+
+from __future__ import annotations
+
+import string
+from decimal import Decimal
+
+from .model import SEVERITIES, Finding
+
+ERROR, WARNING, INFO = SEVERITIES
+
+# code → (severity, template). Placeholders always available: {sheet} {cell} {seen} {expected}
+# (shown as text; see `show`). Everything else is passed by the caller as a keyword.
+CODES: dict[str, tuple[str, str]] = {
+    # ------------------------------------------------------------ the file itself (reader)
+    "FILE_EMPTY": (ERROR, "文件“{file}”是空文件（0 字节）。请在 Excel 或 WPS 中打开填写好的工作簿，重新保存后再提交。"),
+    "FILE_NOT_ZIP": (ERROR, "文件“{file}”不是 Excel 工作簿（.xlsx）。请提交用财政部门下发的模板填写、保存为 .xlsx 格式的文件。"),
+    "FILE_CORRUPT": (ERROR, "文件“{file}”已损坏，无法打开（{detail}）。请在 Excel 或 WPS 中打开确认内容完整，另存为 .xlsx 后重新提交。"),
+    "FILE_XLS_LEGACY": (
+        ERROR,
+        "文件“{file}”是旧版 .xls 格式，模板的锁定和校验信息已经丢失，无法检查。请用下发的 .xlsx 模板填写，保存时选择“Excel 工作簿（.xlsx）”。",
+    ),
+    "FILE_ENCRYPTED": (ERROR, "文件“{file}”设置了打开密码，检查程序无法读取。请取消文件密码，重新保存后提交。"),
+    "FILE_TOO_LARGE": (ERROR, "文件“{file}”过大（{detail}），超出检查上限。请删除粘贴进来的图片或大量数据，只在模板中填写要求的内容后提交。"),
+    "FILE_ZIP_BOMB": (ERROR, "文件“{file}”的内部结构异常（解压后体积过大：{detail}），为安全起见没有读取。请用下发的模板重新填写后提交。"),
+    "FILE_XML_UNSAFE": (ERROR, "文件“{file}”含有不安全的内部结构（{detail}），为安全起见没有读取。请用下发的模板重新填写后提交。"),
+    "FILE_MACROS": (WARNING, "文件“{file}”含有宏代码。宏不会被执行，也不属于模板；请另存为不含宏的 .xlsx 格式。"),
+    "FILE_EXTERNAL_LINKS": (WARNING, "文件“{file}”引用了其他工作簿（外部链接），引用的数据不会被读取。请把内容直接填入本表，并删除外部链接。"),
+    "FILE_UNREADABLE": (ERROR, "文件“{file}”无法读取（{detail}）。请确认文件能在 Excel 或 WPS 中正常打开，重新保存后提交。"),
+    "SHEET_TOO_LARGE": (ERROR, "文件“{file}”中的工作表过大（{detail}），超出检查上限。请不要在模板中粘贴大量数据，用下发的模板重新填写。"),
+    "NOT_OUR_TEMPLATE": (
+        ERROR,
+        "文件“{file}”不是财政部门下发的自评模板（{detail}）。请用下发给本单位的模板填写，不要新建工作簿或把内容复制到其他文件中。",
+    ),
+    "FRAMEWORK_UNKNOWN": (ERROR, "文件“{file}”使用的评价框架“{framework}”（版本 {version}）无法识别。请使用财政部门今年下发的模板。"),
+    "FRAMEWORK_VERSION_MISMATCH": (
+        ERROR,
+        "文件“{file}”使用的是评价框架“{framework}”的 {version} 版，现行的是 {expected} 版，指标和分值可能已经变化。请用今年下发的模板重新填写。",
+    ),
+    "DUPLICATE_FILE": (WARNING, "文件“{file}”与“{other}”内容完全相同，是重复提交。请确认是否提交了正确的文件。"),
+    "DUPLICATE_UNIT": (WARNING, "文件“{file}”与“{other}”都是{unit}同一年度的自评表。请确认以哪一份为准，并撤回另一份。"),
+    # ------------------------------------------------------------ what the template locked
+    "SHEET_MISSING": (ERROR, "工作表“{sheet}”不见了（被删除或改名）。请用下发的模板重新填写，不要删除或重命名工作表。"),
+    "NAME_MISSING": (
+        ERROR,
+        "模板中的定义名称“{name}”（{label}）被删除，检查程序找不到这项内容。请不要剪切、删除模板中的单元格，用下发的模板重新填写。",
+    ),
+    "PROTECTION_REMOVED": (
+        ERROR,
+        "工作表“{sheet}”的保护被撤销了。锁定的内容由财政部门统一设置，请不要撤销工作表保护；请恢复保护或用下发的模板重新填写。",
+    ),
+    "STRUCTURE_CHANGED": (
+        ERROR,
+        "工作表“{sheet}”的表格结构被改动（插入或删除了行、列）：{label}原在 {expected}，现在在 {seen}，共 {count} 处内容移位。"
+        "请不要插入或删除行列，用下发的模板重新填写；指标行不够用时请与财政部门联系。",
+    ),
+    "LOCKED_CHANGED": (
+        ERROR,
+        "锁定的内容被修改：“{sheet}”表 {cell} 原为“{expected}”，现为“{seen}”。表格文字、指标名称和分值不能修改，请改回原内容。",
+    ),
+    "PREFILL_CHANGED": (
+        ERROR,
+        "财政预填的数据被修改：“{sheet}”表 {cell} 原为“{expected}”，现为“{seen}”。预算数和单位信息以财政部门下发的为准，"
+        "如有错误请与财政部门联系，不要自行修改。",
+    ),
+    "FORMULA_CHANGED": (
+        ERROR,
+        "“{sheet}”表 {cell} 的计算公式{how}。自动计算的单元格（浅蓝色）不能填写或粘贴内容，请从下发的模板复制原公式恢复，或用下发的模板重新填写。",
+    ),
+    "FINGERPRINT_MISMATCH": (
+        WARNING,
+        "工作簿的锁定内容与下发模板的记录不一致（模板指纹不符），可能改动了模板，或者不是下发给本单位的模板。请确认使用的是下发给本单位的模板。",
+    ),
+    "EXTRA_CONTENT": (
+        WARNING,
+        "“{sheet}”表在模板的填写区域之外有 {count} 个单元格填写了内容（{cells}），检查程序不会读取这些内容。请把内容填到对应的黄色单元格中，并删除区域外的内容。",
+    ),
+    # ------------------------------------------------------------ content
+    "REQUIRED_BLANK": (ERROR, "{item}的“{field}”未填写。{hint}"),
+    "TEXT_IN_NUMBER": (ERROR, "{item}的“{field}”应填写数字，实际填写了“{seen}”。{hint}"),
+    "INVALID_DATE": (ERROR, "{item}的“{field}”不是有效的日期：“{seen}”。请按 2022-06-30 的格式填写。"),
+    "MULTIPLE_TARGETS": (
+        ERROR,
+        "{item}的“{field}”中写了 {count} 项指标：“{seen}”。一行只能填一项指标：请分成 {count} 行填写，"
+        "每行在“三级指标名称”写名称，在“计算符号”“指标值”“计量单位”中分别填写符号、数字和单位。",
+    ),
+    "VALUE_OUT_OF_RANGE": (ERROR, "{item}的“{field}”为 {seen}，超出允许的范围（{expected}）。{hint}"),
+    "INVALID_CHOICE": (ERROR, "{item}的“{field}”填写了“{seen}”，不是可以选择的值。请从下拉列表中选择：{expected}。"),
+    "LEVEL2_MISMATCH": (
+        ERROR,
+        "{item}的二级指标“{seen}”不属于一级指标“{level1}”。“{level1}”下的二级指标是：{expected}。请重新选择二级指标或一级指标。",
+    ),
+    "POINTS_SUM_MISMATCH": (
+        ERROR,
+        "{item}中“{category}”各三级指标的分值合计为 {seen} 分，应为 {expected} 分。请调整各指标的分值，使合计等于一级指标分值。",
+    ),
+    "NO_INDICATORS": (ERROR, "{item}没有填写{what}。{hint}"),
+    "RATE_UNDEFINED": (
+        ERROR,
+        "{item}的{rate_name}无法计算：{field}{state}。执行率不能按 0% 计算；请填写大于 0 的{field}（万元），预算确为 0 的请与财政部门联系。",
+    ),
+    "RATE_MISMATCH": (
+        ERROR,
+        "{item}的“{field}”被手工填写为 {seen}，按{formula}应为 {expected}。请恢复自动计算公式，不要手工填写执行率。",
+    ),
+    "OVER_BUDGET_NO_NOTE": (
+        ERROR,
+        "{item}的预算执行率为 {rate}，超过 100%（支出超出预算），但“执行情况说明”未填写。请在执行情况说明中写明超支的原因。",
+    ),
+    "LOW_EXECUTION_NO_NOTE": (
+        WARNING,
+        "{item}的预算执行率为 {rate}，低于 {threshold}，“执行情况说明”未填写。请写明执行率偏低的原因和改进措施。",
+    ),
+    "TARGET_UNMET_NO_REASON": (
+        ERROR,
+        "{item}“{name}”未完成：{detail}，但“偏差原因分析及改进措施”未填写。未完成的指标必须说明原因和改进措施。",
+    ),
+    "TARGET_UNMET": (INFO, "{item}“{name}”未完成：{detail}。已说明原因：{reason}"),
+    "FULL_SCORE_UNMET": (
+        ERROR,
+        "{item}“{name}”未完成（{detail}），自评得分却是满分 {seen} 分。按完成情况应得 {expected} 分，请修改自评得分。",
+    ),
+    "SCORE_MISMATCH": (
+        ERROR,
+        "{item}“{name}”的自评得分为 {seen} 分，{rule}应为 {expected} 分。请核对指标值、实际完成值和自评得分。",
+    ),
+    "QUALITATIVE_NO_BAND": (
+        ERROR,
+        "{item}“{name}”是定性指标，但未选择“定性评价档次”。请从下拉列表中选择档次，并在该档次的分值区间内自评打分。",
+    ),
+    "QUALITATIVE_OUT_OF_BAND": (
+        ERROR,
+        "{item}“{name}”的定性评价档次为“{band}”，该档次的得分应在 {expected} 分之间，自评得分却是 {seen} 分。请调整自评得分或评价档次。",
+    ),
+    "DEDUCTION_OUT_OF_RANGE": (
+        ERROR,
+        "评分表“{name}”的扣分为 {seen}，超出范围：扣分应在 {expected} 分之间，不能为负数，也不能超过该指标的分值。",
+    ),
+    "DEDUCTION_NO_REASON": (ERROR, "评分表“{name}”扣了 {seen} 分，但未填写扣分原因。有扣分的指标必须写明扣分原因。"),
+    "DECLARED_SCORE_MISMATCH": (ERROR, "{item}的自评得分填写为 {seen} 分，按表中数据计算应为 {expected} 分{basis}。请改正自评得分，或核对{check}。"),
+    "DECLARED_GRADE_MISMATCH": (ERROR, "{item}的自评等级填写为“{seen}”，按计算得分 {score} 分应为“{expected}”。请改正自评等级。"),
+    "DECLARED_MISSING": (WARNING, "{item}的“{field}”未填写，按表中数据计算为 {expected}。请填写。"),
+    "CONTACT_MISSING": (WARNING, "基本信息的“{field}”未填写。请填写，以便财政部门核对时联系。"),
+    "TEXT_MISSING": (WARNING, "“{field}”未填写。请写明本年度绩效方面存在的问题、原因和下一步的改进措施。"),
+}
+
+# The sentence used when a caller passes a code that is not in CODES (a bug, but never a crash).
+_UNKNOWN = (ERROR, "检查发现问题（代码 {code}）：{detail}")
+
+
+def severity(code: str) -> str:
+    return CODES.get(code, _UNKNOWN)[0]
+
+
+# ---------------------------------------------------------------- showing values in sentences
+
+_MAX_SHOWN = 80
+
+
+def show(value) -> str:
+    """A cell value as it should read in a sentence: 24, 7.16, 0.5, TRUE, （空白）, text cut at 80."""
+    if value is None:
+        return "（空白）"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float, Decimal)):
+        return plain_number(value)
+    text = str(value).replace("\r\n", " ").replace("\n", " ").strip()
+    if len(text) > _MAX_SHOWN:
+        text = text[: _MAX_SHOWN - 1] + "…"
+    return text if text else "（空白）"
+
+
+def plain_number(value) -> str:
+    """24 (not 24.00 or 2.4E+1), 7.16, 0.5, -3; floats through their shortest text."""
+    try:
+        d = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        if not d.is_finite():
+            return str(value)
+        d = d.normalize()
+        if d.is_zero():
+            return "0"
+        return format(d, "f")
+    except Exception:  # noqa: BLE001 - a sentence must come out whatever the value is
+        return str(value)
+
+
+def percent(rate) -> str:
+    """0.7156 → "71.56%"; None → "无法计算"."""
+    if rate is None:
+        return "无法计算"
+    try:
+        return format((Decimal(rate) * 100).quantize(Decimal("0.01")), "f") + "%"
+    except Exception:  # noqa: BLE001
+        return str(rate)
+
+
+class _SafeFormatter(string.Formatter):
+    """str.format that never raises: a missing key is empty text, a bad spec shows the value."""
+
+    def get_value(self, key, args, kwargs):
+        if isinstance(key, int):
+            return args[key] if key < len(args) else ""
+        return kwargs.get(key, "")
+
+    def get_field(self, field_name, args, kwargs):
+        try:
+            return super().get_field(field_name, args, kwargs)
+        except Exception:  # noqa: BLE001 - "{a.b}" or "{a[0]}" on a value without them
+            return "", field_name
+
+    def format_field(self, value, format_spec):
+        try:
+            return super().format_field(value, format_spec)
+        except Exception:  # noqa: BLE001
+            return str(value)
+
+    def convert_field(self, value, conversion):
+        try:
+            return super().convert_field(value, conversion)
+        except Exception:  # noqa: BLE001
+            return value
+
+
+_FORMATTER = _SafeFormatter()
+
+
+def format_message(template: str, params: dict) -> str:
+    try:
+        return _FORMATTER.vformat(template, (), params)
+    except Exception:  # noqa: BLE001 - an unbalanced brace in a template: show it as written
+        return template
+
+
+def finding(code: str, sheet: str = "", cell: str = "", seen=None, expected=None, **params) -> Finding:
+    """One finding with its message filled in. Keyword params fill the template's placeholders;
+    seen and expected are kept as given (for the report) and shown as text in the sentence, or as
+    the params seen_text / expected_text say when those are given (a rate shown as "71.56%")."""
+    level, template = CODES.get(code, _UNKNOWN)
+    seen_text = params.pop("seen_text", None)
+    expected_text = params.pop("expected_text", None)
+    values = {key: (value if isinstance(value, str) else show(value)) for key, value in params.items()}
+    values.setdefault("code", code)
+    values.setdefault("sheet", sheet or "")
+    values.setdefault("cell", cell or "")
+    values["seen"] = str(seen_text) if seen_text is not None else show(seen)
+    values["expected"] = str(expected_text) if expected_text is not None else show(expected)
+    message = " ".join(format_message(template, values).split())  # no doubled or trailing spaces
+    return Finding(code=code, severity=level, message=message, sheet=sheet or "", cell=cell or "", seen=seen, expected=expected)
