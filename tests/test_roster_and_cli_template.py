@@ -142,3 +142,19 @@ def test_linear_reverse_rule_changes_the_template_formula(tmp_path):
     linear = replace(fw, reverse_rule="linear")
     formula = lambda f: next(c.value for c in build_plan(f, WUCHANG).cells if c.role == "formula" and "MEDIAN" in str(c.value))  # noqa: E731
     assert "1-(" in formula(linear) and "1-(" not in formula(fw)
+
+
+def test_readme_lists_every_finding_code():
+    from xltool.messages import CODES
+
+    readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
+    assert [code for code in CODES if f"`{code}`" not in readme] == []
+
+
+def test_readme_commands_match_ci():
+    root = Path(__file__).parents[1]
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    ci = (root / ".ci" / "run").read_text(encoding="utf-8")
+    test_command = 'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test]" && python -m pytest -q'
+    assert test_command in readme
+    assert test_command.replace('pip install -e', 'pip install -q -e') in ci
