@@ -140,6 +140,7 @@ def col_letter(col: int) -> str:
     return letters
 
 
+@lru_cache(maxsize=65536)
 def a1(row: int, col: int, absolute: bool = False) -> str:
     if absolute:
         return f"${col_letter(col)}${row + 1}"
