@@ -267,9 +267,12 @@ def _file_name(file: str) -> str:
     return parts[-1] if parts and parts[-1] else (file or "")
 
 
-def _note(result: Result) -> str:
-    """One sentence for the 说明 column: why a file failed or could not be read."""
+def _note(result: Result, evaluation: str | None = None) -> str:
+    """One sentence for the 说明 column: why a file failed or could not be read. On a project's
+    row, an error about that project comes first."""
     errors = [f for f in result.findings if f.severity == "error"]
+    if evaluation and len(result.evaluations) > 1:
+        errors.sort(key=lambda f: f"“{evaluation}”" not in f.message)
     if result.status == "unreadable":
         reasons = errors or list(result.findings)
         return "；".join(f.message for f in reasons) or "无法读取"
@@ -304,6 +307,7 @@ def _rows(results: Iterable[Result]) -> list[dict]:
                 row.update(evaluation="", declared_grade=None, grade=None)
             else:
                 row.update(
+                    note=_note(result, ev.name),
                     evaluation=ev.name,
                     budget=ev.budget,
                     executed=ev.executed,
@@ -645,16 +649,22 @@ def _write_overview(book: _Book, results: list[Result], title: str) -> tuple[int
             elif style == "integer":
                 sh.number(r, col, value, fmt, shown_as=None if value is None else str(value))
             else:
-                sh.text(r, col, value, fmt)
+                sh.text(r, col, value, fmt, measure=key != "note")
+        # 说明 wraps within its column: give the row the lines it needs.
+        lines = min(6, int(text_width(_cell_text(row["note"])) // 46) + 1)
+        if lines > 1:
+            ws.set_row(r, 15 * lines)
         if row["status"] != "unreadable":
             last_evaluated = r
     last = first + len(rows) - 1
 
-    sh.fit_columns(minimum=6, maximum=40, caps={_COL["note"]: 60, _COL["file"]: 60})
+    # 说明 wraps; 文件 and 路径 are long but 路径 is for lookups, not for the printed page.
+    sh.fit_columns(minimum=6, maximum=30, caps={_COL["file"]: 40, _COL["file_name"]: 36})
+    ws.set_column(_COL["note"], _COL["note"], 48)
     ws.freeze_panes(first, 0)
     ws.autofilter(SUMMARY_HEADER_ROW, 0, max(last, SUMMARY_HEADER_ROW), last_col)
     sh.print_setup(SUMMARY_HEADER_ROW, title, last_col)
-    ws.print_area(0, 0, max(last, SUMMARY_HEADER_ROW), last_col)
+    ws.print_area(0, 0, max(last, SUMMARY_HEADER_ROW), _COL["note"])
 
     if rows:
         for key in ("declared_grade", "grade"):
