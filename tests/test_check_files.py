@@ -124,7 +124,7 @@ CASES = {
     "RATE_MISMATCH": (_then(_project(PROJ1_EXECUTED=214.68, PROJ1_NOTE="部分采购延至次年"), SHEET_BUDGET, lambda x: replace_cell(x, "E4", number_cell("E4", 0.8))), (SHEET_BUDGET, "E4")),
     "EXTRA_CONTENT": (_then(_project(), SHEET_TEXT, lambda x: x.replace("</sheetData>", '<row r="30">' + text_cell("A30", "补充说明见附件") + "</row></sheetData>")), (SHEET_TEXT, "A30")),
     "STRUCTURE_CHANGED": (_workbook_xml(_project(), lambda x: x.replace("!$E$5:$E$24<", "!$E$6:$E$25<", 1)), None),
-    "NAME_MISSING": (_workbook_xml(_project(), lambda x: re.sub(r'<definedName name="PROJ1_NOTE">[^<]*</definedName>', "", x)), None),
+    "NAME_MISSING": (_workbook_xml(_project(), lambda x: re.sub(r'<definedName name="PROJ1_NOTE">[^<]*</definedName>', "", x)), at(P, "PROJ1_NOTE")),
     "SHEET_MISSING": (_workbook_xml(_project(), lambda x: re.sub(r'<sheet name="问题与改进"[^>]*/>', "", x)), (SHEET_TEXT, "")),
     "FINGERPRINT_MISMATCH": (_parts(_project(), lambda n, d: re.sub(rb">[0-9a-f]{32}<", b">" + b"0" * 32 + b"<", d) if n == "xl/sharedStrings.xml" else d), None),
 }

@@ -303,7 +303,8 @@ def integrity_findings(integrity: Integrity) -> list[Finding]:
         if not protected and sheet not in integrity.missing_sheets:
             out.append(finding("PROTECTION_REMOVED", sheet=sheet))
     for name in integrity.missing_names:
-        out.append(finding("NAME_MISSING", seen=None, expected=name, name=name, label=describe_name(name)))
+        sheet, cell = integrity.name_places.get(name, ("", ""))
+        out.append(finding("NAME_MISSING", sheet=sheet, cell=cell, seen=None, expected=name, name=name, label=describe_name(name)))
     # Rows inserted or deleted move every name below them: one finding per sheet, at the first.
     by_sheet: dict[str, list[tuple]] = {}
     for name, expected_ref, found_ref in integrity.moved_names:

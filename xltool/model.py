@@ -134,6 +134,7 @@ class Integrity:
     protected: dict[str, bool] = field(default_factory=dict)  # sheet → protection still on
     missing_sheets: list[str] = field(default_factory=list)
     missing_names: list[str] = field(default_factory=list)
+    name_places: dict[str, tuple[str, str]] = field(default_factory=dict)  # where each missing name should be
     moved_names: list[tuple[str, str, str]] = field(default_factory=list)  # name, expected ref, found ref
     changed_cells: list[tuple[str, str, str, Any, Any]] = field(default_factory=list)  # sheet, cell, role, expected, found
     fingerprint_ok: bool = True

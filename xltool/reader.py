@@ -195,6 +195,7 @@ class _Binder:
         if spec is not None:
             if found is None:
                 self.integrity.missing_names.append(name)
+                self.integrity.name_places[name] = (spec.sheet, a1(spec.row, spec.col))
             else:
                 expected = (spec.sheet, (spec.row, spec.col), (spec.last_row, spec.col))
                 if found != expected:
