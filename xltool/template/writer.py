@@ -184,9 +184,9 @@ def _set_row_heights(ws, spec, cells) -> None:
             if cell.col == 1 and isinstance(cell.value, str):
                 lines = max(1, int(text_width(cell.value) / 100) + 1)
                 ws.set_row(cell.row, 16 * lines + 4)
-    # Indicator rows hold wrapped names and reasons: two lines each, so a printed page and
-    # LibreOffice (which does not grow rows for wrapped text on load) show them whole.
-    if spec.name == "绩效指标":
+    # Rows with wrapped inputs (indicator names, reasons, notes) get two lines, so a printed
+    # page and LibreOffice (which does not grow rows for wrapped text on load) show them whole.
+    if spec.name != "问题与改进":
         for row in {c.row for c in cells if c.role == "input" and c.style == "input_wrap"}:
             ws.set_row(row, 30)
     headers = {c.row for c in cells if c.style == "header"}
