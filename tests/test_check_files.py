@@ -300,3 +300,13 @@ def test_library_returns_a_dataframe(crafted):
 
     frame = to_dataframe(check_paths([crafted["LOW_EXECUTION_NO_NOTE"]]))
     assert list(frame["execution_rate"])[0] == pytest.approx(0.7156)
+
+
+def test_a_file_of_another_year_fails_when_the_year_is_given(tmp_path, crafted):
+    out = tmp_path / "r.json"
+    clean = write_project(tmp_path / "clean.xlsx")  # 武昌区档案馆 2020
+    assert main(["check", str(clean), "--out", str(tmp_path / "s.xlsx"), "--json", str(out), "--year", "2020", "--quiet"]) == 0
+    assert main(["check", str(clean), "--out", str(tmp_path / "s.xlsx"), "--json", str(out), "--year", "2021", "--quiet"]) == 1
+    (result,) = json.loads(out.read_text(encoding="utf-8"))
+    (f,) = [f for f in result["findings"] if f["code"] == "YEAR_MISMATCH"]
+    assert result["status"] == "failed" and "2020" in f["message"] and "2021" in f["message"]

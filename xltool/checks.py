@@ -61,6 +61,16 @@ def check(sub: Submission, fw: Framework) -> list[Finding]:
     return order_findings(out.items)
 
 
+def apply_expected_year(result, year: int) -> None:
+    """A file from another year than the one being checked fails with YEAR_MISMATCH."""
+    if result.status == "unreadable" or result.year is None or result.year == year:
+        return
+    from pathlib import Path
+
+    result.findings.insert(0, finding("YEAR_MISMATCH", file=Path(result.file).name, seen=result.year, expected=year))
+    result.status = "failed"
+
+
 def result_status(findings) -> str:
     """"failed" when any finding is an error, else "passed"."""
     return "failed" if any(f.severity == "error" for f in findings) else "passed"

@@ -43,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--csv", help="同时输出 CSV 报告")
     c.add_argument("--feedback", help="为每个文件生成一份检查意见工作簿，放到这个文件夹")
     c.add_argument("--jobs", type=int, default=1, help="并行进程数（默认 1）")
+    c.add_argument("--year", type=int, help="本次检查的评价年度；其他年度的文件判为不通过（YEAR_MISMATCH）")
     c.add_argument("--quiet", action="store_true", help="不显示进度和结果表")
 
     d = sub.add_parser("demo", help="用自带的样例跑一遍完整流程", description="用自带样例生成模板、检查样例工作簿、输出汇总和检查意见。")
@@ -138,6 +139,11 @@ def cmd_check(args, parser) -> int:
     if conflicts:
         return _usage(f"输出文件 {conflicts[0]} 是被检查的文件之一：检查程序不会覆盖任何输入文件，请换一个输出路径。")
     results = batch.check_paths(files, jobs=args.jobs, progress=batch.Progress(not args.quiet))
+    if args.year:
+        from .checks import apply_expected_year
+
+        for result in results:
+            apply_expected_year(result, args.year)
     try:
         report.write_summary(results, args.out)
         if args.json:
