@@ -330,27 +330,29 @@ def _rows(results: Iterable[Result]) -> list[dict]:
 def write_json(results: Iterable[Result], path: str | os.PathLike) -> Path:
     """The JSON report: a list of `Result.as_dict()` (UTF-8, indent 2, numbers as numbers,
     rates as fractions), every string through safe_text."""
-    data = [_safe_tree(r.as_dict()) for r in results]
-    text = json.dumps(data, ensure_ascii=False, indent=2, allow_nan=False) + "\n"
     target = Path(path)
     with _atomic(target) as tmp:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+            # One file at a time: memory stays that of one file's report, not the batch's.
+            fh.write("[")
+            for i, result in enumerate(results):
+                item = json.dumps(_safe_tree(result.as_dict()), ensure_ascii=False, indent=2, allow_nan=False)
+                fh.write(("," if i else "") + "\n  " + item.replace("\n", "\n  "))
+            fh.write("\n]\n")
     return target
 
 
 def write_csv(results: Iterable[Result], path: str | os.PathLike) -> Path:
     """One row per evaluation (unreadable files: one row, the reason in `note`); UTF-8 with BOM
     so Excel in China opens it right."""
-    buffer = io.StringIO(newline="")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    for row in _rows(results):
-        writer.writerow([_csv_value(row[c]) for c in CSV_COLUMNS])
     target = Path(path)
     with _atomic(target) as tmp:
         with open(tmp, "w", encoding="utf-8-sig", newline="") as fh:
-            fh.write(buffer.getvalue())
+            writer = csv.writer(fh, lineterminator="\r\n")
+            writer.writerow(CSV_COLUMNS)
+            for result in results:
+                for row in _rows([result]):
+                    writer.writerow([_csv_value(row[c]) for c in CSV_COLUMNS])
     return target
 
 
