@@ -21,16 +21,15 @@ SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".et", ".ods")
 
 def expand_paths(items: list[str]) -> tuple[list[Path], list[str]]:
     """Files, folders (searched recursively for spreadsheets) and globs → files, and the items
-    that matched nothing."""
+    that matched nothing. Symbolic links to folders are not followed (a link loop cannot make
+    the walk endless); unreadable folders are skipped; only regular files are taken (a FIFO or
+    a device named .xlsx would block or never end)."""
     files: list[Path] = []
     missing: list[str] = []
     for item in items:
         path = Path(item)
         if path.is_dir():
-            found = sorted(
-                p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in SPREADSHEET_SUFFIXES and not p.name.startswith(("~$", ".~lock"))
-            )
-            files.extend(found)
+            files.extend(_spreadsheets_under(path))
         elif path.is_file():
             files.append(path)
         elif glob.has_magic(item):
@@ -50,8 +49,28 @@ def expand_paths(items: list[str]) -> tuple[list[Path], list[str]]:
     return unique, missing
 
 
-def check_file(path: str | Path) -> Result:
-    """Check one returned workbook; never raises."""
+def _spreadsheets_under(folder: Path) -> list[Path]:
+    found = []
+    for root, dirs, names in os.walk(folder, followlinks=False):
+        dirs.sort()
+        for name in names:
+            if Path(name).suffix.lower() not in SPREADSHEET_SUFFIXES or name.startswith(("~$", ".~lock")):
+                continue
+            path = Path(root, name)
+            try:
+                if path.is_file():
+                    found.append(path)
+            except OSError:  # a name the file system cannot stat: skipped like any non-file
+                continue
+    return sorted(found)
+
+
+def check_file(path: str | Path, *, strict: bool = False) -> Result:
+    """Check one returned workbook; never raises.
+
+    Everything a hostile or broken file can do ends as that file's finding. An exception nobody
+    foresaw also does (FILE_UNREADABLE naming it) — unless `strict`, used by the fuzz tests,
+    where it is raised so that it can be fixed where it happens."""
     from .checks import check, result_status
     from .evaluate import evaluate
     from .reader import Unreadable, read_bytes, read_submission
@@ -84,8 +103,15 @@ def check_file(path: str | Path) -> Result:
     except RecursionError:
         return Result(file=shown, status="unreadable", findings=[finding("FILE_CORRUPT", file=path.name, detail="嵌套过深")])
     except Exception as exc:  # the batch goes on, whatever one file does
+        if strict:
+            raise
+        detail = f"{type(exc).__name__}: {exc}"
+        detail = detail if len(detail) <= 200 else detail[:199] + "…"
         return Result(
-            file=shown, status="unreadable", findings=[finding("FILE_UNREADABLE", file=path.name, detail=f"{type(exc).__name__}: {exc}")]
+            file=shown,
+            status="unreadable",
+            findings=[finding("FILE_UNREADABLE", file=path.name, detail=detail)],
+            sha256=locals().get("digest", ""),
         )
 
 
