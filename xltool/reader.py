@@ -59,7 +59,7 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
         code = "FILE_ENCRYPTED" if xlsx.ole_is_encrypted(data) else "FILE_XLS_LEGACY"
         raise Unreadable([finding(code, file=path.name)])
     if kind:
-        raise Unreadable([finding(kind, file=path.name)])
+        raise Unreadable([finding(kind, file=path.name, detail=xlsx.describe(data))])
     try:
         book, pkg = xlsx.open_book(data)
         if book.has_macros:
@@ -129,9 +129,10 @@ def _dec(text) -> Decimal | None:
     if text in (None, ""):
         return None
     try:
-        return Decimal(str(text))
+        value = Decimal(str(text))
     except InvalidOperation:
         return None
+    return value if value.is_finite() else None
 
 
 def unit_from_meta(meta: dict[str, str]) -> UnitInfo:
@@ -139,7 +140,12 @@ def unit_from_meta(meta: dict[str, str]) -> UnitInfo:
         prefills = json.loads(meta.get("prefills") or "{}")
     except ValueError:
         prefills = {}
-    projects = tuple(ProjectInfo(p[0], _dec(p[1]), _dec(p[2])) for p in prefills.get("projects", []) if p)
+    if not isinstance(prefills, dict):  # the hidden sheet was edited: "1", "[…]"
+        prefills = {}
+    listed = prefills.get("projects")
+    projects = tuple(
+        ProjectInfo(str(p[0]), _dec(p[1]), _dec(p[2])) for p in (listed if isinstance(listed, list) else []) if isinstance(p, list) and len(p) >= 3
+    )
     try:
         year = int(meta.get("year", "0"))
     except ValueError:

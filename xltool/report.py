@@ -197,7 +197,10 @@ def _dec(value: Any) -> Decimal | None:
 
 def _float(value: Any) -> float | None:
     d = _dec(value)
-    return None if d is None else float(d)
+    if d is None:
+        return None
+    number = float(d)  # a finite Decimal beyond float range (1E+400) becomes inf
+    return number if math.isfinite(number) else None
 
 
 def _difference(declared: Any, score: Any) -> Decimal | None:

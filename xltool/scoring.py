@@ -121,7 +121,10 @@ def _r2(value: Decimal) -> Decimal:
 
 def _as_score(points: Decimal) -> Decimal:
     """Points shown with 2 decimals when that is exact (10 → 10.00); never altered otherwise."""
-    return points.quantize(_CENT) if points.as_tuple().exponent >= -2 else points
+    if points.as_tuple().exponent >= -2:
+        shown = _quantize(points, 2)  # None for 1E+300: more digits than the context holds
+        return points if shown is None else shown
+    return points
 
 
 def _below(points: Decimal) -> Decimal:
