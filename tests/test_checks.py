@@ -256,6 +256,11 @@ class TestSeed000:
         f = only(check(seed_000(goals=goals), DEPARTMENT), "TEXT_IN_NUMBER")
         assert_sentence(f, "计算符号 <", "指标值 5", "计量单位 %")
 
+    def test_a_range_in_a_target_cell_is_told_as_a_range(self):
+        goals = [{"name": "档案馆运行维护", "rows": [ind("产出指标", "时效指标", "办结时间", "≤", "3-5天", "天", 4)]}]
+        f = only(check(seed_000(goals=goals), DEPARTMENT), "TEXT_IN_NUMBER")
+        assert_sentence(f, "“3-5天”是一个区间", "下限 3（计算符号 ≥）", "上限 5（计算符号 ≤）")
+
     def test_a_target_that_is_not_a_quantity(self):
         goals = [{"name": "档案数字化", "rows": [ind("产出指标", "数量指标", "数字化加工及质检数量", "≥", "合同要求", None, 2000462)]}]
         f = only(check(seed_000(goals=goals), DEPARTMENT), "TEXT_IN_NUMBER")

@@ -160,6 +160,11 @@ def _number_hint(v: Value, field: str) -> str:
     if targets is not None:
         raw = text(v)
         parsed = targets.parse_target(raw)
+        if getattr(parsed, "low", None) is not None:
+            return (
+                f"“{raw}”是一个区间，一格只能填一个数字：请按考核要求填下限 {plain_number(parsed.low)}（计算符号 ≥）"
+                f"或上限 {plain_number(parsed.high)}（计算符号 ≤），单位填在“计量单位”列。"
+            )
         if parsed.sign == QUALITATIVE or parsed.value is None:
             if field == "target":
                 return "指标值只填数字；无法量化的指标请在“计算符号”中选择“定性”，并选择定性评价档次。"
