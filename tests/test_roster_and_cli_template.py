@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -158,3 +159,53 @@ def test_readme_commands_match_ci():
     test_command = 'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test]" && python -m pytest -q'
     assert test_command in readme
     assert test_command.replace('pip install -e', 'pip install -q -e') in ci
+
+
+# --- the command line speaks Chinese, argparse's own words included ---------------------------
+
+_ALLOWED = re.compile(  # option names, the program and its commands, codes, formats, examples
+    r"(?<![A-Za-z])(?:--?[a-z][a-z-]*|xltool-demo|xltool|template|check|demo|[A-Z][A-Z_]+|\.xlsx|\.csv"
+    r"|project|department|returned)(?![A-Za-z])"
+)
+
+
+def _english_words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z]{2,}", _ALLOWED.sub("", text))
+
+
+def _run(capsys, argv):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["check"], ["缺少必需的参数", "路径", "--out"]),
+        (["check", "--jobs", "x", "a.xlsx", "--out", "s.xlsx"], ["参数 --jobs 应为整数", "“x”"]),
+        (["template", "--year", "x"], ["参数 --year 应为整数"]),
+        (["template", "--unit", "甲", "--roster", "r.csv", "--out", "o"], ["--roster 不能与 --unit 同时使用"]),
+        (["check", "a.xlsx", "--out", "s.xlsx", "--bogus"], ["无法识别的参数：--bogus"]),
+        (["检查"], ["“检查”不是可用的命令", "可选：template, check, demo"]),
+        (["check", "--out"], ["--out 后面需要跟一个值"]),
+    ],
+)
+def test_usage_errors_are_chinese(capsys, argv, words):
+    code, text = _run(capsys, argv)
+    assert code == 2
+    assert text.startswith("用法：xltool")
+    for word in words:
+        assert word in text
+    assert _english_words(text) == [], text
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["template", "--help"], ["demo", "--help"], []])
+def test_help_is_chinese(capsys, argv):
+    code, text = _run(capsys, argv)
+    assert code in (0, 2)
+    assert "用法：" in text and "显示本帮助并退出" in text
+    assert _english_words(text) == [], text

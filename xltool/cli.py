@@ -14,17 +14,89 @@ from pathlib import Path
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+# argparse's own words, in Chinese (no gettext catalogue is needed: the few sentences argparse
+# can say are matched here). A message no pattern matches is still shown, inside a Chinese one.
+_ARGPARSE_ERRORS = [
+    (r"the following arguments are required: (.+)", "缺少必需的参数：{0}。"),
+    (r"one of the arguments (.+) is required", "以下参数必须给出其中一个：{0}。"),
+    (r"argument (.+?): invalid int value: '(.*)'", "参数 {0} 应为整数，实际给出的是“{1}”。"),
+    (r"argument (.+?): invalid float value: '(.*)'", "参数 {0} 应为数字，实际给出的是“{1}”。"),
+    (r"argument (.+?): invalid (\S+) value: '(.*)'", "参数 {0} 的值“{2}”无效。"),
+    (r"argument (.+?): invalid choice: '(.*)' \(choose from (.*)\)", "“{1}”不是可用的{0}，可选：{2}。"),
+    (r"argument (.+?): expected one argument", "参数 {0} 后面需要跟一个值。"),
+    (r"argument (.+?): expected at least one argument", "参数 {0} 后面至少需要跟一个值。"),
+    (r"argument (.+?): expected (\S+) arguments?", "参数 {0} 后面需要跟 {1} 个值。"),
+    (r"argument (.+?): not allowed with argument (.+)", "参数 {0} 不能与 {1} 同时使用。"),
+    (r"argument (.+?): ignored explicit argument '(.*)'", "参数 {0} 不接受值“{1}”。"),
+    (r"unrecognized arguments: (.+)", "无法识别的参数：{0}。"),
+    (r"ambiguous option: (\S+) could match (.+)", "参数 {0} 不完整，可能是：{1}。"),
+]
+# Placeholders shown in usage lines for options without their own metavar.
+_METAVARS = {
+    "framework": "框架", "roster": "名册文件", "unit": "单位名称", "year": "年度", "code": "单位编码",
+    "out": "输出路径", "json": "JSON文件", "csv": "CSV文件", "feedback": "文件夹", "jobs": "进程数",
+    "key": "密钥文件", "paths": "路径",
+}
+
+
+def translate_argparse(message: str) -> str:
+    """argparse's English error → a Chinese sentence ("argument --jobs: invalid int value: 'x'" →
+    "参数 --jobs 应为整数，实际给出的是“x”。")."""
+    import re
+
+    message = re.sub(r"^argument (?:command|\{[^}]*\}):", "argument 命令:", message.strip())
+    for pattern, chinese in _ARGPARSE_ERRORS:
+        found = re.fullmatch(pattern, message.strip(), flags=re.S)
+        if found:
+            return chinese.format(*(g.replace("'", "") for g in found.groups()))
+    return f"命令行参数有误（{message}）。"
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Help and usage in Chinese: "用法：", and Chinese placeholders for option values."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+    def _format_action(self, action):
+        # argparse pads with len(); a Chinese placeholder is two columns wide per character
+        text = super()._format_action(action)
+        invocation = self._format_action_invocation(action)
+        extra = _width(invocation) - len(invocation)
+        head, sep, rest = text.partition(invocation)
+        if extra > 0 and sep and not head.strip():
+            spaces = len(rest) - len(rest.lstrip(" "))
+            if rest.strip() and spaces > 2:
+                rest = rest[min(extra, spaces - 2) :]
+        return head + sep + rest
+
+    def _get_default_metavar_for_optional(self, action):
+        return _METAVARS.get(action.dest, "值")
+
+    def _get_default_metavar_for_positional(self, action):
+        return _METAVARS.get(action.dest, "参数")
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, add_help=True, formatter_class=_Formatter, **kwargs):
+        super().__init__(*args, add_help=False, formatter_class=formatter_class, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
+
     def error(self, message):  # usage errors in Chinese, exit 2
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"xltool：命令用法有误：{message}\n运行 xltool {self.prog.split()[-1] if ' ' in self.prog else ''} --help 查看用法。\n")
+        command = self.prog.split()[-1] if " " in self.prog else ""
+        help_hint = f"xltool {command} --help" if command else "xltool --help"
+        sys.stderr.write(f"xltool：命令用法有误：{translate_argparse(message)}\n运行 {help_hint} 查看用法。\n")
         sys.exit(EXIT_USAGE)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xltool", description="预算绩效自评：生成模板、检查回收的工作簿、输出评分汇总。")
-    parser.add_argument("--version", action="version", version=f"xltool {_version()}")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{template,check,demo}")
+    parser.add_argument("--version", action="version", version=f"xltool {_version()}", help="显示版本号并退出")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, title="命令", metavar="{template,check,demo}")
 
     t = sub.add_parser("template", help="为每个单位生成自评模板", description="按框架和名册为每个单位生成一份自评模板（.xlsx）。")
     t.add_argument("--framework", help="框架名称（project / department）或 YAML 文件路径；用名册时可省略，按名册的“类型”列选择")
@@ -37,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--quiet", action="store_true", help="不显示进度")
 
     c = sub.add_parser("check", help="检查回收的工作簿并输出汇总", description="检查回收的自评工作簿，重新计算执行率和得分，输出评分汇总。")
-    c.add_argument("paths", nargs="+", metavar="PATH", help="文件、文件夹或通配符（如 returned/*.xlsx）")
+    c.add_argument("paths", nargs="+", metavar="路径", help="文件、文件夹或通配符（如 returned/*.xlsx）")
     c.add_argument("--out", required=True, help="汇总工作簿（.xlsx）的路径")
     c.add_argument("--json", help="同时输出 JSON 报告")
     c.add_argument("--csv", help="同时输出 CSV 报告")
@@ -48,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("demo", help="用自带的样例跑一遍完整流程", description="用自带样例生成模板、检查样例工作簿、输出汇总和检查意见。")
     d.add_argument("--out", help="输出文件夹（默认新建 xltool-demo-<时间>）")
-    d.add_argument("--quiet", action="store_true")
+    d.add_argument("--quiet", action="store_true", help="不显示进度")
     return parser
 
 
