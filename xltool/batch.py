@@ -13,7 +13,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from .messages import finding
+from .messages import explain, finding
 from .model import Result
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".et", ".ods")
@@ -105,8 +105,7 @@ def check_file(path: str | Path, *, strict: bool = False) -> Result:
     except Exception as exc:  # the batch goes on, whatever one file does
         if strict:
             raise
-        detail = f"{type(exc).__name__}: {exc}"
-        detail = detail if len(detail) <= 200 else detail[:199] + "…"
+        detail = explain(exc)
         return Result(
             file=shown,
             status="unreadable",

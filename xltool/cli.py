@@ -11,6 +11,8 @@ import os
 import sys
 from pathlib import Path
 
+from .messages import explain
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
@@ -162,7 +164,10 @@ def cmd_template(args, parser) -> int:
 
     try:
         if args.roster:
-            units = read_roster(args.roster)
+            notes: list[str] = []
+            units = read_roster(args.roster, notes)
+            for note in notes:
+                sys.stderr.write(f"提示：{note}\n")
             if args.framework:
                 framework = load_framework(args.framework)
                 units = [_with_framework(u, args.framework) for u in units if u.kind == framework.kind]
@@ -181,7 +186,7 @@ def cmd_template(args, parser) -> int:
         sys.stderr.write(f"未生成模板：{exc}\n")
         return EXIT_FAILED
     except OSError as exc:
-        sys.stderr.write(f"未生成模板：无法写入输出文件夹 {args.out}：{exc.strerror or exc}\n")
+        sys.stderr.write(f"未生成模板：无法写入输出文件夹 {args.out}：{explain(exc)}。\n")
         return EXIT_FAILED
     if not args.quiet:
         for path in paths:
@@ -225,7 +230,7 @@ def cmd_check(args, parser) -> int:
         if args.feedback:
             write_feedback_files(results, args.feedback, files)
     except OSError as exc:
-        sys.stderr.write(f"无法写出结果：{exc}\n")
+        sys.stderr.write(f"无法写出结果：{explain(exc)}。\n")
         return EXIT_FAILED
     if not args.quiet:
         print_table(results)

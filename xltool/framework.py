@@ -16,6 +16,7 @@ from pathlib import Path
 
 import yaml
 
+from .messages import explain, explain_yaml
 from .scoring import Band, GradeBand
 
 KINDS = ("project", "department")
@@ -143,7 +144,7 @@ def _load_cached(path_text: str) -> Framework:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FrameworkError(f"框架文件 {path.name} 无法读取（需要 UTF-8 编码的文本）：{exc}") from None
+        raise FrameworkError(f"框架文件 {path.name} 无法读取：{explain(exc)}。框架文件应是 UTF-8 编码的文本。") from None
     framework = parse_framework(text, source=path.name)
     _CACHE[path_text] = (stamp, framework)
     return framework
@@ -170,9 +171,7 @@ class _Doc:
             self.node = yaml.compose(text, Loader=yaml.SafeLoader)
             self.data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"第 {mark.line + 1} 行" if mark else ""
-            raise FrameworkError(f"框架文件 {source} {where}不是有效的 YAML：{getattr(exc, 'problem', exc)}") from None
+            raise FrameworkError(f"框架文件 {source} 不是有效的 YAML：{explain_yaml(exc)}。请改正后再试。") from None
 
     def line(self, keys: tuple) -> str:
         node = self.node

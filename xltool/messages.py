@@ -205,6 +205,127 @@ def percent(rate) -> str:
         return str(rate)
 
 
+# ---------------------------------------------------------------- exceptions as Chinese details
+
+_ERRNO_TEXT = {
+    "ENOENT": "文件或文件夹不存在，请检查路径是否写对",
+    "EACCES": "没有访问权限，请检查文件或文件夹的权限，或换一个位置",
+    "EPERM": "操作不被允许，请检查文件或文件夹的权限，或换一个位置",
+    "EISDIR": "这是一个文件夹，不是文件",
+    "ENOTDIR": "路径中的某一级不是文件夹，请检查路径",
+    "EEXIST": "同名文件已存在",
+    "ENOSPC": "磁盘空间已满，请清理磁盘或换一个位置",
+    "EDQUOT": "磁盘配额已用完，请清理磁盘或换一个位置",
+    "EROFS": "磁盘或文件夹是只读的，请换一个可以写入的位置",
+    "ENAMETOOLONG": "文件名或路径过长，请缩短名称",
+    "EBUSY": "文件正被其他程序占用，请关闭该程序后重试",
+    "ETXTBSY": "文件正被其他程序占用，请关闭该程序后重试",
+    "ELOOP": "快捷方式（符号链接）互相指向，形成了循环",
+    "EIO": "读写出错，可能是磁盘、U 盘或网络盘故障，请复制到本机后重试",
+    "EMFILE": "同时打开的文件过多，请减少并行进程数后重试",
+    "ENFILE": "同时打开的文件过多，请减少并行进程数后重试",
+    "EINVAL": "文件名或路径中含有不允许的字符",
+    "EXDEV": "不能跨磁盘移动文件，请把输出放在同一磁盘上",
+    "EFBIG": "文件超过了磁盘允许的大小",
+    "ENXIO": "设备不可用",
+    "ESPIPE": "不是普通文件，无法读取",
+}
+
+# (pattern in an exception's English text, Chinese) — pandas, zipfile, openpyxl, yaml and lxml.
+_TEXT_PATTERNS = [
+    (r"No columns to parse from file", "文件是空的，没有表头和数据"),
+    (r"Error tokenizing data.*?Expected (\d+) fields in line (\d+), saw (\d+)", "第 {1} 行有 {2} 列，比表头的 {0} 列多，请检查该行是否多了逗号"),
+    (r"File is not a zip file", "不是压缩包格式（.xlsx 工作簿实际上是一个压缩包），可能只是改了扩展名"),
+    (r"Bad magic number|Bad CRC-32|Truncated file header|Corrupt extra field|zipfiles that span multiple disks",
+     "压缩包已损坏或不完整，可能没有传输完整"),
+    (r"There is no item named", "压缩包中缺少必需的部件"),
+    (r"Error -3 while decompressing|invalid (?:stored )?block|incorrect header check|invalid distance", "压缩数据已损坏"),
+    (r"openpyxl does not support (?:the old )?\.xls", "是旧版 .xls 格式，请另存为 .xlsx"),
+    (r"openpyxl does not support (.+) file format", "不是 .xlsx 格式，请另存为 .xlsx"),
+    (r"Excel file format cannot be determined", "无法识别的 Excel 格式，请另存为 .xlsx"),
+    (r"Worksheet named '(.*)' not found", "找不到工作表“{0}”"),
+    (r"could not convert string to float: '(.*)'", "“{0}”不是数字"),
+    (r"invalid literal for int\(\) with base 10: '(.*)'", "“{0}”不是整数"),
+]
+
+_YAML_PROBLEMS = [
+    ("mapping values are not allowed here", "此处不能出现冒号“:”（冒号后要有空格；文字中含冒号时请加引号）"),
+    ("could not find expected ':'", "缺少冒号“:”"),
+    ("found character '\\t' that cannot start any token", "含有制表符，请改用空格缩进"),
+    ("found character '\t' that cannot start any token", "含有制表符，请改用空格缩进"),
+    ("that cannot start any token", "含有不能出现在这里的字符"),
+    ("did not find expected key", "缩进不一致或缺少键名"),
+    ("did not find expected node content", "缺少内容"),
+    ("did not find expected '-' indicator", "列表项的缩进不一致"),
+    ("found unexpected end of stream", "文件在引号或括号闭合之前就结束了"),
+    ("found undefined alias", "引用了未定义的锚点（*别名）"),
+    ("found duplicate anchor", "锚点（&名称）重复"),
+    ("expected <block end>, but found", "缩进不一致"),
+    ("while scanning a quoted scalar", "引号没有闭合"),
+    ("found unknown escape character", "引号中含有无效的转义字符（反斜杠）"),
+    ("expected a single document", "文件中只能有一个文档（不要使用“---”分隔多个文档）"),
+    ("found unhashable key", "键名不能是列表或映射"),
+]
+
+
+def explain(exc: BaseException) -> str:
+    """An exception as a Chinese detail for a sentence: what went wrong, in words a finance officer
+    reads (never the English text of Python, pandas, zipfile, lxml or yaml)."""
+    import errno as _errno
+    import re
+
+    try:
+        if isinstance(exc, OSError) and getattr(exc, "errno", None) is not None:
+            name = _errno.errorcode.get(exc.errno, "")
+            text = _ERRNO_TEXT.get(name, f"操作系统报告错误（错误号 {exc.errno}）")
+            where = getattr(exc, "filename", None)
+            return f"{text}（{show(str(where))}）" if where else text
+        if isinstance(exc, MemoryError):
+            return "内存不足"
+        if isinstance(exc, RecursionError):
+            return "内容嵌套过深"
+        if isinstance(exc, UnicodeError):
+            return "文字编码无法识别，请保存为 UTF-8 编码"
+        kind = type(exc).__name__
+        if kind == "XMLSyntaxError":  # lxml: "... line 3, column 7"
+            line = getattr(exc, "lineno", None)
+            return f"XML 格式错误（第 {line} 行）" if line else "XML 格式错误"
+        if kind.endswith("YAMLError") or hasattr(exc, "problem_mark"):
+            return explain_yaml(exc)
+        message = str(exc)
+        for pattern, chinese in _TEXT_PATTERNS:
+            found = re.search(pattern, message, flags=re.S)
+            if found:
+                return chinese.format(*found.groups())
+        if kind in ("BadZipFile", "BadZipfile", "LargeZipFile"):
+            return "压缩包已损坏或不完整"
+        if kind == "error" and type(exc).__module__ == "zlib":
+            return "压缩数据已损坏"
+        if kind == "error" and type(exc).__module__ == "struct":
+            return "文件内部结构已损坏"
+        if kind in ("EmptyDataError",):
+            return "文件是空的，没有表头和数据"
+        if kind in ("ParserError", "CParserError"):
+            return "表格的列数不一致，请检查是否有多余的逗号或引号"
+        if kind == "InvalidFileException":
+            return "不是 Excel 工作簿（.xlsx）"
+        return "内容无法识别"
+    except Exception:  # noqa: BLE001 - a detail must come out whatever the exception is
+        return "内容无法识别"
+
+
+def explain_yaml(exc: BaseException) -> str:
+    """A yaml error → "第 3 行第 5 列：此处不能出现冒号“:”…"."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列：" if mark is not None else ""
+    problem = str(getattr(exc, "problem", "") or "")
+    context = str(getattr(exc, "context", "") or "")
+    for english, chinese in _YAML_PROBLEMS:
+        if english in problem or english in context:
+            return where + chinese
+    return where + "格式不正确"
+
+
 class _SafeFormatter(string.Formatter):
     """str.format that never raises: a missing key is empty text, a bad spec shows the value."""
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from . import xlsx
 from .framework import Framework, find_framework, load_framework
-from .messages import finding
+from .messages import explain, finding
 from .model import (
     CriterionRow,
     Finding,
@@ -87,14 +87,14 @@ def read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise Unreadable([finding("FILE_UNREADABLE", file=path.name, detail=str(exc))]) from None
+        raise Unreadable([finding("FILE_UNREADABLE", file=path.name, detail=explain(exc))]) from None
     if size > xlsx.MAX_FILE_BYTES:
-        raise Unreadable([finding("FILE_TOO_LARGE", file=path.name, detail=f"{size} bytes")])
+        raise Unreadable([finding("FILE_TOO_LARGE", file=path.name, detail=f"{size // 1048576} MB，上限 {xlsx.MAX_FILE_BYTES // 1048576} MB")])
     try:
         with open(path, "rb") as handle:  # read-only: the checker never writes to an input
             return handle.read(xlsx.MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise Unreadable([finding("FILE_UNREADABLE", file=path.name, detail=str(exc))]) from None
+        raise Unreadable([finding("FILE_UNREADABLE", file=path.name, detail=explain(exc))]) from None
 
 
 # ---------------------------------------------------------------- metadata → plan

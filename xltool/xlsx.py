@@ -38,6 +38,8 @@ from functools import lru_cache
 
 from lxml import etree
 
+from .messages import explain
+
 MB = 1024 * 1024
 
 # ---------------------------------------------------------------- limits
@@ -372,7 +374,7 @@ class _Package:
             archive = zipfile.ZipFile(io.BytesIO(data))
             infos = archive.infolist()
         except Exception as exc:  # BadZipFile, struct.error, UnicodeDecodeError, …
-            raise XlsxError("FILE_CORRUPT", f"不是完整的压缩包：{_clip(exc)}") from None
+            raise XlsxError("FILE_CORRUPT", f"不是完整的压缩包：{explain(exc)}") from None
         if len(infos) > MAX_PARTS:
             raise XlsxError("FILE_ZIP_BOMB", f"压缩包内有 {len(infos)} 个部件，上限 {MAX_PARTS}")
         self.infos: dict[str, zipfile.ZipInfo] = {}
@@ -457,7 +459,7 @@ class _Package:
                 crc = zlib.crc32(out, crc)
                 yield out
         except zlib.error as exc:
-            raise XlsxError("FILE_CORRUPT", f"{shown} 无法解压：{_clip(exc)}") from None
+            raise XlsxError("FILE_CORRUPT", f"{shown} 无法解压：{explain(exc)}") from None
         if size != info.file_size or crc != info.CRC:
             raise XlsxError("FILE_CORRUPT", f"{shown} 校验不符（文件损坏或被截断）")
 
@@ -532,9 +534,9 @@ def parse_xml(data: bytes, name: str = ""):
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise XlsxError("FILE_CORRUPT", f"{_clip(name)} 不是有效的 XML：{_clip(exc)}") from None
+        raise XlsxError("FILE_CORRUPT", f"{_clip(name)} 不是有效的 XML：{explain(exc)}") from None
     except ValueError as exc:  # e.g. "can only parse strings" or an encoding lxml refuses
-        raise XlsxError("FILE_CORRUPT", f"{_clip(name)}：{_clip(exc)}") from None
+        raise XlsxError("FILE_CORRUPT", f"{_clip(name)} 的文字编码无法识别") from None
     _refuse_dtd(root.getroottree(), name)
     return root
 
@@ -593,7 +595,7 @@ def _stream(reader: _ChunkReader, name: str, tags: frozenset, too_large: str):
                 while el.getprevious() is not None:
                     del parent[0]
     except etree.XMLSyntaxError as exc:
-        raise XlsxError("FILE_CORRUPT", f"{_clip(name)} 不是有效的 XML：{_clip(exc)}") from None
+        raise XlsxError("FILE_CORRUPT", f"{_clip(name)} 不是有效的 XML：{explain(exc)}") from None
 
 
 def _rels(pkg: _Package, part: str) -> dict[str, tuple[str, str, bool]]:
