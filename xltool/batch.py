@@ -99,7 +99,7 @@ def check_file(path: str | Path, *, strict: bool = False) -> Result:
     except Unreadable as exc:
         return Result(file=shown, status="unreadable", findings=exc.findings, sha256=locals().get("digest", ""))
     except MemoryError:
-        return Result(file=shown, status="unreadable", findings=[finding("FILE_TOO_LARGE", file=path.name, detail="内存不足")])
+        return Result(file=shown, status="unreadable", findings=[finding("FILE_TOO_LARGE", file=path.name, detail="检查时内存不足，文件内容过多")])
     except RecursionError:
         return Result(file=shown, status="unreadable", findings=[finding("FILE_CORRUPT", file=path.name, detail="嵌套过深")])
     except Exception as exc:  # the batch goes on, whatever one file does

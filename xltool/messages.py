@@ -23,15 +23,34 @@ ERROR, WARNING, INFO = SEVERITIES
 CODES: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------ the file itself (reader)
     "FILE_EMPTY": (ERROR, "文件“{file}”是空文件（0 字节）。请在 Excel 或 WPS 中打开填写好的工作簿，重新保存后再提交。"),
-    "FILE_NOT_ZIP": (ERROR, "文件“{file}”不是 Excel 工作簿（.xlsx）。请提交用财政部门下发的模板填写、保存为 .xlsx 格式的文件。"),
+    "FILE_NOT_ZIP": (
+        ERROR,
+        "文件“{file}”不是 Excel 工作簿（.xlsx），看起来是{detail}。请用财政部门下发的模板填写，在 Excel 或 WPS 中保存为“Excel 工作簿（.xlsx）”后提交。",
+    ),
+    "FILE_ODS": (
+        ERROR,
+        "文件“{file}”保存成了 OpenDocument 表格（.ods）格式，检查程序只读取 .xlsx。请在 WPS 或 LibreOffice 中打开，"
+        "用“另存为”选择“Excel 工作簿（.xlsx）”（LibreOffice 中为“Excel 2007-365”）后重新提交。",
+    ),
+    "FILE_STRICT_OOXML": (
+        ERROR,
+        "文件“{file}”保存成了“Strict Open XML 电子表格”格式，检查程序只读取常规的 .xlsx。请在 Excel 中打开，"
+        "用“另存为”选择“Excel 工作簿（.xlsx）”后重新提交。",
+    ),
     "FILE_CORRUPT": (ERROR, "文件“{file}”已损坏，无法打开（{detail}）。请在 Excel 或 WPS 中打开确认内容完整，另存为 .xlsx 后重新提交。"),
     "FILE_XLS_LEGACY": (
         ERROR,
         "文件“{file}”是旧版 .xls 格式，模板的锁定和校验信息已经丢失，无法检查。请用下发的 .xlsx 模板填写，保存时选择“Excel 工作簿（.xlsx）”。",
     ),
     "FILE_ENCRYPTED": (ERROR, "文件“{file}”设置了打开密码，检查程序无法读取。请取消文件密码，重新保存后提交。"),
-    "FILE_TOO_LARGE": (ERROR, "文件“{file}”过大（{detail}），超出检查上限。请删除粘贴进来的图片或大量数据，只在模板中填写要求的内容后提交。"),
-    "FILE_ZIP_BOMB": (ERROR, "文件“{file}”的内部结构异常（解压后体积过大：{detail}），为安全起见没有读取。请用下发的模板重新填写后提交。"),
+    "FILE_TOO_LARGE": (
+        ERROR,
+        "文件“{file}”超出检查上限：{detail}。请删除粘贴进来的图片、对象或从其他工作簿复制来的内容，只在下发的模板中填写要求的内容后提交。",
+    ),
+    "FILE_ZIP_BOMB": (
+        ERROR,
+        "文件“{file}”的压缩数据异常（{detail}），解压后会占用大量内存，为安全起见没有读取。请用下发的模板重新填写后提交。",
+    ),
     "FILE_XML_UNSAFE": (ERROR, "文件“{file}”含有不安全的内部结构（{detail}），为安全起见没有读取。请用下发的模板重新填写后提交。"),
     "FILE_MACROS": (WARNING, "文件“{file}”含有宏代码。宏不会被执行，也不属于模板；请另存为不含宏的 .xlsx 格式。"),
     "FILE_EXTERNAL_LINKS": (WARNING, "文件“{file}”引用了其他工作簿（外部链接），引用的数据不会被读取。请把内容直接填入本表，并删除外部链接。"),

@@ -56,8 +56,7 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
     notes: list[Finding] = []
     kind = xlsx.sniff(data[:8])
     if kind == "FILE_OLE":
-        code = "FILE_ENCRYPTED" if xlsx.ole_is_encrypted(data) else "FILE_XLS_LEGACY"
-        raise Unreadable([finding(code, file=path.name)])
+        raise Unreadable([finding(xlsx.ole_code(data), file=path.name, detail=xlsx.describe(data))])
     if kind:
         raise Unreadable([finding(kind, file=path.name, detail=xlsx.describe(data))])
     try:
@@ -89,7 +88,7 @@ def read_bytes(path: Path) -> bytes:
     except OSError as exc:
         raise Unreadable([finding("FILE_UNREADABLE", file=path.name, detail=explain(exc))]) from None
     if size > xlsx.MAX_FILE_BYTES:
-        raise Unreadable([finding("FILE_TOO_LARGE", file=path.name, detail=f"{size // 1048576} MB，上限 {xlsx.MAX_FILE_BYTES // 1048576} MB")])
+        raise Unreadable([finding("FILE_TOO_LARGE", file=path.name, detail=f"文件大小 {size // 1048576} MB，上限 {xlsx.MAX_FILE_BYTES // 1048576} MB")])
     try:
         with open(path, "rb") as handle:  # read-only: the checker never writes to an input
             return handle.read(xlsx.MAX_FILE_BYTES + 1)
