@@ -327,3 +327,11 @@ def test_exception_details_are_chinese(tmp_path):
     assert raised(lambda: {}["x"]) == "内容无法识别"
     error = OSError(28, "No space left on device")
     assert explain(error).startswith("磁盘空间已满")
+    from xlsxwriter.exceptions import FileCreateError
+
+    wrapped = FileCreateError(PermissionError(13, "Permission denied", "汇总.xlsx"))
+    assert explain(wrapped) == "没有访问权限，请检查文件或文件夹的权限，或换一个位置（汇总.xlsx）"
+    try:
+        raise OSError(str(wrapped)) from wrapped
+    except OSError as again:
+        assert explain(again) == explain(wrapped)

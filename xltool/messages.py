@@ -294,6 +294,9 @@ def explain(exc: BaseException) -> str:
     import re
 
     try:
+        wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__cause__
+        if wrapped is not None and wrapped is not exc and not (isinstance(exc, OSError) and exc.errno is not None):
+            return explain(wrapped)  # xlsxwriter's FileCreateError(OSError), or OSError(text) from it
         if isinstance(exc, OSError) and getattr(exc, "errno", None) is not None:
             name = _errno.errorcode.get(exc.errno, "")
             text = _ERRNO_TEXT.get(name, f"操作系统报告错误（错误号 {exc.errno}）")
