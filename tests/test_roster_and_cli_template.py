@@ -335,3 +335,11 @@ def test_exception_details_are_chinese(tmp_path):
         raise OSError(str(wrapped)) from wrapped
     except OSError as again:
         assert explain(again) == explain(wrapped)
+
+
+def test_roster_without_the_frameworks_kind_says_so_in_chinese(tmp_path, capsys):
+    roster = _write(tmp_path, HEADER + "武汉市档案馆,420100-DAG,2021,部门整体,1,1,1,,\n")
+    assert main(["template", "--roster", str(roster), "--framework", "project", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "名册中没有类型为“项目支出”的单位" in err
+    assert _english_words(err.replace(str(tmp_path), "")) == []

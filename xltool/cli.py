@@ -159,7 +159,7 @@ def _usage(message: str) -> int:
 def cmd_template(args, parser) -> int:
     from .framework import FrameworkError, load_framework
     from .model import UnitInfo
-    from .roster import RosterError, read_roster
+    from .roster import KIND_NAMES, RosterError, read_roster
     from .template import generate
 
     try:
@@ -172,7 +172,8 @@ def cmd_template(args, parser) -> int:
                 framework = load_framework(args.framework)
                 units = [_with_framework(u, args.framework) for u in units if u.kind == framework.kind]
                 if not units:
-                    sys.stderr.write(f"名册中没有类型为 {framework.kind} 的单位，未生成模板。\n")
+                    kind = KIND_NAMES.get(framework.kind, framework.kind)
+                    sys.stderr.write(f"名册中没有类型为“{kind}”的单位，未生成模板。请检查名册的“类型”列，或换用 --framework。\n")
                     return EXIT_FAILED
         else:
             if not args.year or not args.framework:

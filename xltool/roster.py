@@ -52,6 +52,7 @@ KIND_WORDS = {
     "project": "project", "项目": "project", "项目支出": "project",
     "department": "department", "部门整体": "department", "部门": "department", "单位整体": "department", "整体": "department",
 }
+KIND_NAMES = {"project": "项目支出", "department": "部门整体"}  # a kind as a sentence says it
 MONEY = ("initial_budget", "adjusted_budget", "final_accounts", "project_budget", "project_executed")
 MAX_ROWS = 100_000
 
@@ -262,7 +263,7 @@ def build_units(rows: list[_Row], source: str = "名册") -> list[UnitInfo]:
                 problems.append(f"第 {row.number} 行“框架”列：{exc}")
             else:
                 if framework.kind != kind:
-                    problems.append(f"第 {row.number} 行：框架“{framework_name}”用于{framework.kind}，与“类型”列的“{v['kind']}”不符。")
+                    problems.append(f"第 {row.number} 行：框架“{framework_name}”用于{KIND_NAMES.get(framework.kind, framework.kind)}评价，与“类型”列的“{v['kind']}”不符。")
         code = v.get("unit_code", "")
         if code and v.get("unit_name"):
             seen = names_by_code.setdefault(code, (v["unit_name"], row.number))
