@@ -144,7 +144,7 @@ def _load_cached(path_text: str) -> Framework:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FrameworkError(f"框架文件 {path.name} 无法读取：{explain(exc)}。框架文件应是 UTF-8 编码的文本。") from None
+        raise FrameworkError(f"框架文件 {path.name} 无法读取：{explain(exc)}。") from None
     framework = parse_framework(text, source=path.name)
     _CACHE[path_text] = (stamp, framework)
     return framework

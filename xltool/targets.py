@@ -378,36 +378,47 @@ def _chinese_number(run: str) -> int | None:
 
 def _with_chinese_numerals(s: str, masked: str) -> str | None:
     """`s` with the target written in Chinese numerals turned into digits ("一千册以上" → "1000册以上",
-    "三至五天" → "3至5天"), or None when the phrase has no numeral that reads as a quantity."""
+    "三至五天" → "3至5天"), or None when the phrase has no numeral that reads as a quantity.
+    Like digits, the target is the last numeral; only the last ones are looked at."""
     hidden = _CN_WORDS.sub(lambda m: "\0" * len(m[0]), masked)
-    chosen: list[tuple[int, int, int]] = []
-    for run in _CN_RUN.finditer(hidden):
-        start, end = run.span()
-        text = run[0]
-        if text[-1] in "千万亿" and hidden.startswith("元", end) and len(text) > 1:
-            text, end = text[:-1], end - 1  # "三百万元": 万元 is the unit
-        value = _chinese_number(text)
-        if value is None or value == 0:
+    runs = list(_CN_RUN.finditer(hidden))
+    for i in range(len(runs) - 1, -1, -1):
+        found = _numeral(hidden, runs[i])
+        if found is None:
             continue
-        unit, after = _read_unit(hidden, end)
-        cut = next((i for i, c in enumerate(unit) if c in _CN_DIGITS or c in "至到"), len(unit))
-        unit, after = unit[:cut], end + cut
-        joined = hidden.startswith(tuple(_CN_JOINERS), after)
-        if len(unit) > 4 or (after < len(hidden) and _is_letter(hidden[after]) and not joined
-                             and not hidden.startswith(tuple(_UNIT_STOPS) + ("(含)",), after)):
-            continue
-        if not unit and len(text) == 1 and text in _CN_DIGITS and not joined:
-            if not (chosen and chosen[-1][1] + 1 == start):
-                continue  # a lone "三" with no unit is a word, not a quantity
-        chosen.append((start, end, value))
-    if not chosen:
+        before = _numeral(hidden, runs[i - 1]) if i else None
+        in_range = before is not None and before[1] + 1 == found[0] and hidden[before[1]] in _CN_JOINERS
+        if found[3] and not in_range:
+            continue  # a lone "三" with no unit is a word, not a quantity
+        for start, end, value, _lone in (found, before) if in_range else (found,):
+            s = s[:start] + str(value) + s[end:]
+        return s
+    return None
+
+
+def _numeral(hidden: str, run: re.Match) -> tuple[int, int, int, bool] | None:
+    """(start, end, value, lone) for a numeral run that reads as a quantity: followed by a short
+    unit (at most 4 letters), then the end, a sign word, a separator or a range joiner. `lone` is
+    a single digit with no unit and no joiner after it, a quantity only as a range's second end."""
+    start, end = run.span()
+    text = run[0]
+    if text[-1] in "千万亿" and hidden.startswith("元", end) and len(text) > 1:
+        text, end = text[:-1], end - 1  # "三百万元": 万元 is the unit
+    value = _chinese_number(text)
+    if not value:
         return None
-    last = [chosen[-1]]
-    if len(chosen) > 1 and chosen[-2][1] + 1 == last[0][0] and hidden[chosen[-2][1]] in _CN_JOINERS:
-        last.insert(0, chosen[-2])  # "三至五天": both ends of the range
-    for start, end, value in reversed(last):
-        s = s[:start] + str(value) + s[end:]
-    return s
+    unit, _pos = _read_unit(hidden[end : end + 12], 0)  # a unit is short: never read the rest
+    cut = next((i for i, c in enumerate(unit) if c in _CN_DIGITS or c in "至到"), len(unit))
+    unit, after = unit[:cut], end + cut
+    joined = hidden.startswith(tuple(_CN_JOINERS), after)
+    if len(unit) > 4 or (
+        after < len(hidden)
+        and _is_letter(hidden[after])
+        and not joined
+        and not hidden.startswith(tuple(_UNIT_STOPS) + ("(含)",), after)
+    ):
+        return None
+    return start, end, value, not unit and len(text) == 1 and text in _CN_DIGITS and not joined
 
 
 def _is_letter(char: str) -> bool:
