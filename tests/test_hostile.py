@@ -568,3 +568,12 @@ def test_too_many_defined_names_is_not_told_to_delete_pictures(valid, tmp_path):
     f = result.findings[0]
     assert f.code == "FILE_TOO_LARGE"
     assert "定义名称超过" in f.message and "复制" in f.message and "图片" not in f.message.split("。")[0]
+
+
+def test_a_kind_that_does_not_match_its_framework_is_said_in_chinese(valid, tmp_path):
+    from xltool.batch import check_paths
+
+    (result,) = check_paths([hostile.set_meta(valid, tmp_path / "类型不符.xlsx", kind="department")])
+    f = result.findings[0]
+    assert f.code == "NOT_OUR_TEMPLATE"
+    assert "记录的评价类型“部门整体”与评价框架" in f.message and "kind" not in f.message

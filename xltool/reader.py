@@ -174,7 +174,10 @@ def _plan_from_meta(meta: dict[str, str], path: Path) -> tuple[Framework, Plan, 
         findings.append(finding("FRAMEWORK_VERSION_MISMATCH", file=path.name, framework=name, version=version, expected=framework.version))
     unit = unit_from_meta(meta)
     if unit.kind != framework.kind:
-        raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=f"kind {unit.kind}")])
+        from .roster import KIND_NAMES
+
+        kind = KIND_NAMES.get(unit.kind, unit.kind)
+        raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=f"记录的评价类型“{kind}”与评价框架“{framework.name}”不符")])
     plan = build_plan(framework, unit)
     if not findings and plan.meta.get("fingerprint") != meta.get("fingerprint"):
         findings.append(finding("FINGERPRINT_MISMATCH", file=path.name))
