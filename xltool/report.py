@@ -14,14 +14,19 @@ returned file can never plant a formula in the finance officer's summary.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
 import os
 import re
+import shutil
+import stat
+import sys
 import tempfile
 import unicodedata
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -52,6 +57,7 @@ SEVERITY_TEXT = {"error": "错误", "warning": "警告", "info": "提示"}
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 FONT = "宋体"
+OUTPUT_MARKER = "xltool-output"  # custom document property of every workbook written here
 MAX_CELL_CHARS = 32767  # Excel's limit for one cell's text
 
 WORKBOOK_OPTIONS = {
@@ -128,12 +134,154 @@ def _umask() -> int:
     return mask
 
 
+class OutputError(OSError):
+    """Writing one output failed; `target` says which."""
+
+    def __init__(self, target: str, cause: OSError):
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.target = target
+        self.cause = cause
+
+
+class _Stage:
+    """Outputs written to temporary files, put in place together by `commit`."""
+
+    def __init__(self):
+        self.renames: list[tuple[Path, Path]] = []
+        self.direct: list[tuple[Path, str]] = []
+
+    def temporaries(self) -> list[Path]:
+        return [tmp for tmp, _ in self.renames] + [tmp for tmp, _ in self.direct]
+
+    def discard(self) -> None:
+        for tmp in self.temporaries():
+            with suppress(OSError):
+                tmp.unlink()
+        self.renames, self.direct = [], []
+
+    def commit(self) -> None:
+        try:
+            while self.renames:
+                tmp, target = self.renames[0]
+                try:
+                    os.replace(tmp, target)
+                except OSError as exc:
+                    raise OutputError(str(target), exc) from None
+                self.renames.pop(0)
+                _fsync_dir(target.parent)
+            while self.direct:
+                tmp, target = self.direct[0]
+                try:
+                    _copy_to(tmp, target)
+                except OSError as exc:
+                    raise OutputError(target, exc) from None
+                with suppress(OSError):
+                    tmp.unlink()
+                self.direct.pop(0)
+        finally:
+            self.discard()
+
+
+_STAGE: ContextVar[_Stage | None] = ContextVar("xltool_output_stage", default=None)
+
+
+@contextmanager
+def staged() -> Iterator[_Stage]:
+    """Within this block, outputs written by this module go to temporary files; at its end they
+    are all put in place, one rename each (devices and FIFOs then written), or, if anything went
+    wrong, all temporary files are removed and every old output stays as it was: never a new
+    summary beside a stale JSON report."""
+    stage = _Stage()
+    token = _STAGE.set(stage)
+    try:
+        yield stage
+    except BaseException:
+        _STAGE.reset(token)
+        stage.discard()
+        raise
+    _STAGE.reset(token)
+    stage.commit()
+
+
+_STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+_STDERR_NAMES = ("/dev/stderr", "/dev/fd/2", "/proc/self/fd/2")
+
+
+def is_direct(path: str | os.PathLike) -> bool:
+    """An output written straight into (never renamed over): standard output (`-`), a device,
+    a FIFO or anything else that exists and is not a regular file or folder, or a path in /dev
+    or /proc."""
+    text = os.fspath(path)
+    if text in _STDOUT_NAMES or text in _STDERR_NAMES or text.startswith(("/dev/", "/proc/")):
+        return True
+    try:
+        mode = os.stat(text).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def is_block_device(path: str | os.PathLike) -> bool:
+    try:
+        return stat.S_ISBLK(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _copy_to(tmp: Path, target: str) -> None:
+    """Write a finished temporary file into standard output, a device or a FIFO, as it is."""
+    if target in _STDOUT_NAMES or target in _STDERR_NAMES:
+        stream = sys.stdout if target in _STDOUT_NAMES else sys.stderr
+        stream.flush()
+        data = tmp.read_bytes()
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            buffer.write(data)
+            buffer.flush()
+        else:
+            stream.write(data.decode("utf-8", "replace"))
+            stream.flush()
+        return
+    if is_block_device(target):
+        raise OSError(errno.EPERM, "输出路径是磁盘等块设备，不会写入")
+    # No O_CREAT, no O_TRUNC: the device or FIFO is written as it is, never replaced.
+    fd = os.open(target, os.O_WRONLY)
+    with open(fd, "wb") as out, open(tmp, "rb") as src:
+        shutil.copyfileobj(src, out, 1024 * 1024)
+
+
 @contextmanager
 def _atomic(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success move it over `path` in one step.
 
-    On any exception the temporary file is removed and `path` is left as it was."""
+    On any exception the temporary file is removed and `path` is left as it was. Inside
+    `staged()`, the move waits for the end of the block. Only regular files are replaced: a
+    symbolic link keeps pointing where it did (the file it points to is replaced), and standard
+    output, a device or a FIFO is written into (see `is_direct`)."""
+    text = os.fspath(path)
+    stage = _STAGE.get()
+    if is_direct(text):
+        if is_block_device(text):
+            raise OutputError(text, OSError(errno.EPERM, "输出路径是磁盘等块设备，不会写入"))
+        fd, name = tempfile.mkstemp(prefix=".xltool.", suffix=".tmp")
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            yield tmp
+            if stage is not None:
+                stage.direct.append((tmp, text))
+                return
+            _copy_to(tmp, text)
+        except BaseException:
+            with suppress(OSError):
+                tmp.unlink()
+            raise
+        with suppress(OSError):
+            tmp.unlink()
+        return
     target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
     if target.is_dir():
         raise IsADirectoryError(21, "输出路径是一个文件夹", str(target))
     parent = target.parent
@@ -145,6 +293,9 @@ def _atomic(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         _fsync(tmp)
+        if stage is not None:
+            stage.renames.append((tmp, target))
+            return
         os.replace(tmp, target)
     except BaseException:
         with suppress(OSError):
@@ -496,9 +647,11 @@ class _Sheet:
 
 
 class _Book:
-    def __init__(self, path: Path, title: str):
+    def __init__(self, path: Path, title: str, kind: str = "summary"):
         self.wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
         self.wb.set_properties({"title": _cell_text(title), "author": "xltool", "comments": "由 xltool 生成"})
+        # The mark by which a later run passes over this workbook when it lies among the returns.
+        self.wb.set_custom_property(OUTPUT_MARKER, kind)
         self._formats: dict[tuple, Any] = {}
 
     def fmt(self, **props):
@@ -985,7 +1138,7 @@ def write_feedback(result: Result, out_dir: str | os.PathLike, filename: str | N
     headers = ("序号", "级别", "工作表", "单元格", "问题", "处理意见", "填报值", "应为")
     last_col = len(headers) - 1
     with _atomic(target) as tmp:
-        book = _Book(tmp, title)
+        book = _Book(tmp, title, kind="feedback")
         sh = _Sheet(book, "检查意见")
         ws = sh.ws
         ws.merge_range(0, 0, 0, last_col, "", book.title)
