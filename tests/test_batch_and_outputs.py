@@ -432,3 +432,56 @@ def test_check_in_a_folder_of_nasty_names_does_not_crash(good, tmp_path, capsys,
     out = capsys.readouterr().out
     assert "\x1b" not in out, repr(out)
     assert "档案馆🗂️.xlsx" in out and "\\xb9\\xfa" in out
+
+
+# ---------------------------------------------------------------- item 16: the summary workbook
+
+
+def _two_projects() -> Result:
+    evs = [Evaluation(name="档案保护费", execution_rate=0.7, score=90), Evaluation(name="史料编研费", execution_rate=0.9, score=95)]
+    findings = [
+        finding("REQUIRED_BLANK", field="全年执行数", item="项目“史料编研费”", hint="请填写。"),
+        finding("REQUIRED_BLANK", field="绩效目标", item="项目“史料编研费”第 2 行指标", hint="请填写。"),
+        finding("FORMULA_CHANGED", sheet="评分表", cell="F5", seen="95", expected="=IF(B5>=A5,C5,ROUND(C5*B5/A5,2))", how="被改成了数值"),
+    ]
+    return Result(file="/回收/武昌.xlsx", status="failed", kind="project", unit="武昌区档案馆", findings=findings, evaluations=evs)
+
+
+def _sheet_rows(path: Path, sheet: str) -> list[tuple]:
+    import openpyxl
+
+    return [tuple(row) for row in openpyxl.load_workbook(path)[sheet].iter_rows(values_only=True)]
+
+
+def test_a_project_row_names_only_its_own_findings(tmp_path):
+    path = report.write_summary([_two_projects()], tmp_path / "汇总.xlsx")
+    rows = _sheet_rows(path, "汇总")
+    header = rows[2]
+    note, name = header.index("说明"), header.index("评价对象")
+    notes = {row[name]: row[note] for row in rows[3:] if row[name]}
+    assert "史料编研费" not in notes["档案保护费"] and "其他项目有 2 个错误" in notes["档案保护费"]
+    assert "计算公式" in notes["档案保护费"]  # a finding about the whole file concerns every row
+    assert notes["史料编研费"].startswith("项目“史料编研费”的“全年执行数”未填写") and "另有 2 个错误" in notes["史料编研费"]
+
+
+def test_expected_never_shows_formula_text(tmp_path):
+    result = _two_projects()
+    summary = report.write_summary([result], tmp_path / "汇总.xlsx")
+    feedback = report.write_feedback(result, tmp_path)
+    for path, sheet, column in ((summary, "问题清单", "应为"), (feedback, "检查意见", "应为")):
+        rows = _sheet_rows(path, sheet)
+        (header,) = [row for row in rows if column in row]
+        shown = [row[header.index(column)] for row in rows[rows.index(header) + 1 :]]
+        assert report.FORMULA_EXPECTED in shown
+        assert not any(isinstance(v, str) and v.startswith("=") for row in rows for v in row)
+    advice = [row for row in _sheet_rows(feedback, "检查意见") if row[2] == "评分表"][0]
+    assert "恢复原公式" in advice[5]
+
+
+def test_a_missing_file_is_listed_in_the_summary(good, tmp_path):
+    out = tmp_path / "汇总.xlsx"
+    assert main(["check", str(good), str(tmp_path / "没有.xlsx"), "--out", str(out), "--quiet"]) == 1
+    rows = _sheet_rows(out, "汇总")
+    assert "未找到" in rows[1]
+    status = rows[2].index("状态")
+    assert [row[status] for row in rows[3:]][-1] == "未找到"

@@ -51,7 +51,8 @@ __all__ = [
 
 # ---------------------------------------------------------------- vocabulary
 
-STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取"}
+STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取", "missing": "未找到"}
+_NOT_EVALUATED = ("unreadable", "missing")
 KIND_TEXT = {"project": "项目支出", "department": "部门整体"}
 SEVERITY_TEXT = {"error": "错误", "warning": "警告", "info": "提示"}
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
@@ -421,20 +422,37 @@ def _file_name(file: str) -> str:
     return parts[-1] if parts and parts[-1] else (file or "")
 
 
+def _about(f: Finding, name: str) -> bool:
+    """Does the finding's message name this project (项目“名称”, or 项目 N when unnamed)?"""
+    if name.startswith("项目 "):
+        return re.search(re.escape(name) + r"(?!\d)", f.message) is not None
+    return f"项目“{name}”" in f.message
+
+
 def _note(result: Result, evaluation: str | None = None) -> str:
-    """One sentence for the 说明 column: why a file failed or could not be read. On a project's
-    row, an error about that project comes first."""
-    errors = [f for f in result.findings if f.severity == "error"]
+    """One sentence for the 说明 column: why a file failed or could not be read. On the row of
+    one of several projects, only that project's findings and the file's own (those naming no
+    project) are named; errors about the other projects are only counted."""
+    findings = list(result.findings)
+    elsewhere = 0
     if evaluation and len(result.evaluations) > 1:
-        errors.sort(key=lambda f: f"“{evaluation}”" not in f.message)
-    if result.status == "unreadable":
-        reasons = errors or list(result.findings)
-        return "；".join(f.message for f in reasons) or "无法读取"
+        others = {e.name for e in result.evaluations if e.name and e.name != evaluation}
+        mine = [f for f in findings if _about(f, evaluation) or not any(_about(f, o) for o in others)]
+        elsewhere = sum(1 for f in findings if f.severity == "error" and f not in mine)
+        findings = mine
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = sum(1 for f in findings if f.severity == "warning")
+    if result.status in _NOT_EVALUATED:
+        reasons = errors or findings
+        return "；".join(f.message for f in reasons) or STATUS_TEXT.get(result.status, "无法读取")
+    others_text = f"同一文件中其他项目有 {elsewhere} 个错误，见问题清单" if elsewhere else ""
     if errors:
         more = f"（另有 {len(errors) - 1} 个错误，见问题清单）" if len(errors) > 1 else ""
-        return errors[0].message + more
-    if result.warnings:
-        return f"{result.warnings} 条警告，请核实（见问题清单）"
+        return errors[0].message + more + (f"（{others_text}）" if others_text else "")
+    if others_text:
+        return f"本项目未发现错误；{others_text}。"
+    if warnings:
+        return f"{warnings} 条警告，请核实（见问题清单）"
     return ""
 
 
@@ -747,7 +765,7 @@ _COL = {key: i for i, (_, key, _) in enumerate(SUMMARY_HEADERS)}
 def _summary_rows(results: list[Result]) -> list[dict]:
     """Rows of 汇总: readable files first (in the order given), unreadable files last, so the
     charts can cover one unbroken block of evaluated rows."""
-    ordered = [r for r in results if r.status != "unreadable"] + [r for r in results if r.status == "unreadable"]
+    ordered = [r for r in results if r.status not in _NOT_EVALUATED] + [r for r in results if r.status in _NOT_EVALUATED]
     rows = _rows(ordered)
     for row in rows:
         row["file_name"] = _file_name(row["file"])
@@ -768,11 +786,14 @@ def _write_overview(book: _Book, results: list[Result], title: str) -> tuple[int
     passed = sum(r.status == "passed" for r in results)
     failed = sum(r.status == "failed" for r in results)
     unreadable = sum(r.status == "unreadable" for r in results)
+    missing = sum(r.status == "missing" for r in results)
     rows = _summary_rows(results)
     evaluated = sum(1 for r in results for _ in r.evaluations)
     label = book.fmt(bold=True, align="right")
     count = book.fmt(bold=True, align="left", num_format="0")
     totals = (("文件数", len(results)), ("通过", passed), ("不通过", failed), ("无法读取", unreadable), ("评价对象", evaluated))
+    if missing:
+        totals += (("未找到", missing),)
     for i, (name, n) in enumerate(totals):
         sh.text(1, 2 * i, name, label, measure=False)
         ws.write_number(1, 2 * i + 1, n, count)
@@ -812,7 +833,7 @@ def _write_overview(book: _Book, results: list[Result], title: str) -> tuple[int
         lines = min(6, int(text_width(_cell_text(row["note"])) // 46) + 1)
         if lines > 1:
             ws.set_row(r, 15 * lines)
-        if row["status"] != "unreadable":
+        if row["status"] not in _NOT_EVALUATED:
             last_evaluated = r
     last = first + len(rows) - 1
 
@@ -832,7 +853,7 @@ def _write_overview(book: _Book, results: list[Result], title: str) -> tuple[int
                     first, col, last, col, {"type": "text", "criteria": "begins with", "value": grade, "format": book.cond(bg, font)}
                 )
         col = _COL["status_text"]
-        for text, (bg, font) in (("不通过", RED), ("无法读取", RED), ("通过", GREEN)):
+        for text, (bg, font) in (("不通过", RED), ("无法读取", RED), ("未找到", RED), ("通过", GREEN)):
             ws.conditional_format(first, col, last, col, {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": book.cond(bg, font)})
         col = _COL["difference"]
         ws.conditional_format(
@@ -869,7 +890,7 @@ def _write_findings(book: _Book, results: list[Result], title: str) -> int:
             sh.text(r, 5, SEVERITY_TEXT.get(f.severity, f.severity), book.center)
             sh.text(r, 6, f.message, book.wrap)
             sh.value(r, 7, _plain_value(f.seen), book.general, book.wrap)
-            sh.value(r, 8, _plain_value(f.expected), book.general, book.wrap)
+            sh.value(r, 8, _expected_value(f.expected), book.general, book.wrap)
     if r == 0:
         sh.text(1, 0, "没有发现问题。", book.fmt(italic=True), measure=False)
     sh.fit_columns(minimum=6, maximum=30, caps={6: 70})
@@ -889,6 +910,17 @@ def _plain_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, Decimal, str)):
         return value
     return str(value)
+
+
+FORMULA_EXPECTED = "公式（请勿改动，从下发的模板复制原公式恢复）"
+
+
+def _expected_value(value: Any) -> Any:
+    """The 应为 column: a formula is described, never shown as its raw text ("=IF(…)" means
+    nothing to staff, and pasted back it would overwrite the template's own formula)."""
+    if isinstance(value, str) and value.lstrip().startswith(("=", "\uff1d")):
+        return FORMULA_EXPECTED
+    return _plain_value(value)
 
 
 # ---------------------------------------------------------------- 评分明细
@@ -1099,6 +1131,8 @@ def _advice(f: Finding) -> str:
     if f.severity == "error":
         if f.code.startswith("FILE_") or f.code == "NOT_OUR_TEMPLATE":
             return "请按左侧说明处理后重新报送。"
+        if isinstance(_expected_value(f.expected), str) and _expected_value(f.expected) == FORMULA_EXPECTED:
+            return "必须恢复原公式（从下发的模板复制），恢复后重新报送。"
         if f.expected is not None and f.expected != "":
             return f"必须更正（应为 {_shown(f.expected)}），更正后重新报送。"
         return "必须更正，更正后重新报送。"
@@ -1182,7 +1216,7 @@ def write_feedback(result: Result, out_dir: str | os.PathLike, filename: str | N
             sh.text(r, 4, f.message, book.wrap)
             sh.text(r, 5, _advice(f), book.wrap)
             sh.value(r, 6, _plain_value(f.seen), book.general, book.wrap)
-            sh.value(r, 7, _plain_value(f.expected), book.general, book.wrap)
+            sh.value(r, 7, _expected_value(f.expected), book.general, book.wrap)
         if not ordered:
             r += 1
             ws.merge_range(r, 0, r, last_col, "", book.cell)
