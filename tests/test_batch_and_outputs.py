@@ -485,3 +485,12 @@ def test_a_missing_file_is_listed_in_the_summary(good, tmp_path):
     assert "未找到" in rows[1]
     status = rows[2].index("状态")
     assert [row[status] for row in rows[3:]][-1] == "未找到"
+
+
+def test_a_named_folder_with_nothing_to_check_is_mentioned(good, tmp_path, capsys):
+    empty = tmp_path / "第二批"
+    empty.mkdir()
+    (empty / "说明.txt").write_text("x", encoding="utf-8")
+    assert main(["check", str(good), str(empty), "--out", str(tmp_path / "s.xlsx"), "--quiet"]) == 0
+    err = capsys.readouterr().err
+    assert "第二批”中没有找到可检查的工作簿" in err and "已跳过 1 个文件" in err

@@ -57,6 +57,7 @@ class Inputs:
     sources: list[Source] = field(default_factory=list)
     problems: list[Result] = field(default_factory=list)  # named paths that cannot be checked
     skipped: Counter = field(default_factory=Counter)  # reason → files passed over
+    empty_folders: list[str] = field(default_factory=list)  # named folders with nothing to check
 
     @property
     def missing(self) -> list[str]:
@@ -96,7 +97,10 @@ def collect(items: list[str], exclude=()) -> Inputs:
         if mode is None:
             inputs.problems.append(_missing(item))
         elif stat.S_ISDIR(mode):
+            before = len(inputs.sources) + len(inputs.problems)
             _scan(path, inputs, excluded)
+            if len(inputs.sources) + len(inputs.problems) == before:
+                inputs.empty_folders.append(item)
         else:
             _named(path, inputs, excluded)
     seen, unique = set(), []

@@ -136,6 +136,8 @@ def cmd_check(args, parser) -> int:
     inputs = batch.collect(args.paths, exclude=named_outputs)
     for result in inputs.problems:
         sys.stderr.write(f"{_safe(result.findings[0].message)}\n")
+    for folder in inputs.empty_folders:
+        sys.stderr.write(f"文件夹“{_safe(folder)}”中没有找到可检查的工作簿（.xlsx 等或 .zip）。请确认回收的文件放在这个文件夹里。\n")
     if not inputs.sources and all(r.status == "missing" for r in inputs.problems):
         _say_skipped(inputs.skipped)
         return _usage("没有找到要检查的文件。请核对命令中的路径，或给出回收的工作簿所在的文件夹。")

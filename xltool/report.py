@@ -162,14 +162,17 @@ class _Stage:
 
     def commit(self) -> None:
         try:
-            while self.renames:
-                tmp, target = self.renames[0]
-                try:
-                    os.replace(tmp, target)
-                except OSError as exc:
-                    raise OutputError(str(target), exc) from None
-                self.renames.pop(0)
-                _fsync_dir(target.parent)
+            # The renames take microseconds: Ctrl-C or SIGTERM waits for them, so that an
+            # interrupted run never leaves half the outputs new and half old.
+            with _signals_held():
+                while self.renames:
+                    tmp, target = self.renames[0]
+                    try:
+                        os.replace(tmp, target)
+                    except OSError as exc:
+                        raise OutputError(str(target), exc) from None
+                    self.renames.pop(0)
+                    _fsync_dir(target.parent)
             while self.direct:
                 tmp, target = self.direct[0]
                 try:
@@ -181,6 +184,22 @@ class _Stage:
                 self.direct.pop(0)
         finally:
             self.discard()
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    import signal
+    import threading
+
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 _STAGE: ContextVar[_Stage | None] = ContextVar("xltool_output_stage", default=None)
