@@ -494,3 +494,10 @@ def test_a_named_folder_with_nothing_to_check_is_mentioned(good, tmp_path, capsy
     assert main(["check", str(good), str(empty), "--out", str(tmp_path / "s.xlsx"), "--quiet"]) == 0
     err = capsys.readouterr().err
     assert "第二批”中没有找到可检查的工作簿" in err and "已跳过 1 个文件" in err
+
+
+def test_which_outputs_are_written_into_rather_than_replaced(tmp_path):
+    os.mkfifo(tmp_path / "fifo")
+    assert report.is_direct("-") and report.is_direct("/dev/stdout") and report.is_direct("/dev/fd/5")
+    assert report.is_direct("/dev/null") and report.is_direct(tmp_path / "fifo")
+    assert not report.is_direct(tmp_path / "new.json") and not report.is_direct("/dev/shm/xltool-汇总.json")

@@ -225,14 +225,15 @@ def staged() -> Iterator[_Stage]:
 
 _STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
 _STDERR_NAMES = ("/dev/stderr", "/dev/fd/2", "/proc/self/fd/2")
+_FD_PATH = re.compile(r"^/(?:dev/fd|proc/(?:self|\d+)/fd)/\d+$")
 
 
 def is_direct(path: str | os.PathLike) -> bool:
-    """An output written straight into (never renamed over): standard output (`-`), a device,
-    a FIFO or anything else that exists and is not a regular file or folder, or a path in /dev
-    or /proc."""
+    """An output written straight into (never renamed over): standard output (`-`), an open
+    file descriptor's path (/dev/fd/N), a device, a FIFO or anything else that exists and is
+    not a regular file or folder. (A regular file in /dev/shm is an ordinary output.)"""
     text = os.fspath(path)
-    if text in _STDOUT_NAMES or text in _STDERR_NAMES or text.startswith(("/dev/", "/proc/")):
+    if text in _STDOUT_NAMES or text in _STDERR_NAMES or _FD_PATH.match(text):
         return True
     try:
         mode = os.stat(text).st_mode
