@@ -55,6 +55,13 @@ CODES: dict[str, tuple[str, str]] = {
     "FILE_MACROS": (WARNING, "文件“{file}”含有宏代码。宏不会被执行，也不属于模板；请另存为不含宏的 .xlsx 格式。"),
     "FILE_EXTERNAL_LINKS": (WARNING, "文件“{file}”引用了其他工作簿（外部链接），引用的数据不会被读取。请把内容直接填入本表，并删除外部链接。"),
     "FILE_UNREADABLE": (ERROR, "文件“{file}”无法读取（{detail}）。请确认文件能在 Excel 或 WPS 中正常打开，重新保存后提交。"),
+    "FILE_NOT_FOUND": (ERROR, "找不到命令中给出的“{file}”，这个文件没有检查。请核对路径和文件名（包括扩展名）是否写对，改正后重新运行检查。"),
+    "NOT_A_FILE": (ERROR, "命令中给出的“{file}”不是普通文件（{detail}），没有检查。请给出工作簿文件本身或它所在的文件夹后重新运行检查。"),
+    "ARCHIVE_UNREADABLE": (
+        ERROR,
+        "压缩包“{file}”无法打开（{detail}），其中的工作簿都没有检查。请确认压缩包完整（重新下载或重新压缩为 .zip），或解压后检查其中的工作簿。",
+    ),
+    "ARCHIVE_EMPTY": (ERROR, "压缩包“{file}”中没有可检查的工作簿（.xlsx）。请确认压缩了正确的文件，或直接给出工作簿所在的文件夹。"),
     "SHEET_TOO_LARGE": (ERROR, "文件“{file}”中的工作表过大（{detail}），超出检查上限。请不要在模板中粘贴大量数据，用下发的模板重新填写。"),
     "NOT_OUR_TEMPLATE": (
         ERROR,
