@@ -54,6 +54,13 @@ def translate_argparse(message: str) -> str:
     return f"命令行参数有误（{message}）。"
 
 
+def _width(text: str) -> int:
+    """Terminal columns: a Chinese character takes two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 class _Formatter(argparse.HelpFormatter):
     """Help and usage in Chinese: "用法：", and Chinese placeholders for option values."""
 
@@ -338,7 +345,7 @@ def _os_reason(exc: OSError) -> str:
     reason = reasons.get(exc.errno)
     if reason:
         return reason
-    return f"系统错误（{_safe(exc.strerror or str(exc))}），请检查输出位置"
+    return explain(exc) + "，请检查输出位置"
 
 
 def _say_skipped(skipped) -> None:
