@@ -57,7 +57,7 @@ def project_values(plan: Plan, rng: random.Random, rows: int = 12):
                 target = actual = None
             else:
                 declared = points
-                score = scoring.indicator_score(sign, target, actual, points, fw.reverse_rule)
+                score = scoring.indicator_score(sign, target, actual, points, fw.reverse_rule, cap=fw.score_cap != "none")
             for key, value in (
                 ("LEVEL1", cat.name), ("LEVEL2", cat.subcategories[0]), ("INDICATOR", "指标"), ("SIGN", sign),
                 ("TARGET", target), ("UNIT", "个"), ("ACTUAL", actual), ("BAND", band.label if band else None),

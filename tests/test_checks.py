@@ -408,13 +408,18 @@ class TestSeed001:
         assert_sentence(unmet, "计划 140000 幅，完成 70000 幅")
 
     def test_reverse_indicator_rule_in_the_message(self):
-        rows = with_row(SEED_001_PROTECTION_ROWS, 2, name="错字率", sign="≤", target=5, actual=10, score=10, reason="校对不足")
+        rows = with_row(SEED_001_PROTECTION_ROWS, 2, name="错字率", sign="≤", target=5, actual=8, score=10, reason="校对不足")
         sub = seed_001(first={"rows": rows, "declared_score": 91.16})
         f = only(check(sub, PROJECT), "FULL_SCORE_UNMET")
-        assert f.expected == 5  # 5 / 10 × 10
-        rows = with_row(rows, 2, score=4)
+        assert f.expected == 4  # national linear rule: (1 − (8 − 5) ÷ 5) × 10
+        rows = with_row(rows, 2, score=5)
         f = only(check(seed_001(first={"rows": rows, "declared_score": 91.16}), PROJECT), "SCORE_MISMATCH")
-        assert_sentence(f, "反向指标", "5 ÷ 10 × 10")
+        assert_sentence(f, "反向指标", "（1 −（8 − 5）÷ 5）× 10", "应为 4 分")
+        from dataclasses import replace
+
+        ratio = replace(PROJECT, reverse_rule="ratio")  # a province's setting: 5 ÷ 8 × 10 = 6.25
+        f = only(check(seed_001(first={"rows": rows, "declared_score": 91.16}), ratio), "SCORE_MISMATCH")
+        assert_sentence(f, "5 ÷ 8 × 10", "应为 6.25 分")
 
     def test_points_must_add_up_per_category(self):
         rows = with_row(SEED_001_PROTECTION_ROWS, 0, points=30, score=30)  # 产出 60, not 50

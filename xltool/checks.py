@@ -482,7 +482,7 @@ def _rule_text(f: dict, fw: Framework) -> str:
         return f"按反向指标“指标值 ÷ 实际完成值 × 分值”（{t} ÷ {a} × {p}）计算，得分"
     if f["target"] is not None and f["target"] <= 0:
         return "指标值为 0、实际完成值大于 0 时，得分"
-    return f"按“实际完成值 ÷ 指标值 × 分值”（{a} ÷ {t} × {p}，未完成不得满分）计算，得分"
+    return f"按“实际完成值 ÷ 指标值 × 分值”（{a} ÷ {t} × {p}）计算，得分"
 
 
 def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str) -> dict:
@@ -562,7 +562,7 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
     # 自评得分 against the recomputed one
     if scored and declared is not None and points is not None:
         if f["kind"] == "quantitative" and f["score"] is not None:
-            if f["met"] is False and declared >= points:
+            if f["score"] < points <= declared:  # a full self-score where the rules give less
                 out.add("FULL_SCORE_UNMET", row.score, expected=f["score"], item=item, name=name, detail=_unmet_detail(f))
             elif _r2(declared) != f["score"]:
                 out.add("SCORE_MISMATCH", row.score, expected=f["score"], item=item, name=name, rule=_rule_text(f, fw))

@@ -140,7 +140,7 @@ def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
     if kind == "quantitative":
         met = scoring.is_met(sign, target, actual)
         if scored:
-            score = scoring.indicator_score(sign, target, actual, points, fw.reverse_rule)
+            score = scoring.indicator_score(sign, target, actual, points, fw.reverse_rule, cap=fw.score_cap != "none")
     elif kind == "qualitative":
         met = None if band is None else band.label == fw.bands[0].label
         if scored:

@@ -518,8 +518,11 @@ class _Builder:
         """The template's own indicator score, mirroring scoring.indicator_score and qualitative_score."""
         d, e, g, h, i, j = c["sign"], c["target"], c["actual"], c["band"], c["points"], c["score"]
         a = f"MAX({g},0)"
-        # A missed target never shows full points (scoring caps it at points - 0.01).
-        miss = lambda x: f"MIN(ROUND({x},2),{i}-0.01)"  # noqa: E731
+        # No cap by default (national rule); a framework may opt into points − 0.01 for a miss.
+        if self.fw.score_cap == "points_minus_cent":
+            miss = lambda x: f"MIN(ROUND({x},2),{i}-0.01)"  # noqa: E731
+        else:
+            miss = lambda x: f"ROUND({x},2)"  # noqa: E731
         positive = f"IF(OR({e}<=0,{a}>={e}),{i},{miss(f'{a}/{e}*{i}')})"
         if self.fw.reverse_rule == "linear":
             reverse_miss = miss(f"MAX(0,1-({a}-{e})/{e})*{i}")
