@@ -62,6 +62,9 @@ def clean_department_values() -> dict[str, object]:
     for key, items in goal.items():
         values[f"GOAL1_{key}"] = items
     values.update({"DECLARED_C1": 20, "DECLARED_C2": 30, "DECLARED_C3": 25, "DECLARED_C4": 25, "DECLARED_TOTAL": 100, "DECLARED_GRADE": "优"})
+    from xltool.framework import load_framework
+
+    values["CRIT_DEDUCTION"] = [0] * len(load_framework("department").criterion_indicators)  # no deduction: 0, typed
     return values
 
 

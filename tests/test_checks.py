@@ -28,6 +28,7 @@ from test_evaluate import (
     seed_000,
     seed_001,
 )
+from xltool.evaluate import evaluate
 from xltool.checks import check, describe_name, integrity_findings, order_findings, result_status
 from xltool.messages import CODES, finding, percent, plain_number, show
 from xltool.model import Finding, Integrity, UnitInfo
@@ -152,12 +153,13 @@ class TestCleanSubmissions:
         assert result_status(findings) == "passed"
         assert codes(findings) == ["TARGET_UNMET"]
 
-    def test_an_untouched_blank_template_block_says_nothing(self):
-        sub = seed_001()
+    def test_a_blank_project_template_sent_back_fails(self):
         blank = project_submission([], unit=UnitInfo("示例区档案馆", "", 2022, "project"))
         assert all(b.empty for b in blank.projects)
-        assert check(blank, PROJECT) == []
-        assert len(sub.projects) == 2
+        findings = check(blank, PROJECT)
+        assert [f.code for f in findings] == ["NO_INDICATORS"] and result_status(findings) == "failed"
+        assert_sentence(findings[0], "没有填写任何项目", "预算执行", "绩效指标")
+        assert evaluate(blank, PROJECT) == []
 
 
 # ---------------------------------------------------------------- seed 000: the unit as a whole
@@ -703,7 +705,7 @@ def _scenario_findings() -> dict[str, list[Finding]]:
     s["department"] = check(seed_000(
         deductions=SEED_000_DEDUCTIONS | {("效果", "履职效益", "经济效益"): 9, ("产出", "职责履行", "实际完成率"): 1},
         reasons={("产出", "职责履行", "实际完成率"): None},
-        declared={"效果": 24, "grade": "良", "total": 95},
+        declared={"效果": 24, "grade": "优", "total": 95},  # the deductions give 85.5 良
         goals=[{"name": "档案数字化", "rows": [
             ind("产出指标", "质量指标", "目录数据合格率≥95%；元数据合格率≥95%", "≥", 95, "%", 95),
             PUBLISH | {"reason": None},

@@ -243,7 +243,7 @@ def test_seed_000_figures_in_the_template_formulas(tmp_path):
     fw = load_framework("department")
     names = [i.name for i in fw.criterion_indicators]
     deducted = {"绩效指标明确性", "基础信息完善性", "完成及时率", "质量达标率", "经济效益", "社会效益", "生态效益", "社会公众或服务对象满意度"}
-    deductions = [D("0.5") if n in deducted else None for n in names]
+    deductions = [D("0.5") if n in deducted else D(0) for n in names]
     deductions[names.index("管理制度健全性")] = D("0.5")  # the first: 预算管理's, not 资产管理's
     deductions[names.index("预算调整率")] = D("0.5")  # the first: 投入's, as Wuhan scored it
     path = write_filled(plan, {"CRIT_DEDUCTION": deductions}, tmp_path / "seed000.xlsx")

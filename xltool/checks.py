@@ -577,8 +577,13 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
 # ---------------------------------------------------------------- declared scores and grades
 
 
-def _declared_score(out: _Out, v: Value | None, item: str, label: str, recomputed: Decimal, high: Decimal, basis: str, check_what: str) -> None:
+def _declared_score(out: _Out, v: Value | None, item: str, label: str, recomputed: Decimal | None, high: Decimal, basis: str, check_what: str) -> None:
     if v is None:
+        return
+    if recomputed is None:
+        # An input is blank or unreadable: no made-up "应为" figure; the other findings say what to fix.
+        if not v.blank and _figure(out, v, label, item, high=high) is not None:
+            out.add("SCORE_NOT_RECOMPUTED", v, item=item, field=label)
         return
     if v.blank and not v.is_error:
         out.add("DECLARED_MISSING", v, expected=recomputed, item=item, field=label, expected_text=f"{plain_number(recomputed)} 分")
@@ -588,8 +593,8 @@ def _declared_score(out: _Out, v: Value | None, item: str, label: str, recompute
         out.add("DECLARED_SCORE_MISMATCH", v, expected=recomputed, item=item, basis=basis, check=check_what)
 
 
-def _declared_grade(out: _Out, v: Value | None, item: str, computed: str | None, score: Decimal, fw: Framework) -> None:
-    if v is None or computed is None:
+def _declared_grade(out: _Out, v: Value | None, item: str, computed: str | None, score: Decimal | None, fw: Framework) -> None:
+    if v is None or (v.blank and computed is None):
         return
     if v.blank and not v.is_error:
         out.add("DECLARED_MISSING", v, expected=computed, item=item, field="自评等级")
@@ -598,7 +603,7 @@ def _declared_grade(out: _Out, v: Value | None, item: str, computed: str | None,
     known = any(scoring.same_grade(written, g.label, fw.grades) for g in fw.grades)
     if not known:
         out.add("INVALID_CHOICE", v, expected="、".join(g.label for g in fw.grades), field="自评等级", item=item)
-    elif not scoring.same_grade(written, computed, fw.grades):
+    elif computed is not None and not scoring.same_grade(written, computed, fw.grades):
         out.add("DECLARED_GRADE_MISMATCH", v, expected=computed, item=item, score=score)
 
 
@@ -606,6 +611,10 @@ def _declared_grade(out: _Out, v: Value | None, item: str, computed: str | None,
 
 
 def _projects(sub: Submission, fw: Framework, out: _Out) -> None:
+    if sub.projects and not any(project_used(b) for b in sub.projects):
+        # A blank template sent back as it came: nothing to evaluate is a failure, not a pass.
+        out.add("NO_INDICATORS", sub.projects[0].name, seen=None, item="本工作簿", what="任何项目",
+                hint="请在“预算执行”表填写项目名称、预算数和执行数，并在“绩效指标”表逐行填写该项目的绩效指标。")
     for block in sub.projects:
         if not project_used(block):
             continue
@@ -690,10 +699,12 @@ def _department(sub: Submission, fw: Framework, out: _Out) -> None:
             p = by_index[k].points
         crow_item = f"评分表“{row.name}”"
         if row.deduction.blank and not row.deduction.is_error:
-            continue  # no deduction
+            # 0 is typed, never assumed: a blank table must not grade itself 100 优
+            out.add("REQUIRED_BLANK", row.deduction, field="扣分", item=crow_item, hint="每个指标都要填写扣分，没有扣分请填 0。")
+            continue
         d = number(row.deduction)
         if row.deduction.is_error or not is_pure_number(row.deduction):
-            out.add("TEXT_IN_NUMBER", row.deduction, field="扣分", item=crow_item, hint="扣分只填数字，如 0.5；没有扣分可不填或填 0。")
+            out.add("TEXT_IN_NUMBER", row.deduction, field="扣分", item=crow_item, hint="扣分只填数字，如 0.5；没有扣分请填 0。")
         if d is None:
             continue
         if d < 0 or (p is not None and d > p):

@@ -190,14 +190,16 @@ def evaluate(sub: Submission, fw: Framework) -> list[Evaluation]:
 def evaluate_project(block: ProjectBlock, fw: Framework) -> Evaluation:
     budget, executed = number(block.budget), number(block.executed)
     rate = scoring.rate(executed, budget)
-    exec_score = scoring.execution_score(rate, fw.execution_points)
+    exec_score = None if rate is None else scoring.execution_score(rate, fw.execution_points)
     rows = [row_figures(row, fw, scored=True) for row in block.rows if not row.empty]
     criteria = [{"name": fw.execution_name, "points": fw.execution_points, "score": exec_score}]
     for cat in fw.categories:
-        # As the template's SUMIFS: a row counts toward the category its 一级指标 names.
-        score = scoring.sum_scores([r["score"] for r in rows if r["category"] == cat.name])
+        # As the template's formulas: a row counts toward the category its 一级指标 names, and a
+        # category is scored only when it has rows and every one of them could be scored.
+        scores = [r["score"] for r in rows if r["category"] == cat.name]
+        score = scoring.sum_scores(scores) if scores and None not in scores else None
         criteria.append({"name": cat.name, "points": cat.points, "score": score})
-    total = scoring.sum_scores([c["score"] for c in criteria])
+    total = _total(criteria)
     return Evaluation(
         name=text(block.name) or f"项目 {block.index}",
         budget=budget,
@@ -212,13 +214,21 @@ def evaluate_project(block: ProjectBlock, fw: Framework) -> Evaluation:
     )
 
 
+def _total(criteria: list[dict]) -> Decimal | None:
+    """The sum of the parts, or None while any part cannot be scored (nothing graded half-filled)."""
+    scores = [c["score"] for c in criteria]
+    return None if not scores or None in scores else scoring.sum_scores(scores)
+
+
 def criterion_scores(sub: Submission, fw: Framework) -> list[dict]:
     """Per criterion: name, points (framework), deduction (sum of numeric positive deductions),
-    score = points − deductions in [0, points], and the declared score."""
+    score = points − deductions in [0, points] (None until every deduction is a number: 0 is typed,
+    never assumed), and the declared score."""
     out = []
     for crit in fw.criteria:
         deductions = [number(r.deduction) for r in sub.criteria if r.criterion == crit.name]
-        score = scoring.criterion_score(crit.points, deductions)
+        complete = bool(deductions) and None not in deductions
+        score = scoring.criterion_score(crit.points, deductions) if complete else None
         taken = scoring.sum_scores([d for d in deductions if d is not None and d > 0])
         declared_value = sub.declared.get(crit.name)
         out.append(
@@ -239,7 +249,7 @@ def evaluate_department(sub: Submission, fw: Framework) -> Evaluation:
     adjusted = number(budget.get("adjusted"))
     final = number(budget.get("final"))
     criteria = criterion_scores(sub, fw)
-    total = scoring.sum_scores([c["score"] for c in criteria])
+    total = _total(criteria)
     indicators = []
     for goal in sub.goals:
         if goal.empty:

@@ -149,6 +149,11 @@ CODES: dict[str, tuple[str, str]] = {
     "DEDUCTION_NO_REASON": (ERROR, "评分表“{name}”扣了 {seen} 分，但未填写扣分原因。有扣分的指标必须写明扣分原因。"),
     "DECLARED_SCORE_MISMATCH": (ERROR, "{item}的自评得分填写为 {seen} 分，按表中数据计算应为 {expected} 分{basis}。请改正自评得分，或核对{check}。"),
     "DECLARED_GRADE_MISMATCH": (ERROR, "{item}的自评等级填写为“{seen}”，按计算得分 {score} 分应为“{expected}”。请改正自评等级。"),
+    "SCORE_NOT_RECOMPUTED": (
+        WARNING,
+        "{item}的“{field}”填写为 {seen} 分，但表中有未填写或无法读取的数据，暂时无法重新计算得分。"
+        "请先按本文件的其他检查意见改正，再次检查时会核对得分。",
+    ),
     "DECLARED_MISSING": (WARNING, "{item}的“{field}”未填写，按表中数据计算为 {expected}。请填写。"),
     "CONTACT_MISSING": (WARNING, "基本信息的“{field}”未填写。请填写，以便财政部门核对时联系。"),
     "TEXT_MISSING": (WARNING, "“{field}”未填写。请写明本年度绩效方面存在的问题、原因和下一步的改进措施。"),

@@ -324,7 +324,7 @@ class _Builder:
             )
         else:
             lines.append(
-                "评分表中每个三级指标的分值已锁定；如有扣分，请填写扣分（不超过该指标分值）并写明扣分原因。准则得分 = 准则分值 − 扣分合计。"
+                "评分表中每个三级指标的分值已锁定；每个指标都要填写扣分（没有扣分填 0，不能空着），有扣分的写明扣分原因。准则得分 = 准则分值 − 扣分合计；扣分填齐之前不显示得分和等级。"
                 "“评分结果”中的自评得分和自评等级请如实填写，检查程序会与计算结果核对。"
             )
         grades = "；".join(f"{g.label}：{_num(g.minimum)} 分及以上" for g in fw.grades if g.minimum > 0)
@@ -562,13 +562,19 @@ class _Builder:
             empty = f"LEN({name_ref})=0"
             self.put(s.name, r, 0, "label", p, "label_center")
             self.put(s.name, r, 1, "formula", f'=IF({empty},"",{name_ref})', "formula_text")
-            self.put(s.name, r, 2, "formula", f'=IF({empty},"",N({ref(SHEET_BUDGET, 2 + p, 5)}))', "formula_score", name=f"PROJ{p}_CALC_EXEC")
+            exec_ref = ref(SHEET_BUDGET, 2 + p, 5)
+            self.put(s.name, r, 2, "formula", f'=IF(OR({empty},NOT(ISNUMBER({exec_ref}))),"",{exec_ref})', "formula_score", name=f"PROJ{p}_CALC_EXEC")
             for k, cat in enumerate(cats, start=1):
-                formula = f'=IF({empty},"",ROUND(SUMIFS({rng("calc")},{rng("level1")},"{cat.name}"),2))'
+                # Nothing graded before it is filled: a category without rows, or with a row whose
+                # score cannot be computed yet, stays empty (never a sum of the rows filled so far).
+                rows = f'COUNTIF({rng("level1")},"{cat.name}")'
+                scored = f'COUNTIFS({rng("level1")},"{cat.name}",{rng("calc")},">=0")'
+                formula = f'=IF(OR({empty},{rows}=0,{scored}<{rows}),"",ROUND(SUMIFS({rng("calc")},{rng("level1")},"{cat.name}"),2))'
                 self.put(s.name, r, 2 + k, "formula", formula, "formula_score", name=f"PROJ{p}_CALC_C{k}")
             total_col = 3 + len(cats)
             parts = ",".join(a1(r, col) for col in range(2, total_col))
-            self.put(s.name, r, total_col, "formula", f'=IF({empty},"",ROUND(SUM({parts}),2))', "formula_score", name=f"PROJ{p}_CALC_TOTAL")
+            total = f'=IF(OR({empty},COUNT({parts})<{total_col - 2}),"",ROUND(SUM({parts}),2))'
+            self.put(s.name, r, total_col, "formula", total, "formula_score", name=f"PROJ{p}_CALC_TOTAL")
             self.put(s.name, r, total_col + 1, "formula", self._grade_formula(a1(r, total_col)), "formula_center", name=f"PROJ{p}_CALC_GRADE")
             self.put(
                 s.name, r, total_col + 2, "input", None, "input_score",
@@ -599,7 +605,7 @@ class _Builder:
         fw = self.fw
         s = self.sheet(SHEET_SCORES, widths={0: 10, 1: 12, 2: 26, 3: 8, 4: 8, 5: 44, 6: 8}, freeze=(3, 0), repeat_rows=(0, 2))
         self.put(s.name, 0, 0, "label", f"{self.unit.name} {self.unit.year}年度部门整体支出绩效评分表", "title", span=7)
-        self.put(s.name, 1, 0, "label", "分值已锁定。有扣分的指标请填写扣分（不超过分值）和扣分原因；得分 = 分值 − 扣分。", "note", span=7)
+        self.put(s.name, 1, 0, "label", "分值已锁定。每个指标都要填写扣分（没有扣分填 0，不超过分值），有扣分的写明扣分原因；得分 = 分值 − 扣分。", "note", span=7)
         for col, text in enumerate(["一级指标", "二级指标", "三级指标", "分值", "扣分", "扣分原因\n（有扣分时必填）", "得分"]):
             self.put(s.name, 2, col, "label", text, "header")
         indicators = fw.criterion_indicators
@@ -613,11 +619,11 @@ class _Builder:
             d = a1(r, 4)
             self.put(
                 s.name, r, 4, "input", None, "input_score",
-                Validation("custom", "请填写扣分", f"本指标分值 {_num(ind.points)} 分；没有扣分可不填或填 0。", f"扣分必须是 0 到 {_num(ind.points)} 之间的数字。", source=f"=AND(ISNUMBER({d}),{d}>=0,{d}<={a1(r, 3)})"),
+                Validation("custom", "请填写扣分", f"本指标分值 {_num(ind.points)} 分；每行都要填写，没有扣分请填 0。", f"扣分必须是 0 到 {_num(ind.points)} 之间的数字。", source=f"=AND(ISNUMBER({d}),{d}>=0,{d}<={a1(r, 3)})"),
                 field="扣分",
             )
             self.put(s.name, r, 5, "input", None, "input_wrap", self.v_text("扣分原因"), field="扣分原因")
-            self.put(s.name, r, 6, "formula", f"=ROUND(MAX(0,{a1(r, 3)}-N({d})),2)", "formula_score")
+            self.put(s.name, r, 6, "formula", f'=IF(ISNUMBER({d}),ROUND(MAX(0,{a1(r, 3)}-{d}),2),"")', "formula_score")
             self.conditional.append(ConditionalFormat(s.name, r, 5, r, 5, f"=AND(N($E{r + 1})>0,LEN(TRIM($F{r + 1}))=0)", "alert"))
         last = first + len(indicators) - 1
         for key, col in (("NAME", 2), ("POINTS", 3), ("DEDUCTION", 4), ("REASON", 5), ("SCORE", 6)):
@@ -636,7 +642,13 @@ class _Builder:
             r += 1
             self.put(s.name, r, 0, "label", crit.name, "label_bold", span=3)
             self.put(s.name, r, 3, "label", crit.points, "prefill_score")
-            formula = f'=ROUND(MAX(0,MIN({_num(crit.points)},{_num(crit.points)}-SUMIF({crit_rng},"{crit.name}",{ded_rng}))),2)'
+            # Empty until every deduction of the criterion is typed (0 for none): a blank table is not 100.
+            own = [first + i for i, ind in enumerate(indicators) if ind.criterion == crit.name]
+            own_rng = f"$E${own[0] + 1}:$E${own[-1] + 1}"
+            formula = (
+                f'=IF(COUNT({own_rng})<{len(own)},"",'
+                f'ROUND(MAX(0,MIN({_num(crit.points)},{_num(crit.points)}-SUMIF({crit_rng},"{crit.name}",{ded_rng}))),2))'
+            )
             self.put(s.name, r, 4, "formula", formula, "formula_score", name=f"CALC_C{k}")
             score_refs.append(a1(r, 4))
             self.put(
@@ -647,7 +659,8 @@ class _Builder:
         r += 1
         self.put(s.name, r, 0, "label", "综合绩效", "label_bold", span=3)
         self.put(s.name, r, 3, "label", 100, "prefill_score")
-        self.put(s.name, r, 4, "formula", f"=ROUND(SUM({','.join(score_refs)}),2)", "formula_score", name="CALC_TOTAL")
+        refs = ",".join(score_refs)
+        self.put(s.name, r, 4, "formula", f'=IF(COUNT({refs})<{len(score_refs)},"",ROUND(SUM({refs}),2))', "formula_score", name="CALC_TOTAL")
         total_ref = a1(r, 4)
         self.put(
             s.name, r, 5, "input", None, "input_score",
@@ -713,7 +726,7 @@ def fingerprint(cells) -> str:
 
 # Functions the template's formulas may use: all in Excel 2007, WPS and LibreOffice, none needing
 # the _xlfn. prefix (the writer relies on that), all known to the `formulas` engine.
-ALLOWED_FUNCTIONS = frozenset({"IF", "AND", "OR", "NOT", "ISNUMBER", "ROUND", "MIN", "MAX", "MEDIAN", "SUM", "SUMIF", "SUMIFS", "LEN", "TRIM", "N"})
+ALLOWED_FUNCTIONS = frozenset({"IF", "AND", "OR", "NOT", "ISNUMBER", "ROUND", "MIN", "MAX", "MEDIAN", "SUM", "SUMIF", "SUMIFS", "COUNT", "COUNTIF", "COUNTIFS", "LEN", "TRIM", "N"})
 _FUNCTION = re.compile(r"([A-Z][A-Z0-9.]*)\(")
 
 
