@@ -701,7 +701,7 @@ def _scenario_findings() -> dict[str, list[Finding]]:
         first={"budget": 0, "rows": with_row(with_row(p1, 0, score=19), 5, band="未达成年度指标且效果较差")},
         second={"executed": 120, "note": None, "rows": with_row(with_row(p1, 0, points=40, score=40), 2, actual=1)},
     ), PROJECT)
-    s["project3"] = check(seed_001(first={"note": None}), PROJECT)
+    s["project3"] = check(seed_001(first={"note": None, "rows": with_row(with_row(p1, 4, actual=800), 5, reason=None)}), PROJECT)
     s["department"] = check(seed_000(
         deductions=SEED_000_DEDUCTIONS | {("效果", "履职效益", "经济效益"): 9, ("产出", "职责履行", "实际完成率"): 1},
         reasons={("产出", "职责履行", "实际完成率"): None},
@@ -762,3 +762,61 @@ def test_check_never_raises_on_any_cell_content(cells, extra):
     )
     findings = check(sub, DEPARTMENT)
     assert result_status(findings) in ("passed", "failed")
+
+
+# ---------------------------------------------------------------- national rules: reasons, over-achievement, no cap
+
+
+class TestNationalRules:
+    P = SEED_001_PROTECTION_ROWS  # 线下查档利用人次 is row 4 (600 planned), 实体档案保护 row 5 (定性 14 of 15)
+
+    def _check(self, rows, fw=PROJECT, declared=96.16):
+        return check(seed_001(first={"rows": rows, "declared_score": declared}), fw)
+
+    def test_a_near_miss_rounds_to_full_points_with_no_cap_and_no_finding(self):
+        rows = with_row(self.P, 0, target=100000, actual=99990, points=20, score=20)  # 19.998 → 20.00, full points
+        findings = self._check(rows)
+        assert not {"FULL_SCORE_UNMET", "SCORE_MISMATCH", "TARGET_UNMET_NO_REASON", "REASON_REQUIRED"} & set(codes(findings))
+        assert result_status(findings) == "passed"
+
+    def test_full_score_unmet_only_where_the_recomputed_score_is_below_full(self):
+        rows = with_row(self.P, 0, target=10000, actual=9990, points=20, score=20, reason="略有差距")  # 19.98
+        f = only(self._check(rows), "FULL_SCORE_UNMET")
+        assert f.expected == D("19.98")
+        assert_sentence(f, "应得 19.98 分")
+
+    def test_qualitative_row_below_full_without_a_reason_is_an_error(self):
+        f = only(self._check(with_row(self.P, 5, reason=None)), "REASON_REQUIRED")
+        assert f.severity == "error" and f.cell == seed_001().projects[0].rows[5].reason.cell
+        assert_sentence(f, "实体档案保护", "得分 14 分，低于分值 15 分", "偏差原因分析及改进措施")
+        # a province that asks for a reason only where the target is missed
+        from dataclasses import replace
+
+        assert "REASON_REQUIRED" not in codes(self._check(with_row(self.P, 5, reason=None), replace(PROJECT, reason_rule="target_unmet")))
+
+    def test_reverse_row_above_its_target_needs_a_reason(self):
+        rows = with_row(self.P, 2, name="错字率", sign="≤", target=5, actual=6, score=8)  # (1 − 1/5) × 10 = 8
+        f = only(self._check(rows, declared=94.16), "TARGET_UNMET_NO_REASON")
+        assert_sentence(f, "错字率", "不超过 5%", "完成 6%")
+
+    def test_over_achieved_row_is_flagged_and_may_be_scored_lower_with_a_reason(self):
+        rows = with_row(self.P, 4, actual=800)  # 133.33% of 600
+        f = only(self._check(rows), "OVER_ACHIEVED")
+        assert f.severity == "warning" and f.cell == seed_001().projects[0].rows[4].actual.cell
+        assert_sentence(f, "线下查档利用人次", "133.33%", "120%")
+        lowered = with_row(rows, 4, score=13)
+        assert "SCORE_MISMATCH" in codes(self._check(lowered, declared=94.16))  # lower without a reason
+        findings = self._check(with_row(lowered, 4, reason="指标值定得偏低，按实际情况调低 2 分"), declared=94.16)
+        assert "SCORE_MISMATCH" not in codes(findings) and "OVER_ACHIEVED" in codes(findings)
+        assert result_status(findings) == "passed"
+        from dataclasses import replace
+
+        assert "OVER_ACHIEVED" not in codes(self._check(rows, replace(PROJECT, over_achievement_percent=None)))
+
+    def test_reason_when_far_above_target_is_a_setting(self):
+        from dataclasses import replace
+
+        rows = with_row(self.P, 4, actual=800)
+        assert "REASON_REQUIRED" not in codes(self._check(rows))
+        f = only(self._check(rows, replace(PROJECT, reason_above_percent=D(30))), "REASON_REQUIRED")
+        assert_sentence(f, "超过指标值 30%")

@@ -246,3 +246,33 @@ def test_boundary_totals_in_the_template_formulas(tmp_path, benefit, output, tot
     cell = lambda n: (SHEET_SCORES, plan.names[n].ref.split("!")[1].replace("$", ""))  # noqa: E731
     assert _cent(values[cell("PROJ1_CALC_TOTAL")]) == total
     assert values[cell("PROJ1_CALC_GRADE")] == grade
+
+
+def test_over_achieved_row_lowered_by_hand_with_a_reason_in_formulas_and_checker(tmp_path):
+    from test_template import _formulas_engine
+    from xltool.batch import check_file
+
+    plan = plan_for(WUCHANG)
+    fw = plan.framework
+    rows = [  # (target, actual, declared, reason) on a 10-point row; expected row score
+        (100, 130, 8, "指标值定得偏低，调低自评得分", D("8.00")),  # over-achieved, lowered with a reason
+        (100, 130, 8, None, D("10.00")),  # lowered without a reason: not accepted
+        (100, 110, 8, "原因", D("10.00")),  # not over-achieved (110% < 120%): the rule gives 10
+        (100, 95, 9.5, None, D("9.50")),
+    ]
+    values = {"PROJ1_EXECUTED": 300}
+    cols = {k: [] for k in ("LEVEL1", "LEVEL2", "INDICATOR", "SIGN", "TARGET", "UNIT", "ACTUAL", "POINTS", "SCORE", "REASON")}
+    for k, (target, actual, declared, reason, _want) in enumerate(rows):
+        for key, value in (("LEVEL1", fw.categories[0].name), ("LEVEL2", fw.categories[0].subcategories[0]), ("INDICATOR", f"指标{k}"),
+                           ("SIGN", "≥"), ("TARGET", target), ("UNIT", "个"), ("ACTUAL", actual), ("POINTS", 10), ("SCORE", declared), ("REASON", reason)):
+            cols[key].append(value)
+    values.update({f"PROJ1_{k}": v for k, v in cols.items()})
+    path = write_filled(plan, values, tmp_path / "over.xlsx")
+    computed = _formulas_engine(path)
+    assert [_cent(computed.get(cell)) for cell in _row_cells(plan, len(rows))] == [r[-1] for r in rows]
+    result = check_file(path)
+    assert [i["score"] for i in result.evaluations[0].indicators] == [r[-1] for r in rows]
+    over = [f for f in result.findings if f.code == "OVER_ACHIEVED"]
+    assert len(over) == 2 and all(f.severity == "warning" and "130%" in f.message for f in over)
+    mismatch = [f for f in result.findings if f.code == "SCORE_MISMATCH"]
+    assert len(mismatch) == 2  # the lowering without a reason, and 8 where the rule gives 10

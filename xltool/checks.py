@@ -23,6 +23,7 @@ from .evaluate import (
     evaluate_department,
     evaluate_project,
     is_pure_number,
+    over_achieved as _over_achieved,
     number,
     project_used,
     row_figures,
@@ -485,6 +486,27 @@ def _rule_text(f: dict, fw: Framework) -> str:
     return f"按“实际完成值 ÷ 指标值 × 分值”（{a} ÷ {t} × {p}）计算，得分"
 
 
+def _reason_required(f: dict, fw: Framework, scored: bool, points: Decimal | None) -> str:
+    """Why a 偏差原因 is required on this row ("" when it is not), by the framework's rule: the
+    national one (score below points), or target unmet; and optionally far above the target."""
+    why = ""
+    if f["met"] is False:
+        why = "未完成"
+    if scored and fw.reason_rule == "below_points" and f["score"] is not None and points is not None and f["score"] < points:
+        if f["met"] is False:
+            why = "未完成"
+        else:
+            why = f"得分 {plain_number(f['score'])} 分，低于分值 {plain_number(points)} 分"
+    elif scored and fw.reason_rule == "below_points" and f["met"] is False:
+        why = ""  # rounded to full points (9,996 of 10,000): no deviation to explain
+    t, a = f["target"], f["actual"]
+    above = fw.reason_above_percent
+    if not why and above is not None and f["kind"] == "quantitative" and f["sign"] in ("≥", ">", "=") and t is not None and a is not None and t > 0:
+        if a >= t * (1 + above / _HUNDRED):
+            why = f"实际完成值超过指标值 {plain_number(above)}% 及以上（{_unmet_detail(f).replace('计划', '指标值', 1)}）"
+    return why
+
+
 def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str) -> dict:
     """Every check of one used indicator row; returns the recomputed figures."""
     f = row_figures(row, fw, scored)
@@ -550,14 +572,21 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
         )
         f["points"] = points
 
-    # 未完成的指标
-    if f["met"] is False:
+    # 偏差原因: when it is required, and over-achievement
+    over = _over_achieved(f, fw)
+    if over is not None:
+        out.add("OVER_ACHIEVED", row.actual, expected=f["target"], item=item, name=name, detail=_unmet_detail(f).replace("计划", "指标值", 1),
+                share=plain_number(over) + "%", threshold=plain_number(fw.over_achievement_percent) + "%")
+    why = _reason_required(f, fw, scored, points)
+    if f["met"] is False and (why or fw.reason_rule == "target_unmet"):
         if row.reason.blank:
             out.add("TARGET_UNMET_NO_REASON", row.reason, seen=None, expected="偏差原因分析及改进措施", item=item, name=name, detail=_unmet_detail(f))
         else:
             at = row.band if f["kind"] == "qualitative" else row.actual
             out.add("TARGET_UNMET", at, expected=f["target"] if f["kind"] == "quantitative" else None, item=item, name=name,
                     detail=_unmet_detail(f), reason=_short(text(row.reason), 120))
+    elif why and row.reason.blank:
+        out.add("REASON_REQUIRED", row.reason, seen=None, expected="偏差原因分析及改进措施", item=item, name=name, why=why)
 
     # 自评得分 against the recomputed one
     if scored and declared is not None and points is not None:

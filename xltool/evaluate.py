@@ -145,6 +145,16 @@ def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
         met = None if band is None else band.label == fw.bands[0].label
         if scored:
             score = scoring.qualitative_score(band, declared, points)
+    lowered = False
+    if (
+        score is not None and kind == "quantitative" and declared is not None and not row.reason.blank
+        and over_achieved({"kind": kind, "sign": sign, "target": target, "actual": actual}, fw) is not None
+    ):
+        # An over-achieved row (a target set too low) may be scored lower by hand, with a reason,
+        # as the national system allows; the template's formula does the same.
+        mine = scoring.round_half_up(max(declared, Decimal(0)), 2)
+        lowered = mine < score
+        score = min(score, mine)
     return {
         "block": row.block,
         "row": row.index,
@@ -163,7 +173,23 @@ def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
         "kind": kind,
         "category": level1,  # the framework's category, or None
         "band_spec": band,
+        "lowered": lowered,
     }
+
+
+_HUNDRED = Decimal(100)
+
+
+def over_achieved(f: dict, fw: Framework) -> Decimal | None:
+    """B as a percent of A (2 decimals) on a positive row at or above the framework's
+    over-achievement threshold (120%), else None. f holds kind, sign, target and actual."""
+    t, a = f["target"], f["actual"]
+    if fw.over_achievement_percent is None or f["kind"] != "quantitative" or t is None or a is None or t <= 0:
+        return None
+    if f["sign"] not in ("≥", ">", "="):
+        return None
+    share = a / t * _HUNDRED
+    return scoring.round_half_up(share, 2) if share >= fw.over_achievement_percent else None
 
 
 _PUBLIC_KEYS = ("block", "row", "level1", "level2", "name", "sign", "target", "actual", "unit", "band", "points", "declared", "score", "met")

@@ -125,6 +125,15 @@ CODES: dict[str, tuple[str, str]] = {
         ERROR,
         "{item}“{name}”未完成：{detail}，但“偏差原因分析及改进措施”未填写。未完成的指标必须说明原因和改进措施。",
     ),
+    "REASON_REQUIRED": (
+        ERROR,
+        "{item}“{name}”{why}，但“偏差原因分析及改进措施”未填写。得分低于分值（或偏离指标值较多）的指标必须说明原因和改进措施，请补充填写。",
+    ),
+    "OVER_ACHIEVED": (
+        WARNING,
+        "{item}“{name}”超额完成：{detail}，完成值为指标值的 {share}（达到 {threshold} 即标记）。指标值可能定得偏低，"
+        "请在“偏差原因分析及改进措施”中说明；如按实际情况调低自评得分，也请在那里写明理由。",
+    ),
     "TARGET_UNMET": (INFO, "{item}“{name}”未完成：{detail}。已说明原因：{reason}"),
     "FULL_SCORE_UNMET": (
         ERROR,

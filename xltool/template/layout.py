@@ -179,7 +179,7 @@ _INDICATOR_COLUMNS = (
     ("score", "自评得分", 8, "input_score"),
     ("calc", "计算得分", 8, "formula_score"),
     ("status", "完成情况", 9, "formula_center"),
-    ("reason", "偏差原因分析及改进措施\n（未完成指标必填）", 36, "input_wrap"),
+    ("reason", "偏差原因分析及改进措施\n（标红时必填）", 36, "input_wrap"),
 )
 _DEPARTMENT_SKIP = ("points", "score", "calc")
 
@@ -314,7 +314,7 @@ class _Builder:
             "金额单位为万元，保留两位小数。指标值和实际完成值只填数字：“1万以上”请在“计算符号”选 ≥ 并在“指标值”填 10000；“低于5%”选 < 并填 5；百分比填百分数（95% 填 95）。",
             "一个单元格只写一个指标：一行只填一项指标，多项指标请分行填写。",
             "定性指标的“计算符号”选“定性”，在“定性评价档次”中选择档次，并在该档次的分值区间内自评打分（达成 80%～100%，部分达成 60%～80%，未达成 60% 以下）。",
-            "未完成的指标（完成情况显示“未达成”）必须在“偏差原因分析及改进措施”中说明原因；预算执行率超过 100% 或明显偏低时，请在预算执行表中说明。",
+            self._reason_guide(),
         ]
         if fw.kind == "project":
             lines.append(
@@ -333,6 +333,23 @@ class _Builder:
         for i, text in enumerate(lines, start=1):
             self.put(s.name, i + 1, 0, "label", i, "guide_number")
             self.put(s.name, i + 1, 1, "label", text, "guide")
+
+    def _reason_guide(self) -> str:
+        fw = self.fw
+        if fw.kind == "project" and fw.reason_rule == "below_points":
+            when = "计算得分低于分值的指标（未完成的目标、定性指标未得满分、反向指标超出指标值）"
+        else:
+            when = "未完成的指标（完成情况显示“未达成”）"
+        extra = f"；实际完成值超过指标值 {_num(fw.reason_above_percent)}% 及以上的也要说明" if fw.reason_above_percent is not None else ""
+        over = (
+            f"实际完成值达到指标值 {_num(fw.over_achievement_percent)}% 及以上的（超额完成，标黄），指标值可能定得偏低，请说明；"
+            "如按实际情况调低自评得分，须写明理由。"
+            if fw.over_achievement_percent is not None and fw.kind == "project" else ""
+        )
+        return (
+            f"{when}必须在“偏差原因分析及改进措施”中说明原因和改进措施{extra}（需要说明而未填写的单元格显示为红色）。{over}"
+            "预算执行率超过 100% 或明显偏低时，请在预算执行表中说明。"
+        )
 
     def build_info(self):
         unit, fw = self.unit, self.fw
@@ -455,13 +472,17 @@ class _Builder:
             self._indicator_row(sheet, r, columns, col_of)
         for col, (key, *_rest) in enumerate(columns):
             self.name_range(column_name(prefix, b, key), sheet, first, col, last)
-        # An unmet indicator with no reason is shown red while staff type.
+        # A row that needs a reason (by the framework's rule, as the checker) is red while it has none.
         status = col_letter(col_of["status"])
         reason = col_letter(col_of["reason"])
+        c = {key: f"${col_letter(col)}{first + 1}" for key, col in col_of.items()}
         self.conditional.append(
-            ConditionalFormat(sheet, first, col_of["reason"], last, col_of["reason"], f'=AND(${status}{first + 1}="未达成",LEN(TRIM(${reason}{first + 1}))=0)', "alert")
+            ConditionalFormat(sheet, first, col_of["reason"], last, col_of["reason"], f"=AND({self._reason_formula(c)},LEN(TRIM(${reason}{first + 1}))=0)", "alert")
         )
         self.conditional.append(ConditionalFormat(sheet, first, col_of["status"], last, col_of["status"], f'=${status}{first + 1}="未达成"', "warn"))
+        over = self._over_formula(c)
+        if over:  # over-achieved: the target may have been set too low
+            self.conditional.append(ConditionalFormat(sheet, first, col_of["actual"], last, col_of["actual"], f"={over}", "warn"))
 
     def _indicator_row(self, sheet, r, columns, col_of):
         fw = self.fw
@@ -514,6 +535,28 @@ class _Builder:
             f'IF(AND(ISNUMBER({e}),ISNUMBER({g})),IF({self._met_formula(c)},"达成","未达成"),"")))'
         )
 
+    def _over_formula(self, c) -> str:
+        """Over-achievement (B ≥ threshold% of A on a positive row) as a formula; "" when off."""
+        pct = self.fw.over_achievement_percent
+        if pct is None:
+            return ""
+        d, e, g = c["sign"], c["target"], c["actual"]
+        return f'AND(OR({d}="≥",{d}=">",{d}="="),ISNUMBER({e}),ISNUMBER({g}),{e}>0,{g}*100>={e}*{_num(pct)})'
+
+    def _reason_formula(self, c) -> str:
+        """True where a 偏差原因 is required, by the framework's rule (mirrors checks._reason_required)."""
+        status = c["status"]
+        if self.fw.kind == "project" and self.fw.reason_rule == "below_points":
+            k, i = c["calc"], c["points"]
+            needed = [f"AND(ISNUMBER({k}),ISNUMBER({i}),{k}<{i})"]
+        else:
+            needed = [f'{status}="未达成"']
+        above = self.fw.reason_above_percent
+        if above is not None:
+            d, e, g = c["sign"], c["target"], c["actual"]
+            needed.append(f'AND(OR({d}="≥",{d}=">",{d}="="),ISNUMBER({e}),ISNUMBER({g}),{e}>0,{g}*100>={e}*{_num(100 + above)})')
+        return needed[0] if len(needed) == 1 else f"OR({','.join(needed)})"
+
     def _calc_formula(self, c) -> str:
         """The template's own indicator score, mirroring scoring.indicator_score and qualitative_score."""
         d, e, g, h, i, j = c["sign"], c["target"], c["actual"], c["band"], c["points"], c["score"]
@@ -530,7 +573,13 @@ class _Builder:
             reverse_miss = miss(f"{e}/{a}*{i}")
         reverse = f"IF({a}<={e},{i},IF({e}<=0,0,{reverse_miss}))"
         equal = f"IF({e}=0,IF({a}<=0,{i},0),{positive})"
-        quantitative = f'IF(AND(ISNUMBER({e}),ISNUMBER({g})),MAX(0,MIN({i},IF(OR({d}="≥",{d}=">"),{positive},IF(OR({d}="≤",{d}="<"),{reverse},{equal})))),"")'
+        computed = f'MAX(0,MIN({i},IF(OR({d}="≥",{d}=">"),{positive},IF(OR({d}="≤",{d}="<"),{reverse},{equal}))))'
+        over = self._over_formula(c)
+        if over:
+            # An over-achieved row may be scored lower by hand, with a reason (the national system).
+            m = c["reason"]
+            computed = f'IF(AND({over},ISNUMBER({j}),LEN(TRIM({m}))>0),MIN(MAX(0,ROUND({j},2)),{computed}),{computed})'
+        quantitative = f'IF(AND(ISNUMBER({e}),ISNUMBER({g})),{computed},"")'
         qualitative = '""'
         for band in reversed(self.fw.bands):
             low = f"ROUND({i}*{_num(band.low)},2)"
