@@ -533,9 +533,36 @@ class TestSeed001:
         assert {f.seen for f in text} == {"95%", "100%"}
         assert "SCORE_MISMATCH" not in codes(findings) and "DECLARED_SCORE_MISMATCH" not in codes(findings)
 
-    def test_numeric_text_is_accepted_silently(self):
+    def test_numeric_text_is_read_with_a_warning(self):
         rows = with_row(SEED_001_PROTECTION_ROWS, 0, target=" 140,000 ", actual="１４９６３８", points="20", score="20")
-        assert errors(check(seed_001(first={"rows": rows, "executed": "214.68"}), PROJECT)) == []
+        sub = seed_001(first={"rows": rows, "executed": "214.68"})
+        findings = check(sub, PROJECT)
+        assert errors(findings) == []  # read as the numbers they are
+        stored = [f for f in findings if f.code == "NUMBER_STORED_AS_TEXT"]
+        assert [f.cell for f in stored] == [sub.projects[0].executed.cell] + [getattr(sub.projects[0].rows[0], k).cell for k in ("target", "actual", "points", "score")]
+        assert all(f.severity == "warning" for f in stored)
+        f = next(f for f in stored if f.seen == "１４９６３８")
+        assert_sentence(f, "实际完成值", "１４９６３８", "149638", "公式")
+
+    def test_text_in_a_money_cell_gives_no_made_up_expected_score(self):
+        sub = seed_001(first={"executed": "214.68万元"})
+        findings = check(sub, PROJECT)
+        f = only(findings, "TEXT_IN_NUMBER")
+        assert f.cell == sub.projects[0].executed.cell and "214.68" in f.message
+        assert not {"DECLARED_SCORE_MISMATCH", "DECLARED_GRADE_MISMATCH", "SCORE_MISMATCH"} & set(codes(findings))
+        assert not any("应为" in x.message for x in findings)
+        note = only(findings, "SCORE_NOT_RECOMPUTED")
+        assert note.cell == sub.projects[0].declared_score.cell
+        assert_sentence(note, "无法重新计算得分", "改正")
+        (ev, _) = evaluate(sub, PROJECT)
+        assert ev.score is None and ev.grade is None
+
+    def test_percent_values_on_different_scales(self):
+        rows = with_row(SEED_001_PROTECTION_ROWS, 2, target=95, actual=D("0.98"), score=D("0.10"), reason="x")
+        f = only(check(seed_001(first={"rows": rows}), PROJECT), "PERCENT_SCALE_MIXED")
+        assert f.severity == "warning" and f.cell == seed_001().projects[0].rows[2].actual.cell
+        assert_sentence(f, "95", "0.98", "95% 填 95")
+        assert "PERCENT_SCALE_MIXED" not in codes(check(seed_001(), PROJECT))
 
 
 # ---------------------------------------------------------------- basic information and texts
@@ -701,7 +728,7 @@ def _scenario_findings() -> dict[str, list[Finding]]:
         first={"budget": 0, "rows": with_row(with_row(p1, 0, score=19), 5, band="未达成年度指标且效果较差")},
         second={"executed": 120, "note": None, "rows": with_row(with_row(p1, 0, points=40, score=40), 2, actual=1)},
     ), PROJECT)
-    s["project3"] = check(seed_001(first={"note": None, "rows": with_row(with_row(p1, 4, actual=800), 5, reason=None)}), PROJECT)
+    s["project3"] = check(seed_001(first={"note": None, "executed": "２１４．６８", "rows": with_row(with_row(p1, 4, actual=800), 5, reason=None)}), PROJECT)
     s["department"] = check(seed_000(
         deductions=SEED_000_DEDUCTIONS | {("效果", "履职效益", "经济效益"): 9, ("产出", "职责履行", "实际完成率"): 1},
         reasons={("产出", "职责履行", "实际完成率"): None},

@@ -203,6 +203,8 @@ def _figure(
     value = number(v)
     if v.is_error or not is_pure_number(v):
         out.add("TEXT_IN_NUMBER", v, field=label, item=item, hint=_number_hint(v, kind))
+    elif isinstance(v.raw, str):
+        _stored_as_text(out, v, value, label, item)
     if value is None:
         return None
     if value < low or (high is not None and value > high):
@@ -211,6 +213,25 @@ def _figure(
         out.add("VALUE_OUT_OF_RANGE", v, expected=_range_text(low, shown_high), field=label, item=item, hint=range_hint)
         return None
     return value
+
+
+def _stored_as_text(out: _Out, v: Value, value: Decimal | None, label: str, item: str) -> None:
+    """A number kept as text ("３００", "1,234.50"): the checker reads it, the file's own formulas
+    do not (ISNUMBER is false), so what staff saw computed in the sheet differs from the check."""
+    out.add("NUMBER_STORED_AS_TEXT", v, expected=value, item=item, field=label, shown=plain_number(value))
+
+
+def _percent_scale(out: _Out, row: IndicatorRow, f: dict, item: str, name: str) -> None:
+    """A % row whose target and actual are on different scales (0.95 against 95)."""
+    t, a = f["target"], f["actual"]
+    if f["kind"] != "quantitative" or t is None or a is None or t <= 0 or a <= 0:
+        return
+    if unicodedata.normalize("NFKC", text(row.unit)) not in ("%", "百分比"):
+        return
+    low, high = min(t, a), max(t, a)
+    if low <= 1 < high and high / low >= 50:
+        out.add("PERCENT_SCALE_MIXED", row.actual, expected=None, item=item, name=name,
+                target=plain_number(t), actual=plain_number(a))
 
 
 def _multiple(out: _Out, v: Value, label: str, item: str) -> bool:
@@ -556,6 +577,8 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
         if f["target"] is None or f["actual"] is None:
             f["met"] = None
             f["score"] = None
+        else:
+            _percent_scale(out, row, f, item, name)
     else:
         if row.band.blank:
             out.add("QUALITATIVE_NO_BAND", row.band, seen=None, expected="、".join(b.label for b in fw.bands), item=item, name=name)
@@ -734,6 +757,8 @@ def _department(sub: Submission, fw: Framework, out: _Out) -> None:
         d = number(row.deduction)
         if row.deduction.is_error or not is_pure_number(row.deduction):
             out.add("TEXT_IN_NUMBER", row.deduction, field="扣分", item=crow_item, hint="扣分只填数字，如 0.5；没有扣分请填 0。")
+        elif isinstance(row.deduction.raw, str):
+            _stored_as_text(out, row.deduction, d, "扣分", crow_item)
         if d is None:
             continue
         if d < 0 or (p is not None and d > p):

@@ -88,6 +88,16 @@ CODES: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------ content
     "REQUIRED_BLANK": (ERROR, "{item}的“{field}”未填写。{hint}"),
     "TEXT_IN_NUMBER": (ERROR, "{item}的“{field}”应填写数字，实际填写了“{seen}”。{hint}"),
+    "NUMBER_STORED_AS_TEXT": (
+        WARNING,
+        "{item}的“{field}”是以文本形式保存的数字“{seen}”（全角数字、千分位逗号或前后空格）。检查程序按 {shown} 计算，"
+        "但表格自己的公式不把它当作数字，表中显示的得分可能与检查结果不同。请删除该单元格内容，用半角数字重新输入 {shown}。",
+    ),
+    "PERCENT_SCALE_MIXED": (
+        WARNING,
+        "{item}“{name}”的计量单位是 %，但指标值 {target} 与实际完成值 {actual} 不在同一量级（一个像小数 0.95，一个像百分数 95），"
+        "得分会因此算错。百分比请统一填百分数（95% 填 95），改正后再核对自评得分。",
+    ),
     "INVALID_DATE": (ERROR, "{item}的“{field}”不是有效的日期：“{seen}”。请按 2022-06-30 的格式填写。"),
     "MULTIPLE_TARGETS": (
         ERROR,
