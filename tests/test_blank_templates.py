@@ -74,3 +74,21 @@ def test_blank_template_fails_the_check_with_null_scores(key, blanks, tmp_path):
 def test_libreoffice_resaved_blank_templates_still_fail(blanks_in_libreoffice):
     for path in blanks_in_libreoffice.values():
         assert check_file(path).status == "failed"
+
+
+def test_one_blank_deduction_leaves_its_criterion_total_and_grade_empty(tmp_path):
+    from xltool.batch import check_file as check
+    from xltool.fill import write_filled
+    from xltool.framework import load_framework
+
+    plan = plan_for(WUHAN)
+    deductions = [0] * len(load_framework("department").criterion_indicators)
+    deductions[0] = None  # 投入 / 绩效目标合理性 left blank
+    path = write_filled(plan, {"CRIT_DEDUCTION": deductions}, tmp_path / "partial.xlsx")
+    values = _formulas_engine(path)
+    cell = lambda n: (plan.names[n].sheet, plan.names[n].ref.split("!")[1].replace("$", ""))  # noqa: E731
+    assert values.get(cell("CALC_C1")) in (None, "")
+    assert [float(values[cell(f"CALC_C{k}")]) for k in (2, 3, 4)] == [30, 25, 25]
+    assert values.get(cell("CALC_TOTAL")) in (None, "") and values.get(cell("CALC_GRADE")) in (None, "")
+    (ev,) = check(path).evaluations
+    assert [c["score"] for c in ev.criteria] == [None, 30, 25, 25] and ev.score is None and ev.grade is None

@@ -821,6 +821,11 @@ class TestNationalRules:
 
         assert "REASON_REQUIRED" not in codes(self._check(with_row(self.P, 5, reason=None), replace(PROJECT, reason_rule="target_unmet")))
 
+    def test_a_lower_band_needs_a_reason_even_before_it_is_scored(self):
+        rows = with_row(self.P, 5, band="部分达成年度指标并具有一定效果", score=None, reason=None)
+        findings = self._check(rows)
+        assert "TARGET_UNMET_NO_REASON" in codes(findings) and "REQUIRED_BLANK" in codes(findings)
+
     def test_reverse_row_above_its_target_needs_a_reason(self):
         rows = with_row(self.P, 2, name="错字率", sign="≤", target=5, actual=6, score=8)  # (1 − 1/5) × 10 = 8
         f = only(self._check(rows, declared=94.16), "TARGET_UNMET_NO_REASON")

@@ -10,7 +10,6 @@ else ROUND(B / A × w, 2)); reverse, linear (w if B ≤ A, ROUND((1 − (B − A
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal as D
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -207,13 +206,15 @@ def test_libreoffice_follows_the_national_table(tmp_path, rows):
         assert _cent(computed.get(cell)) == want, (cell, row)
 
 
-def _boundary_project(plan, actual_benefit: D, actual_output: D = D(100)):
-    """Execution 10 (fully spent) + 产出 50 × output% + 效益 30 × benefit% + 满意度 10."""
+def _boundary_project(plan, cases):
+    """Per project p of the template, case p: execution 10 (fully spent) + 产出 50 × output%
+    + 效益 30 × benefit% + 满意度 10."""
     fw = plan.framework
-    values = {"PROJ1_EXECUTED": plan.unit.projects[0].budget, "PROJ2_EXECUTED": plan.unit.projects[1].budget}
-    for p in (1, 2):
+    values = {}
+    for p, (benefit, output) in enumerate(cases, start=1):
+        values[f"PROJ{p}_EXECUTED"] = plan.unit.projects[p - 1].budget
         cols: dict[str, list] = {k: [] for k in ("LEVEL1", "LEVEL2", "INDICATOR", "SIGN", "TARGET", "UNIT", "ACTUAL", "POINTS", "SCORE", "REASON")}
-        for cat, actual in zip(fw.categories, (actual_output, actual_benefit, D(100))):
+        for cat, actual in zip(fw.categories, (output, benefit, D(100))):
             for key, value in (("LEVEL1", cat.name), ("LEVEL2", cat.subcategories[0]), ("INDICATOR", "指标"), ("SIGN", "≥"), ("TARGET", D(100)),
                                ("UNIT", "%"), ("ACTUAL", actual), ("POINTS", cat.points), ("SCORE", cat.points), ("REASON", "原因")):
                 cols[key].append(value)
@@ -221,31 +222,36 @@ def _boundary_project(plan, actual_benefit: D, actual_output: D = D(100)):
     return values
 
 
-@pytest.mark.parametrize(
-    "benefit, output, total, grade",
-    [
-        (D("66.67"), D(100), D("90.00"), "优"),  # 效益 30 × 66.67% = 20.001 → 20.00
-        (D("66.65"), D(100), D("90.00"), "优"),  # 19.995 → 20.00 half-up (half-even would say 89.99 良)
-        (D("66.63"), D(100), D("89.99"), "良"),  # 19.989 → 19.99
-        (D("33.34"), D(100), D("80.00"), "良"),  # 10.002 → 10.00
-        (D("33.30"), D(100), D("79.99"), "中"),  # 9.99
-        (D("33.34"), D(60), D("60.00"), "中"),  # 产出 30 + 效益 10 + 满意度 10 + 执行 10
-        (D("33.34"), D("59.98"), D("59.99"), "差"),  # 产出 29.99
-        (D(100), D("99.99"), D("100.00"), "优"),  # 产出 49.995 → 50.00: a near miss is not capped
-    ],
-)
-def test_boundary_totals_in_the_template_formulas(tmp_path, benefit, output, total, grade):
-    from test_template import _formulas_engine
+BOUNDARY_CASES = [  # (效益 actual %, 产出 actual %, total, grade)
+    (D("66.67"), D(100), D("90.00"), "优"),  # 效益 30 × 66.67% = 20.001 → 20.00
+    (D("66.65"), D(100), D("90.00"), "优"),  # 19.995 → 20.00 half-up (half-even would say 89.99 良)
+    (D("66.63"), D(100), D("89.99"), "良"),  # 19.989 → 19.99
+    (D("33.34"), D(100), D("80.00"), "良"),  # 10.002 → 10.00
+    (D("33.30"), D(100), D("79.99"), "中"),  # 9.99
+    (D("33.34"), D(60), D("60.00"), "中"),  # 产出 30 + 效益 10 + 满意度 10 + 执行 10
+    (D("33.34"), D("59.98"), D("59.99"), "差"),  # 产出 29.99
+    (D(100), D("99.99"), D("100.00"), "优"),  # 产出 49.995 → 50.00: a near miss is not capped
+]
 
-    plan = plan_for(WUCHANG)
+
+@pytest.mark.parametrize("pair", [BOUNDARY_CASES[k:k + 2] for k in range(0, len(BOUNDARY_CASES), 2)], ids=lambda p: "+".join(str(c[2]) for c in p))
+def test_boundary_totals_in_the_template_formulas_and_the_checker(tmp_path, pair):
+    from test_template import _formulas_engine
+    from xltool.batch import check_file
+
+    plan = plan_for(WUCHANG)  # two projects: two cases per workbook
     fw = plan.framework
-    cat_scores = [national("≥", D(100), a, c.points) for a, c in zip((output, benefit, D(100)), fw.categories)]
-    assert r2(fw.execution_points + sum(cat_scores)) == total and scoring.grade(total) == grade
-    path = write_filled(plan, _boundary_project(plan, benefit, output), tmp_path / "boundary.xlsx")
+    for benefit, output, total, grade in pair:
+        cat_scores = [national("≥", D(100), a, c.points) for a, c in zip((output, benefit, D(100)), fw.categories)]
+        assert r2(fw.execution_points + sum(cat_scores)) == total and scoring.grade(total) == grade
+    path = write_filled(plan, _boundary_project(plan, [(b, o) for b, o, _t, _g in pair]), tmp_path / "boundary.xlsx")
     values = _formulas_engine(path)
     cell = lambda n: (SHEET_SCORES, plan.names[n].ref.split("!")[1].replace("$", ""))  # noqa: E731
-    assert _cent(values[cell("PROJ1_CALC_TOTAL")]) == total
-    assert values[cell("PROJ1_CALC_GRADE")] == grade
+    result = check_file(path)
+    for p, (_b, _o, total, grade) in enumerate(pair, start=1):
+        assert _cent(values[cell(f"PROJ{p}_CALC_TOTAL")]) == total
+        assert values[cell(f"PROJ{p}_CALC_GRADE")] == grade
+        assert (result.evaluations[p - 1].score, result.evaluations[p - 1].grade) == (total, grade)
 
 
 def test_over_achieved_row_lowered_by_hand_with_a_reason_in_formulas_and_checker(tmp_path):

@@ -518,7 +518,7 @@ def _reason_required(f: dict, fw: Framework, scored: bool, points: Decimal | Non
             why = "未完成"
         else:
             why = f"得分 {plain_number(f['score'])} 分，低于分值 {plain_number(points)} 分"
-    elif scored and fw.reason_rule == "below_points" and f["met"] is False:
+    elif scored and fw.reason_rule == "below_points" and f["met"] is False and f["score"] is not None:
         why = ""  # rounded to full points (9,996 of 10,000): no deviation to explain
     t, a = f["target"], f["actual"]
     above = fw.reason_above_percent
