@@ -93,7 +93,7 @@ def department_values(plan, data: dict) -> dict[str, object]:
     # CRIT_DEDUCTION / CRIT_REASON run in the framework's criterion_indicators order; a
     # deduction names its row by (准则, 二级指标, 三级指标), since some names occur twice.
     keys = [(i.criterion, i.group, i.name) for i in fw.criterion_indicators]
-    deductions: list = [None] * len(keys)
+    deductions: list = [0] * len(keys)  # the report lists the deductions; every other row was 0, typed as 0
     reasons: list = [None] * len(keys)
     for item in data["扣分"]:
         key = (item["准则"], item["二级指标"], item["三级指标"])

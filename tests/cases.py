@@ -57,11 +57,14 @@ def clean_department_values() -> dict[str, object]:
         "SIGN": ["≥", "<", "≥", "≥"],
         "TARGET": [10000, 5, 100, 95],
         "UNIT": ["次", "%", "%", "%"],
-        "ACTUAL": [12000, 1, 100, 96],
+        "ACTUAL": [11000, 1, 100, 96],
     }
     for key, items in goal.items():
         values[f"GOAL1_{key}"] = items
     values.update({"DECLARED_C1": 20, "DECLARED_C2": 30, "DECLARED_C3": 25, "DECLARED_C4": 25, "DECLARED_TOTAL": 100, "DECLARED_GRADE": "优"})
+    from xltool.framework import load_framework
+
+    values["CRIT_DEDUCTION"] = [0] * len(load_framework("department").criterion_indicators)  # no deduction: 0, typed
     return values
 
 

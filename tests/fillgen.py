@@ -57,7 +57,7 @@ def project_values(plan: Plan, rng: random.Random, rows: int = 12):
                 target = actual = None
             else:
                 declared = points
-                score = scoring.indicator_score(sign, target, actual, points, fw.reverse_rule)
+                score = scoring.indicator_score(sign, target, actual, points, fw.reverse_rule, cap=fw.score_cap != "none")
             for key, value in (
                 ("LEVEL1", cat.name), ("LEVEL2", cat.subcategories[0]), ("INDICATOR", "指标"), ("SIGN", sign),
                 ("TARGET", target), ("UNIT", "个"), ("ACTUAL", actual), ("BAND", band.label if band else None),
@@ -69,8 +69,13 @@ def project_values(plan: Plan, rng: random.Random, rows: int = 12):
             values[pre + key] = items
         rate = scoring.rate(executed, budget)
         exec_score = scoring.execution_score(rate, fw.execution_points) if rate is not None else None
-        cats = {c.name: scoring.sum_scores(s for n, s in row_scores if n == c.name) for c in fw.categories}
-        total = scoring.sum_scores([exec_score or D(0), *cats.values()])
+        # nothing graded half-filled: a category without rows, or a project without a defined rate, has no score
+        cats = {}
+        for c in fw.categories:
+            own = [s for n, s in row_scores if n == c.name]
+            cats[c.name] = scoring.sum_scores(own) if own and None not in own else None
+        parts = [exec_score, *cats.values()]
+        total = None if None in parts else scoring.sum_scores(parts)
         expected.append(
             {
                 "rate": rate,
@@ -93,7 +98,7 @@ def department_values(plan: Plan, rng: random.Random):
         if rng.random() < 0.4:
             deductions.append(D(rng.randint(0, int(ind.points * 100))) / 100)
         else:
-            deductions.append(None)
+            deductions.append(D(0))  # no deduction is typed as 0: a blank one leaves the criterion unscored
     values["CRIT_DEDUCTION"] = deductions
     values["CRIT_REASON"] = ["扣分原因" if d else None for d in deductions]
     criteria = {}

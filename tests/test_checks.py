@@ -28,6 +28,7 @@ from test_evaluate import (
     seed_000,
     seed_001,
 )
+from xltool.evaluate import evaluate
 from xltool.checks import check, describe_name, integrity_findings, order_findings, result_status
 from xltool.messages import CODES, finding, percent, plain_number, show
 from xltool.model import Finding, Integrity, UnitInfo
@@ -152,12 +153,13 @@ class TestCleanSubmissions:
         assert result_status(findings) == "passed"
         assert codes(findings) == ["TARGET_UNMET"]
 
-    def test_an_untouched_blank_template_block_says_nothing(self):
-        sub = seed_001()
+    def test_a_blank_project_template_sent_back_fails(self):
         blank = project_submission([], unit=UnitInfo("示例区档案馆", "", 2022, "project"))
         assert all(b.empty for b in blank.projects)
-        assert check(blank, PROJECT) == []
-        assert len(sub.projects) == 2
+        findings = check(blank, PROJECT)
+        assert [f.code for f in findings] == ["NO_INDICATORS"] and result_status(findings) == "failed"
+        assert_sentence(findings[0], "没有填写任何项目", "预算执行", "绩效指标")
+        assert evaluate(blank, PROJECT) == []
 
 
 # ---------------------------------------------------------------- seed 000: the unit as a whole
@@ -413,13 +415,18 @@ class TestSeed001:
         assert_sentence(unmet, "计划 140000 幅，完成 70000 幅")
 
     def test_reverse_indicator_rule_in_the_message(self):
-        rows = with_row(SEED_001_PROTECTION_ROWS, 2, name="错字率", sign="≤", target=5, actual=10, score=10, reason="校对不足")
+        rows = with_row(SEED_001_PROTECTION_ROWS, 2, name="错字率", sign="≤", target=5, actual=8, score=10, reason="校对不足")
         sub = seed_001(first={"rows": rows, "declared_score": 91.16})
         f = only(check(sub, PROJECT), "FULL_SCORE_UNMET")
-        assert f.expected == 5  # 5 / 10 × 10
-        rows = with_row(rows, 2, score=4)
+        assert f.expected == 4  # national linear rule: (1 − (8 − 5) ÷ 5) × 10
+        rows = with_row(rows, 2, score=5)
         f = only(check(seed_001(first={"rows": rows, "declared_score": 91.16}), PROJECT), "SCORE_MISMATCH")
-        assert_sentence(f, "反向指标", "5 ÷ 10 × 10")
+        assert_sentence(f, "反向指标", "（1 −（8 − 5）÷ 5）× 10", "应为 4 分")
+        from dataclasses import replace
+
+        ratio = replace(PROJECT, reverse_rule="ratio")  # a province's setting: 5 ÷ 8 × 10 = 6.25
+        f = only(check(seed_001(first={"rows": rows, "declared_score": 91.16}), ratio), "SCORE_MISMATCH")
+        assert_sentence(f, "5 ÷ 8 × 10", "应为 6.25 分")
 
     def test_points_must_add_up_per_category(self):
         rows = with_row(SEED_001_PROTECTION_ROWS, 0, points=30, score=30)  # 产出 60, not 50
@@ -531,9 +538,36 @@ class TestSeed001:
         assert {f.seen for f in text} == {"95%", "100%"}
         assert "SCORE_MISMATCH" not in codes(findings) and "DECLARED_SCORE_MISMATCH" not in codes(findings)
 
-    def test_numeric_text_is_accepted_silently(self):
+    def test_numeric_text_is_read_with_a_warning(self):
         rows = with_row(SEED_001_PROTECTION_ROWS, 0, target=" 140,000 ", actual="１４９６３８", points="20", score="20")
-        assert errors(check(seed_001(first={"rows": rows, "executed": "214.68"}), PROJECT)) == []
+        sub = seed_001(first={"rows": rows, "executed": "214.68"})
+        findings = check(sub, PROJECT)
+        assert errors(findings) == []  # read as the numbers they are
+        stored = [f for f in findings if f.code == "NUMBER_STORED_AS_TEXT"]
+        assert [f.cell for f in stored] == [sub.projects[0].executed.cell] + [getattr(sub.projects[0].rows[0], k).cell for k in ("target", "actual", "points", "score")]
+        assert all(f.severity == "warning" for f in stored)
+        f = next(f for f in stored if f.seen == "１４９６３８")
+        assert_sentence(f, "实际完成值", "１４９６３８", "149638", "公式")
+
+    def test_text_in_a_money_cell_gives_no_made_up_expected_score(self):
+        sub = seed_001(first={"executed": "214.68万元"})
+        findings = check(sub, PROJECT)
+        f = only(findings, "TEXT_IN_NUMBER")
+        assert f.cell == sub.projects[0].executed.cell and "214.68" in f.message
+        assert not {"DECLARED_SCORE_MISMATCH", "DECLARED_GRADE_MISMATCH", "SCORE_MISMATCH"} & set(codes(findings))
+        assert not any("应为" in x.message for x in findings)
+        note = only(findings, "SCORE_NOT_RECOMPUTED")
+        assert note.cell == sub.projects[0].declared_score.cell
+        assert_sentence(note, "无法重新计算得分", "改正")
+        (ev, _) = evaluate(sub, PROJECT)
+        assert ev.score is None and ev.grade is None
+
+    def test_percent_values_on_different_scales(self):
+        rows = with_row(SEED_001_PROTECTION_ROWS, 2, target=95, actual=D("0.98"), score=D("0.10"), reason="x")
+        f = only(check(seed_001(first={"rows": rows}), PROJECT), "PERCENT_SCALE_MIXED")
+        assert f.severity == "warning" and f.cell == seed_001().projects[0].rows[2].actual.cell
+        assert_sentence(f, "95", "0.98", "95% 填 95")
+        assert "PERCENT_SCALE_MIXED" not in codes(check(seed_001(), PROJECT))
 
 
 # ---------------------------------------------------------------- basic information and texts
@@ -699,11 +733,11 @@ def _scenario_findings() -> dict[str, list[Finding]]:
         first={"budget": 0, "rows": with_row(with_row(p1, 0, score=19), 5, band="未达成年度指标且效果较差")},
         second={"executed": 120, "note": None, "rows": with_row(with_row(p1, 0, points=40, score=40), 2, actual=1)},
     ), PROJECT)
-    s["project3"] = check(seed_001(first={"note": None}), PROJECT)
+    s["project3"] = check(seed_001(first={"note": None, "executed": "２１４．６８", "rows": with_row(with_row(p1, 4, actual=800), 5, reason=None)}), PROJECT)
     s["department"] = check(seed_000(
         deductions=SEED_000_DEDUCTIONS | {("效果", "履职效益", "经济效益"): 9, ("产出", "职责履行", "实际完成率"): 1},
         reasons={("产出", "职责履行", "实际完成率"): None},
-        declared={"效果": 24, "grade": "良", "total": 95},
+        declared={"效果": 24, "grade": "优", "total": 95},  # the deductions give 85.5 良
         goals=[{"name": "档案数字化", "rows": [
             ind("产出指标", "质量指标", "目录数据合格率≥95%；元数据合格率≥95%", "≥", 95, "%", 95),
             PUBLISH | {"reason": None},
@@ -760,3 +794,66 @@ def test_check_never_raises_on_any_cell_content(cells, extra):
     )
     findings = check(sub, DEPARTMENT)
     assert result_status(findings) in ("passed", "failed")
+
+
+# ---------------------------------------------------------------- national rules: reasons, over-achievement, no cap
+
+
+class TestNationalRules:
+    P = SEED_001_PROTECTION_ROWS  # 线下查档利用人次 is row 4 (600 planned), 实体档案保护 row 5 (定性 14 of 15)
+
+    def _check(self, rows, fw=PROJECT, declared=96.16):
+        return check(seed_001(first={"rows": rows, "declared_score": declared}), fw)
+
+    def test_a_near_miss_rounds_to_full_points_with_no_cap_and_no_finding(self):
+        rows = with_row(self.P, 0, target=100000, actual=99990, points=20, score=20)  # 19.998 → 20.00, full points
+        findings = self._check(rows)
+        assert not {"FULL_SCORE_UNMET", "SCORE_MISMATCH", "TARGET_UNMET_NO_REASON", "REASON_REQUIRED"} & set(codes(findings))
+        assert result_status(findings) == "passed"
+
+    def test_full_score_unmet_only_where_the_recomputed_score_is_below_full(self):
+        rows = with_row(self.P, 0, target=10000, actual=9990, points=20, score=20, reason="略有差距")  # 19.98
+        f = only(self._check(rows), "FULL_SCORE_UNMET")
+        assert f.expected == D("19.98")
+        assert_sentence(f, "应得 19.98 分")
+
+    def test_qualitative_row_below_full_without_a_reason_is_an_error(self):
+        f = only(self._check(with_row(self.P, 5, reason=None)), "REASON_REQUIRED")
+        assert f.severity == "error" and f.cell == seed_001().projects[0].rows[5].reason.cell
+        assert_sentence(f, "实体档案保护", "得分 14 分，低于分值 15 分", "偏差原因分析及改进措施")
+        # a province that asks for a reason only where the target is missed
+        from dataclasses import replace
+
+        assert "REASON_REQUIRED" not in codes(self._check(with_row(self.P, 5, reason=None), replace(PROJECT, reason_rule="target_unmet")))
+
+    def test_a_lower_band_needs_a_reason_even_before_it_is_scored(self):
+        rows = with_row(self.P, 5, band="部分达成年度指标并具有一定效果", score=None, reason=None)
+        findings = self._check(rows)
+        assert "TARGET_UNMET_NO_REASON" in codes(findings) and "REQUIRED_BLANK" in codes(findings)
+
+    def test_reverse_row_above_its_target_needs_a_reason(self):
+        rows = with_row(self.P, 2, name="错字率", sign="≤", target=5, actual=6, score=8)  # (1 − 1/5) × 10 = 8
+        f = only(self._check(rows, declared=94.16), "TARGET_UNMET_NO_REASON")
+        assert_sentence(f, "错字率", "不超过 5%", "完成 6%")
+
+    def test_over_achieved_row_is_flagged_and_may_be_scored_lower_with_a_reason(self):
+        rows = with_row(self.P, 4, actual=800)  # 133.33% of 600
+        f = only(self._check(rows), "OVER_ACHIEVED")
+        assert f.severity == "warning" and f.cell == seed_001().projects[0].rows[4].actual.cell
+        assert_sentence(f, "线下查档利用人次", "133.33%", "120%")
+        lowered = with_row(rows, 4, score=13)
+        assert "SCORE_MISMATCH" in codes(self._check(lowered, declared=94.16))  # lower without a reason
+        findings = self._check(with_row(lowered, 4, reason="指标值定得偏低，按实际情况调低 2 分"), declared=94.16)
+        assert "SCORE_MISMATCH" not in codes(findings) and "OVER_ACHIEVED" in codes(findings)
+        assert result_status(findings) == "passed"
+        from dataclasses import replace
+
+        assert "OVER_ACHIEVED" not in codes(self._check(rows, replace(PROJECT, over_achievement_percent=None)))
+
+    def test_reason_when_far_above_target_is_a_setting(self):
+        from dataclasses import replace
+
+        rows = with_row(self.P, 4, actual=800)
+        assert "REASON_REQUIRED" not in codes(self._check(rows))
+        f = only(self._check(rows, replace(PROJECT, reason_above_percent=D(30))), "REASON_REQUIRED")
+        assert_sentence(f, "超过指标值 30%")

@@ -177,7 +177,7 @@ def department_submission(
             CriterionRow(
                 item.criterion, item.group, item.name,
                 points=book.v("CRIT_POINTS", item.points, offset=k),
-                deduction=book.v("CRIT_DEDUCTION", deductions.get(key), offset=k),
+                deduction=book.v("CRIT_DEDUCTION", deductions.get(key, 0), offset=k),  # 0 typed unless given (None: blank)
                 reason=book.v("CRIT_REASON", reasons.get(key, SEED_000_REASONS if deductions.get(key) else None), offset=k),
             )
         )
@@ -202,7 +202,8 @@ SEED_001_PROTECTION_ROWS = [
     ind("产出指标", "质量指标", "档案质检验收合格率", "≥", 95, "%", 100, 10, 10),
     ind("产出指标", "时效指标", "年度任务按期完成率", "≥", 100, "%", 100, 10, 10),
     ind("效益指标", "社会效益指标", "线下查档利用人次", "≥", 600, "人次", 665, 15, 15),
-    ind("效益指标", "可持续影响指标", "实体档案保护", "定性", "有效保护", None, "基本达到", 15, 14, band="达成年度指标"),
+    ind("效益指标", "可持续影响指标", "实体档案保护", "定性", "有效保护", None, "基本达到", 15, 14, band="达成年度指标",
+        reason="基本达到保护要求，部分实体档案尚未转化为电子档案；下一年度加快转化。"),  # 14 of 15: a reason is required
     ind("满意度指标", "服务对象满意度指标", "档案查询人员满意度", "≥", 95, "%", 95, 10, 10),
 ]
 SEED_001_EDITING_ROWS = [
@@ -380,8 +381,16 @@ class TestSeed000:
         deductions = {("效果", "履职效益", "经济效益"): " 0.5 ", ("效果", "履职效益", "社会效益"): "0.5分"}
         (ev,) = evaluate(department_submission(deductions=deductions), DEPARTMENT)
         effect = next(c for c in ev.criteria if c["name"] == "效果")
-        assert effect["score"] == D("24.5")  # "0.5分" cannot be read: it is reported, not guessed
-        assert ev.score == D("99.5")
+        # "0.5分" cannot be read: reported, not guessed; the criterion and the total stay unscored
+        assert effect["score"] is None and ev.score is None and ev.grade is None
+        (ev,) = evaluate(department_submission(deductions={("效果", "履职效益", "经济效益"): " 0.5 "}), DEPARTMENT)
+        assert next(c for c in ev.criteria if c["name"] == "效果")["score"] == D("24.5") and ev.score == D("99.5")
+
+    def test_a_blank_deduction_leaves_its_criterion_and_the_total_unscored(self):
+        (ev,) = evaluate(department_submission(deductions={("投入", "目标设定", "绩效目标合理性"): None}), DEPARTMENT)
+        assert [c["score"] for c in ev.criteria] == [None, 30, 25, 25]
+        assert ev.score is None and ev.grade is None
+        assert ev.as_dict("department")["score"] is None and ev.as_dict("department")["grade"] is None
 
 
 # ---------------------------------------------------------------- seed 001: two projects
@@ -427,7 +436,9 @@ class TestSeed001:
         sub = project_submission([{"name": "档案征集", "budget": 50, "executed": 50}], unit=unit)
         assert len(sub.projects) == PROJECT.blank_projects
         (ev,) = evaluate(sub, PROJECT)
-        assert ev.name == "档案征集" and ev.execution_rate == 1 and ev.score == 10
+        # no indicators yet: the execution score alone is not a project's score
+        assert ev.name == "档案征集" and ev.execution_rate == 1 and ev.criteria[0]["score"] == 10
+        assert ev.score is None and ev.grade is None
 
     def test_over_budget_scores_no_bonus(self):
         (ev, _) = evaluate(seed_001(first={"executed": 330}), PROJECT)
@@ -437,7 +448,7 @@ class TestSeed001:
     def test_zero_budget_rate_is_undefined_not_zero(self):
         (ev, _) = evaluate(seed_001(first={"budget": 0}), PROJECT)
         assert ev.execution_rate is None
-        assert ev.criteria[0]["score"] == 0
+        assert ev.criteria[0]["score"] is None and ev.score is None  # undefined, never 0 points
 
     def test_typed_rate_and_cached_values_are_ignored(self):
         (ev, _) = evaluate(seed_001(first={"rate": 0.99}), PROJECT)
@@ -453,7 +464,10 @@ class TestSeed001:
         assert scan["target"] is None and scan["score"] is None  # unreadable: scores nothing
         quality = protection.indicators[2]
         assert quality["target"] == 95 and quality["actual"] == 100 and quality["score"] == 10
-        assert str(protection.score) == "76.16"
+        assert protection.score is None and protection.grade is None  # 产出 cannot be scored yet
+        rows[0] = SEED_001_PROTECTION_ROWS[0]
+        protection, _ = evaluate(seed_001(first={"rows": rows, "executed": " 214.68 "}), PROJECT)
+        assert protection.score is not None and protection.grade is not None
 
     def test_as_dict(self):
         protection, _ = evaluate(seed_001(), PROJECT)
@@ -475,8 +489,8 @@ def test_evaluate_never_raises_and_stays_in_range(budget, executed, cells):
     row["band"] = cells[10]
     (ev,) = evaluate(project_submission([{"name": "x", "budget": budget, "executed": executed, "rows": [row]}],
                                         unit=UnitInfo("u", "", 2022, "project")), PROJECT)
-    assert ev.score is not None and ev.score >= 0
+    assert ev.score is None or 0 <= ev.score <= 100
     # a negative 执行数 gives a negative rate (reported by the checks), never a crash or a 0%
     assert ev.execution_rate is None or ev.execution_rate >= 0 or ev.executed < 0
-    assert ev.criteria[0]["score"] >= 0
-    assert ev.grade in {"优", "良", "中", "差"}
+    assert ev.criteria[0]["score"] is None or ev.criteria[0]["score"] >= 0
+    assert (ev.grade is None) == (ev.score is None) and ev.grade in {"优", "良", "中", "差", None}

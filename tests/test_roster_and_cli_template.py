@@ -128,21 +128,34 @@ def test_framework_error_names_file_key_and_line():
 
 
 def test_framework_with_unknown_reverse_rule_is_refused():
-    bad = (Path(__file__).parents[1] / "workbook_templates" / "project.yaml").read_text(encoding="utf-8").replace("reverse_rule: ratio", "reverse_rule: sideways")
+    bad = (Path(__file__).parents[1] / "workbook_templates" / "project.yaml").read_text(encoding="utf-8").replace("reverse_rule: linear", "reverse_rule: sideways")
     with pytest.raises(FrameworkError, match="reverse_rule"):
         parse_framework(bad, source="x.yaml")
 
 
-def test_linear_reverse_rule_changes_the_template_formula(tmp_path):
+def test_reverse_rule_and_cap_settings_change_the_template_formula(tmp_path):
     from dataclasses import replace
 
     from xltool.template.layout import build_plan
     from conftest import WUCHANG
 
     fw = load_framework("project")
-    linear = replace(fw, reverse_rule="linear")
+    assert (fw.reverse_rule, fw.score_cap) == ("linear", "none")  # the national rules by default
+    ratio = replace(fw, reverse_rule="ratio")
+    capped = replace(fw, score_cap="points_minus_cent")
     formula = lambda f: next(c.value for c in build_plan(f, WUCHANG).cells if c.role == "formula" and "MEDIAN" in str(c.value))  # noqa: E731
-    assert "1-(" in formula(linear) and "1-(" not in formula(fw)
+    assert "1-(" in formula(fw) and "1-(" not in formula(ratio)
+    assert "I5-0.01)" not in formula(fw) and "I5-0.01)" in formula(capped)
+
+
+def test_framework_settings_for_cap_reasons_and_over_achievement_are_checked():
+    text = (Path(__file__).parents[1] / "workbook_templates" / "project.yaml").read_text(encoding="utf-8")
+    fw = parse_framework(text + "\nscore_cap: points_minus_cent\nreason_above_percent: 30\n", source="x.yaml")
+    assert fw.score_cap == "points_minus_cent" and fw.reason_above_percent == 30 and fw.over_achievement_percent == 120
+    assert parse_framework(text.replace("over_achievement_percent: 120", "over_achievement_percent: 0"), source="x.yaml").over_achievement_percent is None
+    for bad, key in (("score_cap: sometimes", "score_cap"), ("reason_rule: never", "reason_rule"), ("over_achievement_percent: 90", "over_achievement_percent")):
+        with pytest.raises(FrameworkError, match=key):
+            parse_framework(text.replace("over_achievement_percent: 120", "") + "\n" + bad + "\n", source="x.yaml")
 
 
 def test_readme_lists_every_finding_code():

@@ -115,10 +115,22 @@ def test_file_names_carry_unit_and_year():
     assert template_filename(WUCHANG) == "2020_武昌区档案馆_项目支出绩效自评.xlsx"
 
 
-def test_conditional_format_marks_unmet_target_without_reason(wuchang_template):
+def test_conditional_format_marks_rows_needing_a_reason_by_the_framework_rule(wuchang_template, wuhan_template):
     ws = openpyxl.load_workbook(wuchang_template)[SHEET_INDICATORS]
     rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
-    assert any("未达成" in f and "LEN(TRIM" in f for f in rules)
+    # project: the national rule, score (K) below points (I) with the reason (M) empty
+    assert "AND(AND(ISNUMBER($K5),ISNUMBER($I5),$K5<$I5),LEN(TRIM($M5))=0)" in rules
+    assert any("$G5*100>=$E5*120" in f for f in rules)  # over-achieved actual values are marked
+    ws = openpyxl.load_workbook(wuhan_template)[SHEET_INDICATORS]
+    rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
+    assert any('="未达成",LEN(TRIM(' in f for f in rules)  # unit-wide goals are not scored: unmet targets
+    from dataclasses import replace
+
+    from xltool.template.layout import build_plan
+
+    fw = replace(load_framework("project"), reason_rule="target_unmet", reason_above_percent=D(30))
+    rules = [cf.formula for cf in build_plan(fw, WUCHANG).conditional if cf.style == "alert" and cf.sheet == SHEET_INDICATORS]
+    assert '=AND(OR($L5="未达成",AND(OR($D5="≥",$D5=">",$D5="="),ISNUMBER($E5),ISNUMBER($G5),$E5>0,$G5*100>=$E5*130)),LEN(TRIM($M5))=0)' in rules
 
 
 # ---------------------------------------------------------------- formulas agree with scoring.py
@@ -243,7 +255,7 @@ def test_seed_000_figures_in_the_template_formulas(tmp_path):
     fw = load_framework("department")
     names = [i.name for i in fw.criterion_indicators]
     deducted = {"绩效指标明确性", "基础信息完善性", "完成及时率", "质量达标率", "经济效益", "社会效益", "生态效益", "社会公众或服务对象满意度"}
-    deductions = [D("0.5") if n in deducted else None for n in names]
+    deductions = [D("0.5") if n in deducted else D(0) for n in names]
     deductions[names.index("管理制度健全性")] = D("0.5")  # the first: 预算管理's, not 资产管理's
     deductions[names.index("预算调整率")] = D("0.5")  # the first: 投入's, as Wuhan scored it
     path = write_filled(plan, {"CRIT_DEDUCTION": deductions}, tmp_path / "seed000.xlsx")

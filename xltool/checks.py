@@ -23,6 +23,7 @@ from .evaluate import (
     evaluate_department,
     evaluate_project,
     is_pure_number,
+    over_achieved as _over_achieved,
     number,
     project_used,
     row_figures,
@@ -207,6 +208,8 @@ def _figure(
     value = number(v)
     if v.is_error or not is_pure_number(v):
         out.add("TEXT_IN_NUMBER", v, field=label, item=item, hint=_number_hint(v, kind))
+    elif isinstance(v.raw, str):
+        _stored_as_text(out, v, value, label, item)
     if value is None:
         return None
     if value < low or (high is not None and value > high):
@@ -215,6 +218,25 @@ def _figure(
         out.add("VALUE_OUT_OF_RANGE", v, expected=_range_text(low, shown_high), field=label, item=item, hint=range_hint)
         return None
     return value
+
+
+def _stored_as_text(out: _Out, v: Value, value: Decimal | None, label: str, item: str) -> None:
+    """A number kept as text ("３００", "1,234.50"): the checker reads it, the file's own formulas
+    do not (ISNUMBER is false), so what staff saw computed in the sheet differs from the check."""
+    out.add("NUMBER_STORED_AS_TEXT", v, expected=value, item=item, field=label, shown=plain_number(value))
+
+
+def _percent_scale(out: _Out, row: IndicatorRow, f: dict, item: str, name: str) -> None:
+    """A % row whose target and actual are on different scales (0.95 against 95)."""
+    t, a = f["target"], f["actual"]
+    if f["kind"] != "quantitative" or t is None or a is None or t <= 0 or a <= 0:
+        return
+    if unicodedata.normalize("NFKC", text(row.unit)) not in ("%", "百分比"):
+        return
+    low, high = min(t, a), max(t, a)
+    if low <= 1 < high and high / low >= 50:
+        out.add("PERCENT_SCALE_MIXED", row.actual, expected=None, item=item, name=name,
+                target=plain_number(t), actual=plain_number(a))
 
 
 def _multiple(out: _Out, v: Value, label: str, item: str) -> bool:
@@ -487,7 +509,28 @@ def _rule_text(f: dict, fw: Framework) -> str:
         return f"按反向指标“指标值 ÷ 实际完成值 × 分值”（{t} ÷ {a} × {p}）计算，得分"
     if f["target"] is not None and f["target"] <= 0:
         return "指标值为 0、实际完成值大于 0 时，得分"
-    return f"按“实际完成值 ÷ 指标值 × 分值”（{a} ÷ {t} × {p}，未完成不得满分）计算，得分"
+    return f"按“实际完成值 ÷ 指标值 × 分值”（{a} ÷ {t} × {p}）计算，得分"
+
+
+def _reason_required(f: dict, fw: Framework, scored: bool, points: Decimal | None) -> str:
+    """Why a 偏差原因 is required on this row ("" when it is not), by the framework's rule: the
+    national one (score below points), or target unmet; and optionally far above the target."""
+    why = ""
+    if f["met"] is False:
+        why = "未完成"
+    if scored and fw.reason_rule == "below_points" and f["score"] is not None and points is not None and f["score"] < points:
+        if f["met"] is False:
+            why = "未完成"
+        else:
+            why = f"得分 {plain_number(f['score'])} 分，低于分值 {plain_number(points)} 分"
+    elif scored and fw.reason_rule == "below_points" and f["met"] is False and f["score"] is not None:
+        why = ""  # rounded to full points (9,996 of 10,000): no deviation to explain
+    t, a = f["target"], f["actual"]
+    above = fw.reason_above_percent
+    if not why and above is not None and f["kind"] == "quantitative" and f["sign"] in ("≥", ">", "=") and t is not None and a is not None and t > 0:
+        if a >= t * (1 + above / _HUNDRED):
+            why = f"实际完成值超过指标值 {plain_number(above)}% 及以上（{_unmet_detail(f).replace('计划', '指标值', 1)}）"
+    return why
 
 
 def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str) -> dict:
@@ -539,6 +582,8 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
         if f["target"] is None or f["actual"] is None:
             f["met"] = None
             f["score"] = None
+        else:
+            _percent_scale(out, row, f, item, name)
     else:
         if row.band.blank:
             out.add("QUALITATIVE_NO_BAND", row.band, seen=None, expected="、".join(b.label for b in fw.bands), item=item, name=name)
@@ -555,19 +600,26 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
         )
         f["points"] = points
 
-    # 未完成的指标
-    if f["met"] is False:
+    # 偏差原因: when it is required, and over-achievement
+    over = _over_achieved(f, fw)
+    if over is not None:
+        out.add("OVER_ACHIEVED", row.actual, expected=f["target"], item=item, name=name, detail=_unmet_detail(f).replace("计划", "指标值", 1),
+                share=plain_number(over) + "%", threshold=plain_number(fw.over_achievement_percent) + "%")
+    why = _reason_required(f, fw, scored, points)
+    if f["met"] is False and (why or fw.reason_rule == "target_unmet"):
         if row.reason.blank:
             out.add("TARGET_UNMET_NO_REASON", row.reason, seen=None, expected="偏差原因分析及改进措施", item=item, name=name, detail=_unmet_detail(f))
         else:
             at = row.band if f["kind"] == "qualitative" else row.actual
             out.add("TARGET_UNMET", at, expected=f["target"] if f["kind"] == "quantitative" else None, item=item, name=name,
                     detail=_unmet_detail(f), reason=_short(text(row.reason), 120))
+    elif why and row.reason.blank:
+        out.add("REASON_REQUIRED", row.reason, seen=None, expected="偏差原因分析及改进措施", item=item, name=name, why=why)
 
     # 自评得分 against the recomputed one
     if scored and declared is not None and points is not None:
         if f["kind"] == "quantitative" and f["score"] is not None:
-            if f["met"] is False and declared >= points:
+            if f["score"] < points <= declared:  # a full self-score where the rules give less
                 out.add("FULL_SCORE_UNMET", row.score, expected=f["score"], item=item, name=name, detail=_unmet_detail(f))
             elif _r2(declared) != f["score"]:
                 out.add("SCORE_MISMATCH", row.score, expected=f["score"], item=item, name=name, rule=_rule_text(f, fw))
@@ -582,8 +634,13 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
 # ---------------------------------------------------------------- declared scores and grades
 
 
-def _declared_score(out: _Out, v: Value | None, item: str, label: str, recomputed: Decimal, high: Decimal, basis: str, check_what: str) -> None:
+def _declared_score(out: _Out, v: Value | None, item: str, label: str, recomputed: Decimal | None, high: Decimal, basis: str, check_what: str) -> None:
     if v is None:
+        return
+    if recomputed is None:
+        # An input is blank or unreadable: no made-up "应为" figure; the other findings say what to fix.
+        if not v.blank and _figure(out, v, label, item, high=high) is not None:
+            out.add("SCORE_NOT_RECOMPUTED", v, item=item, field=label)
         return
     if v.blank and not v.is_error:
         out.add("DECLARED_MISSING", v, expected=recomputed, item=item, field=label, expected_text=f"{plain_number(recomputed)} 分")
@@ -593,8 +650,8 @@ def _declared_score(out: _Out, v: Value | None, item: str, label: str, recompute
         out.add("DECLARED_SCORE_MISMATCH", v, expected=recomputed, item=item, basis=basis, check=check_what)
 
 
-def _declared_grade(out: _Out, v: Value | None, item: str, computed: str | None, score: Decimal, fw: Framework) -> None:
-    if v is None or computed is None:
+def _declared_grade(out: _Out, v: Value | None, item: str, computed: str | None, score: Decimal | None, fw: Framework) -> None:
+    if v is None or (v.blank and computed is None):
         return
     if v.blank and not v.is_error:
         out.add("DECLARED_MISSING", v, expected=computed, item=item, field="自评等级")
@@ -603,7 +660,7 @@ def _declared_grade(out: _Out, v: Value | None, item: str, computed: str | None,
     known = any(scoring.same_grade(written, g.label, fw.grades) for g in fw.grades)
     if not known:
         out.add("INVALID_CHOICE", v, expected="、".join(g.label for g in fw.grades), field="自评等级", item=item)
-    elif not scoring.same_grade(written, computed, fw.grades):
+    elif computed is not None and not scoring.same_grade(written, computed, fw.grades):
         out.add("DECLARED_GRADE_MISMATCH", v, expected=computed, item=item, score=score)
 
 
@@ -611,6 +668,10 @@ def _declared_grade(out: _Out, v: Value | None, item: str, computed: str | None,
 
 
 def _projects(sub: Submission, fw: Framework, out: _Out) -> None:
+    if sub.projects and not any(project_used(b) for b in sub.projects):
+        # A blank template sent back as it came: nothing to evaluate is a failure, not a pass.
+        out.add("NO_INDICATORS", sub.projects[0].name, seen=None, item="本工作簿", what="任何项目",
+                hint="请在“预算执行”表填写项目名称、预算数和执行数，并在“绩效指标”表逐行填写该项目的绩效指标。")
     for block in sub.projects:
         if not project_used(block):
             continue
@@ -695,10 +756,14 @@ def _department(sub: Submission, fw: Framework, out: _Out) -> None:
             p = by_index[k].points
         crow_item = f"评分表“{row.name}”"
         if row.deduction.blank and not row.deduction.is_error:
-            continue  # no deduction
+            # 0 is typed, never assumed: a blank table must not grade itself 100 优
+            out.add("REQUIRED_BLANK", row.deduction, field="扣分", item=crow_item, hint="每个指标都要填写扣分，没有扣分请填 0。")
+            continue
         d = number(row.deduction)
         if row.deduction.is_error or not is_pure_number(row.deduction):
-            out.add("TEXT_IN_NUMBER", row.deduction, field="扣分", item=crow_item, hint="扣分只填数字，如 0.5；没有扣分可不填或填 0。")
+            out.add("TEXT_IN_NUMBER", row.deduction, field="扣分", item=crow_item, hint="扣分只填数字，如 0.5；没有扣分请填 0。")
+        elif isinstance(row.deduction.raw, str):
+            _stored_as_text(out, row.deduction, d, "扣分", crow_item)
         if d is None:
             continue
         if d < 0 or (p is not None and d > p):

@@ -140,11 +140,21 @@ def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
     if kind == "quantitative":
         met = scoring.is_met(sign, target, actual)
         if scored:
-            score = scoring.indicator_score(sign, target, actual, points, fw.reverse_rule)
+            score = scoring.indicator_score(sign, target, actual, points, fw.reverse_rule, cap=fw.score_cap != "none")
     elif kind == "qualitative":
         met = None if band is None else band.label == fw.bands[0].label
         if scored:
             score = scoring.qualitative_score(band, declared, points)
+    lowered = False
+    if (
+        score is not None and kind == "quantitative" and declared is not None and not row.reason.blank
+        and over_achieved({"kind": kind, "sign": sign, "target": target, "actual": actual}, fw) is not None
+    ):
+        # An over-achieved row (a target set too low) may be scored lower by hand, with a reason,
+        # as the national system allows; the template's formula does the same.
+        mine = scoring.round_half_up(max(declared, Decimal(0)), 2)
+        lowered = mine < score
+        score = min(score, mine)
     return {
         "block": row.block,
         "row": row.index,
@@ -163,7 +173,23 @@ def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
         "kind": kind,
         "category": level1,  # the framework's category, or None
         "band_spec": band,
+        "lowered": lowered,
     }
+
+
+_HUNDRED = Decimal(100)
+
+
+def over_achieved(f: dict, fw: Framework) -> Decimal | None:
+    """B as a percent of A (2 decimals) on a positive row at or above the framework's
+    over-achievement threshold (120%), else None. f holds kind, sign, target and actual."""
+    t, a = f["target"], f["actual"]
+    if fw.over_achievement_percent is None or f["kind"] != "quantitative" or t is None or a is None or t <= 0:
+        return None
+    if f["sign"] not in ("≥", ">", "="):
+        return None
+    share = a / t * _HUNDRED
+    return scoring.round_half_up(share, 2) if share >= fw.over_achievement_percent else None
 
 
 _PUBLIC_KEYS = ("block", "row", "level1", "level2", "name", "sign", "target", "actual", "unit", "band", "points", "declared", "score", "met")
@@ -190,14 +216,16 @@ def evaluate(sub: Submission, fw: Framework) -> list[Evaluation]:
 def evaluate_project(block: ProjectBlock, fw: Framework) -> Evaluation:
     budget, executed = number(block.budget), number(block.executed)
     rate = scoring.rate(executed, budget)
-    exec_score = scoring.execution_score(rate, fw.execution_points)
+    exec_score = None if rate is None else scoring.execution_score(rate, fw.execution_points)
     rows = [row_figures(row, fw, scored=True) for row in block.rows if not row.empty]
     criteria = [{"name": fw.execution_name, "points": fw.execution_points, "score": exec_score}]
     for cat in fw.categories:
-        # As the template's SUMIFS: a row counts toward the category its 一级指标 names.
-        score = scoring.sum_scores([r["score"] for r in rows if r["category"] == cat.name])
+        # As the template's formulas: a row counts toward the category its 一级指标 names, and a
+        # category is scored only when it has rows and every one of them could be scored.
+        scores = [r["score"] for r in rows if r["category"] == cat.name]
+        score = scoring.sum_scores(scores) if scores and None not in scores else None
         criteria.append({"name": cat.name, "points": cat.points, "score": score})
-    total = scoring.sum_scores([c["score"] for c in criteria])
+    total = _total(criteria)
     return Evaluation(
         name=text(block.name) or f"项目 {block.index}",
         budget=budget,
@@ -212,13 +240,21 @@ def evaluate_project(block: ProjectBlock, fw: Framework) -> Evaluation:
     )
 
 
+def _total(criteria: list[dict]) -> Decimal | None:
+    """The sum of the parts, or None while any part cannot be scored (nothing graded half-filled)."""
+    scores = [c["score"] for c in criteria]
+    return None if not scores or None in scores else scoring.sum_scores(scores)
+
+
 def criterion_scores(sub: Submission, fw: Framework) -> list[dict]:
     """Per criterion: name, points (framework), deduction (sum of numeric positive deductions),
-    score = points − deductions in [0, points], and the declared score."""
+    score = points − deductions in [0, points] (None until every deduction is a number: 0 is typed,
+    never assumed), and the declared score."""
     out = []
     for crit in fw.criteria:
         deductions = [number(r.deduction) for r in sub.criteria if r.criterion == crit.name]
-        score = scoring.criterion_score(crit.points, deductions)
+        complete = bool(deductions) and None not in deductions
+        score = scoring.criterion_score(crit.points, deductions) if complete else None
         taken = scoring.sum_scores([d for d in deductions if d is not None and d > 0])
         declared_value = sub.declared.get(crit.name)
         out.append(
@@ -239,7 +275,7 @@ def evaluate_department(sub: Submission, fw: Framework) -> Evaluation:
     adjusted = number(budget.get("adjusted"))
     final = number(budget.get("final"))
     criteria = criterion_scores(sub, fw)
-    total = scoring.sum_scores([c["score"] for c in criteria])
+    total = _total(criteria)
     indicators = []
     for goal in sub.goals:
         if goal.empty:

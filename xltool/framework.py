@@ -22,6 +22,8 @@ from .scoring import Band, GradeBand
 KINDS = ("project", "department")
 SIGNS = ("≥", ">", "≤", "<", "=", "定性")
 REVERSE_RULES = ("ratio", "linear")
+SCORE_CAPS = ("none", "points_minus_cent")
+REASON_RULES = ("below_points", "target_unmet")
 
 # Where the bundled frameworks live: the repository's workbook_templates/ in a checkout or an
 # editable install, or the copy packaged beside the code (see pyproject's package-dir).
@@ -80,6 +82,11 @@ class Framework:
     goals: int
     indicator_rows: int
     text_max_length: int
+    # DOMAIN.md's national defaults; a province's framework may change each.
+    score_cap: str = "none"  # points_minus_cent: an unmet row shows at most points − 0.01
+    reason_rule: str = "below_points"  # target_unmet: a reason only where the target is missed
+    reason_above_percent: Decimal | None = None  # 30: a reason also when B ≥ A × 130%
+    over_achievement_percent: Decimal | None = Decimal(120)  # B ≥ 120% of A is flagged
     source: str = ""
     digest: str = field(default="", compare=False)
 
@@ -252,9 +259,21 @@ def parse_framework(text: str, source: str = "<text>") -> Framework:
     else:
         criteria = _parse_criteria(doc, data)
 
-    rule = _get(doc, data, root, "reverse_rule", str, required=False, default="ratio")
+    rule = _get(doc, data, root, "reverse_rule", str, required=False, default="linear")
     if rule not in REVERSE_RULES:
-        doc.fail(("reverse_rule",), f"应当是 ratio（比例法）或 linear（线性扣减法），实际是 {rule!r}")
+        doc.fail(("reverse_rule",), f"应当是 linear（线性扣减法，全国规则）或 ratio（比例法），实际是 {rule!r}")
+    cap = _get(doc, data, root, "score_cap", str, required=False, default="none")
+    if cap not in SCORE_CAPS:
+        doc.fail(("score_cap",), f"应当是 none（不封顶，全国规则）或 points_minus_cent（未完成最多得分值 − 0.01），实际是 {cap!r}")
+    reason_rule = _get(doc, data, root, "reason_rule", str, required=False, default="below_points")
+    if reason_rule not in REASON_RULES:
+        doc.fail(("reason_rule",), f"应当是 below_points（得分低于分值须说明，全国规则）或 target_unmet（未完成目标须说明），实际是 {reason_rule!r}")
+    above = _get(doc, data, root, "reason_above_percent", Decimal, required=False, default=None)
+    over = _get(doc, data, root, "over_achievement_percent", Decimal, required=False, default=Decimal(120))
+    if over == 0 or above == 0:  # 0 switches the rule off
+        over, above = (None if over == 0 else over), (None if above == 0 else above)
+    if over is not None and over <= 100:
+        doc.fail(("over_achievement_percent",), f"应当是大于 100 的百分数（如 120），或 0 表示不标记，实际是 {over}")
     bands = _parse_bands(doc, data)
     grades = _parse_grades(doc, data)
     units = tuple(str(u) for u in (data.get("units") or []))
@@ -278,6 +297,10 @@ def parse_framework(text: str, source: str = "<text>") -> Framework:
         goals=_get(doc, layout, ("layout",), "goals", int, required=False, default=6),
         indicator_rows=rows,
         text_max_length=_get(doc, layout, ("layout",), "text_max_length", int, required=False, default=500),
+        score_cap=cap,
+        reason_rule=reason_rule,
+        reason_above_percent=above,
+        over_achievement_percent=over,
         source=source,
     )
     digest = hashlib.sha256(json.dumps(_plain(framework), ensure_ascii=False, sort_keys=True).encode()).hexdigest()

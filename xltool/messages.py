@@ -114,6 +114,16 @@ CODES: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------ content
     "REQUIRED_BLANK": (ERROR, "{item}的“{field}”未填写。{hint}"),
     "TEXT_IN_NUMBER": (ERROR, "{item}的“{field}”应填写数字，实际填写了“{seen}”。{hint}"),
+    "NUMBER_STORED_AS_TEXT": (
+        WARNING,
+        "{item}的“{field}”是以文本形式保存的数字“{seen}”（全角数字、千分位逗号或前后空格）。检查程序按 {shown} 计算，"
+        "但表格自己的公式不把它当作数字，表中显示的得分可能与检查结果不同。请删除该单元格内容，用半角数字重新输入 {shown}。",
+    ),
+    "PERCENT_SCALE_MIXED": (
+        WARNING,
+        "{item}“{name}”的计量单位是 %，但指标值 {target} 与实际完成值 {actual} 不在同一量级（一个像小数 0.95，一个像百分数 95），"
+        "得分会因此算错。百分比请统一填百分数（95% 填 95），改正后再核对自评得分。",
+    ),
     "INVALID_DATE": (ERROR, "{item}的“{field}”不是有效的日期：“{seen}”。请按 2022-06-30 的格式填写。"),
     "MULTIPLE_TARGETS": (
         ERROR,
@@ -151,6 +161,15 @@ CODES: dict[str, tuple[str, str]] = {
         ERROR,
         "{item}“{name}”未完成：{detail}，但“偏差原因分析及改进措施”未填写。未完成的指标必须说明原因和改进措施。",
     ),
+    "REASON_REQUIRED": (
+        ERROR,
+        "{item}“{name}”{why}，但“偏差原因分析及改进措施”未填写。得分低于分值（或偏离指标值较多）的指标必须说明原因和改进措施，请补充填写。",
+    ),
+    "OVER_ACHIEVED": (
+        WARNING,
+        "{item}“{name}”超额完成：{detail}，完成值为指标值的 {share}（达到 {threshold} 即标记）。指标值可能定得偏低，"
+        "请在“偏差原因分析及改进措施”中说明；如按实际情况调低自评得分，也请在那里写明理由。",
+    ),
     "TARGET_UNMET": (INFO, "{item}“{name}”未完成：{detail}。已说明原因：{reason}"),
     "FULL_SCORE_UNMET": (
         ERROR,
@@ -175,6 +194,11 @@ CODES: dict[str, tuple[str, str]] = {
     "DEDUCTION_NO_REASON": (ERROR, "评分表“{name}”扣了 {seen} 分，但未填写扣分原因。有扣分的指标必须写明扣分原因。"),
     "DECLARED_SCORE_MISMATCH": (ERROR, "{item}的自评得分填写为 {seen} 分，按表中数据计算应为 {expected} 分{basis}。请改正自评得分，或核对{check}。"),
     "DECLARED_GRADE_MISMATCH": (ERROR, "{item}的自评等级填写为“{seen}”，按计算得分 {score} 分应为“{expected}”。请改正自评等级。"),
+    "SCORE_NOT_RECOMPUTED": (
+        WARNING,
+        "{item}的“{field}”填写为 {seen} 分，但表中有未填写或无法读取的数据，暂时无法重新计算得分。"
+        "请先按本文件的其他检查意见改正，再次检查时会核对得分。",
+    ),
     "DECLARED_MISSING": (WARNING, "{item}的“{field}”未填写，按表中数据计算为 {expected}。请填写。"),
     "CONTACT_MISSING": (WARNING, "基本信息的“{field}”未填写。请填写，以便财政部门核对时联系。"),
     "TEXT_MISSING": (WARNING, "“{field}”未填写。请写明本年度绩效方面存在的问题、原因和下一步的改进措施。"),

@@ -210,11 +210,13 @@ def is_met(sign, target, actual) -> bool | None:
 
 
 @_in_context
-def indicator_score(sign: str, target, actual, points, reverse_rule: str = "ratio") -> Decimal | None:
-    """The score of one quantitative indicator, 2 decimals in [0, points].
+def indicator_score(sign: str, target, actual, points, reverse_rule: str = "linear", cap: bool = False) -> Decimal | None:
+    """The score of one quantitative indicator, 2 decimals in [0, points] (DOMAIN.md's national rules).
 
-    Met → full points. Not met → the completion ratio × points, but always below full points
-    (at most points − 0.01): 99999.9 of 100000 must not show 10.00 beside an unmet target.
+    Met → full points. Not met → positive: ROUND(B / A × w, 2); reverse: linear (national,
+    ROUND((1 − (B − A) / A) × w, 2), 0 from twice the target) or ratio (ROUND(A / B × w, 2));
+    "=" with target 0: 0. There is no cap: 9,996 of 10,000 on 10 points is 10.00. With cap=True
+    (a framework's opt-in `score_cap: points_minus_cent`) an unmet row shows at most points − 0.01.
     None when it cannot be computed (定性, unknown sign, a blank or non-numeric figure).
     """
     if reverse_rule not in REVERSE_RULES:
@@ -230,7 +232,7 @@ def indicator_score(sign: str, target, actual, points, reverse_rule: str = "rati
         if kind == _REVERSE:
             if t <= 0:  # nothing above a zero ceiling earns anything
                 raw = _ZERO
-            elif reverse_rule == "ratio":  # Hubei: target / actual
+            elif reverse_rule == "ratio":  # some provinces: target / actual
                 raw = t / a * p
             else:  # national: linear, 0 at twice the target
                 raw = max((1 - (a - t) / t) * p, _ZERO)
@@ -238,7 +240,10 @@ def indicator_score(sign: str, target, actual, points, reverse_rule: str = "rati
             raw = _ZERO
         else:
             raw = a / t * p
-        return max(min(_r2(raw), _below(p)), _ZERO_SCORE)
+        score = min(_r2(raw), _as_score(p))
+        if cap:
+            score = min(score, _below(p))
+        return max(score, _ZERO_SCORE)
     except ArithmeticError:
         return None
 

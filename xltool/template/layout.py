@@ -179,7 +179,7 @@ _INDICATOR_COLUMNS = (
     ("score", "自评得分", 8, "input_score"),
     ("calc", "计算得分", 8, "formula_score"),
     ("status", "完成情况", 9, "formula_center"),
-    ("reason", "偏差原因分析及改进措施\n（未完成指标必填）", 36, "input_wrap"),
+    ("reason", "偏差原因分析及改进措施\n（标红时必填）", 36, "input_wrap"),
 )
 _DEPARTMENT_SKIP = ("points", "score", "calc")
 
@@ -314,7 +314,7 @@ class _Builder:
             "金额单位为万元，保留两位小数。指标值和实际完成值只填数字：“1万以上”请在“计算符号”选 ≥ 并在“指标值”填 10000；“低于5%”选 < 并填 5；百分比填百分数（95% 填 95）。",
             "一个单元格只写一个指标：一行只填一项指标，多项指标请分行填写。",
             "定性指标的“计算符号”选“定性”，在“定性评价档次”中选择档次，并在该档次的分值区间内自评打分（达成 80%～100%，部分达成 60%～80%，未达成 60% 以下）。",
-            "未完成的指标（完成情况显示“未达成”）必须在“偏差原因分析及改进措施”中说明原因；预算执行率超过 100% 或明显偏低时，请在预算执行表中说明。",
+            self._reason_guide(),
         ]
         if fw.kind == "project":
             lines.append(
@@ -324,7 +324,7 @@ class _Builder:
             )
         else:
             lines.append(
-                "评分表中每个三级指标的分值已锁定；如有扣分，请填写扣分（不超过该指标分值）并写明扣分原因。准则得分 = 准则分值 − 扣分合计。"
+                "评分表中每个三级指标的分值已锁定；每个指标都要填写扣分（没有扣分填 0，不能空着），有扣分的写明扣分原因。准则得分 = 准则分值 − 扣分合计；扣分填齐之前不显示得分和等级。"
                 "“评分结果”中的自评得分和自评等级请如实填写，检查程序会与计算结果核对。"
             )
         grades = "；".join(f"{g.label}：{_num(g.minimum)} 分及以上" for g in fw.grades if g.minimum > 0)
@@ -333,6 +333,23 @@ class _Builder:
         for i, text in enumerate(lines, start=1):
             self.put(s.name, i + 1, 0, "label", i, "guide_number")
             self.put(s.name, i + 1, 1, "label", text, "guide")
+
+    def _reason_guide(self) -> str:
+        fw = self.fw
+        if fw.kind == "project" and fw.reason_rule == "below_points":
+            when = "计算得分低于分值的指标（未完成的目标、定性指标未得满分、反向指标超出指标值）"
+        else:
+            when = "未完成的指标（完成情况显示“未达成”）"
+        extra = f"；实际完成值超过指标值 {_num(fw.reason_above_percent)}% 及以上的也要说明" if fw.reason_above_percent is not None else ""
+        over = (
+            f"实际完成值达到指标值 {_num(fw.over_achievement_percent)}% 及以上的（超额完成，标黄），指标值可能定得偏低，请说明；"
+            "如按实际情况调低自评得分，须写明理由。"
+            if fw.over_achievement_percent is not None and fw.kind == "project" else ""
+        )
+        return (
+            f"{when}必须在“偏差原因分析及改进措施”中说明原因和改进措施{extra}（需要说明而未填写的单元格显示为红色）。{over}"
+            "预算执行率超过 100% 或明显偏低时，请在预算执行表中说明。"
+        )
 
     def build_info(self):
         unit, fw = self.unit, self.fw
@@ -455,13 +472,17 @@ class _Builder:
             self._indicator_row(sheet, r, columns, col_of)
         for col, (key, *_rest) in enumerate(columns):
             self.name_range(column_name(prefix, b, key), sheet, first, col, last)
-        # An unmet indicator with no reason is shown red while staff type.
+        # A row that needs a reason (by the framework's rule, as the checker) is red while it has none.
         status = col_letter(col_of["status"])
         reason = col_letter(col_of["reason"])
+        c = {key: f"${col_letter(col)}{first + 1}" for key, col in col_of.items()}
         self.conditional.append(
-            ConditionalFormat(sheet, first, col_of["reason"], last, col_of["reason"], f'=AND(${status}{first + 1}="未达成",LEN(TRIM(${reason}{first + 1}))=0)', "alert")
+            ConditionalFormat(sheet, first, col_of["reason"], last, col_of["reason"], f"=AND({self._reason_formula(c)},LEN(TRIM(${reason}{first + 1}))=0)", "alert")
         )
         self.conditional.append(ConditionalFormat(sheet, first, col_of["status"], last, col_of["status"], f'=${status}{first + 1}="未达成"', "warn"))
+        over = self._over_formula(c)
+        if over:  # over-achieved: the target may have been set too low
+            self.conditional.append(ConditionalFormat(sheet, first, col_of["actual"], last, col_of["actual"], f"={over}", "warn"))
 
     def _indicator_row(self, sheet, r, columns, col_of):
         fw = self.fw
@@ -514,12 +535,37 @@ class _Builder:
             f'IF(AND(ISNUMBER({e}),ISNUMBER({g})),IF({self._met_formula(c)},"达成","未达成"),"")))'
         )
 
+    def _over_formula(self, c) -> str:
+        """Over-achievement (B ≥ threshold% of A on a positive row) as a formula; "" when off."""
+        pct = self.fw.over_achievement_percent
+        if pct is None:
+            return ""
+        d, e, g = c["sign"], c["target"], c["actual"]
+        return f'AND(OR({d}="≥",{d}=">",{d}="="),ISNUMBER({e}),ISNUMBER({g}),{e}>0,{g}*100>={e}*{_num(pct)})'
+
+    def _reason_formula(self, c) -> str:
+        """True where a 偏差原因 is required, by the framework's rule (mirrors checks._reason_required)."""
+        status = c["status"]
+        if self.fw.kind == "project" and self.fw.reason_rule == "below_points":
+            k, i = c["calc"], c["points"]
+            needed = [f"AND(ISNUMBER({k}),ISNUMBER({i}),{k}<{i})"]
+        else:
+            needed = [f'{status}="未达成"']
+        above = self.fw.reason_above_percent
+        if above is not None:
+            d, e, g = c["sign"], c["target"], c["actual"]
+            needed.append(f'AND(OR({d}="≥",{d}=">",{d}="="),ISNUMBER({e}),ISNUMBER({g}),{e}>0,{g}*100>={e}*{_num(100 + above)})')
+        return needed[0] if len(needed) == 1 else f"OR({','.join(needed)})"
+
     def _calc_formula(self, c) -> str:
         """The template's own indicator score, mirroring scoring.indicator_score and qualitative_score."""
         d, e, g, h, i, j = c["sign"], c["target"], c["actual"], c["band"], c["points"], c["score"]
         a = f"MAX({g},0)"
-        # A missed target never shows full points (scoring caps it at points - 0.01).
-        miss = lambda x: f"MIN(ROUND({x},2),{i}-0.01)"  # noqa: E731
+        # No cap by default (national rule); a framework may opt into points − 0.01 for a miss.
+        if self.fw.score_cap == "points_minus_cent":
+            miss = lambda x: f"MIN(ROUND({x},2),{i}-0.01)"  # noqa: E731
+        else:
+            miss = lambda x: f"ROUND({x},2)"  # noqa: E731
         positive = f"IF(OR({e}<=0,{a}>={e}),{i},{miss(f'{a}/{e}*{i}')})"
         if self.fw.reverse_rule == "linear":
             reverse_miss = miss(f"MAX(0,1-({a}-{e})/{e})*{i}")
@@ -527,7 +573,13 @@ class _Builder:
             reverse_miss = miss(f"{e}/{a}*{i}")
         reverse = f"IF({a}<={e},{i},IF({e}<=0,0,{reverse_miss}))"
         equal = f"IF({e}=0,IF({a}<=0,{i},0),{positive})"
-        quantitative = f'IF(AND(ISNUMBER({e}),ISNUMBER({g})),MAX(0,MIN({i},IF(OR({d}="≥",{d}=">"),{positive},IF(OR({d}="≤",{d}="<"),{reverse},{equal})))),"")'
+        computed = f'MAX(0,MIN({i},IF(OR({d}="≥",{d}=">"),{positive},IF(OR({d}="≤",{d}="<"),{reverse},{equal}))))'
+        over = self._over_formula(c)
+        if over:
+            # An over-achieved row may be scored lower by hand, with a reason (the national system).
+            m = c["reason"]
+            computed = f'IF(AND({over},ISNUMBER({j}),LEN(TRIM({m}))>0),MIN(MAX(0,ROUND({j},2)),{computed}),{computed})'
+        quantitative = f'IF(AND(ISNUMBER({e}),ISNUMBER({g})),{computed},"")'
         qualitative = '""'
         for band in reversed(self.fw.bands):
             low = f"ROUND({i}*{_num(band.low)},2)"
@@ -559,13 +611,19 @@ class _Builder:
             empty = f"LEN({name_ref})=0"
             self.put(s.name, r, 0, "label", p, "label_center")
             self.put(s.name, r, 1, "formula", f'=IF({empty},"",{name_ref})', "formula_text")
-            self.put(s.name, r, 2, "formula", f'=IF({empty},"",N({ref(SHEET_BUDGET, 2 + p, 5)}))', "formula_score", name=f"PROJ{p}_CALC_EXEC")
+            exec_ref = ref(SHEET_BUDGET, 2 + p, 5)
+            self.put(s.name, r, 2, "formula", f'=IF(OR({empty},NOT(ISNUMBER({exec_ref}))),"",{exec_ref})', "formula_score", name=f"PROJ{p}_CALC_EXEC")
             for k, cat in enumerate(cats, start=1):
-                formula = f'=IF({empty},"",ROUND(SUMIFS({rng("calc")},{rng("level1")},"{cat.name}"),2))'
+                # Nothing graded before it is filled: a category without rows, or with a row whose
+                # score cannot be computed yet, stays empty (never a sum of the rows filled so far).
+                rows = f'COUNTIF({rng("level1")},"{cat.name}")'
+                scored = f'COUNTIFS({rng("level1")},"{cat.name}",{rng("calc")},">=0")'
+                formula = f'=IF(OR({empty},{rows}=0,{scored}<{rows}),"",ROUND(SUMIFS({rng("calc")},{rng("level1")},"{cat.name}"),2))'
                 self.put(s.name, r, 2 + k, "formula", formula, "formula_score", name=f"PROJ{p}_CALC_C{k}")
             total_col = 3 + len(cats)
             parts = ",".join(a1(r, col) for col in range(2, total_col))
-            self.put(s.name, r, total_col, "formula", f'=IF({empty},"",ROUND(SUM({parts}),2))', "formula_score", name=f"PROJ{p}_CALC_TOTAL")
+            total = f'=IF(OR({empty},COUNT({parts})<{total_col - 2}),"",ROUND(SUM({parts}),2))'
+            self.put(s.name, r, total_col, "formula", total, "formula_score", name=f"PROJ{p}_CALC_TOTAL")
             self.put(s.name, r, total_col + 1, "formula", self._grade_formula(a1(r, total_col)), "formula_center", name=f"PROJ{p}_CALC_GRADE")
             self.put(
                 s.name, r, total_col + 2, "input", None, "input_score",
@@ -596,7 +654,7 @@ class _Builder:
         fw = self.fw
         s = self.sheet(SHEET_SCORES, widths={0: 10, 1: 12, 2: 26, 3: 8, 4: 8, 5: 44, 6: 8}, freeze=(3, 0), repeat_rows=(0, 2))
         self.put(s.name, 0, 0, "label", f"{self.unit.name} {self.unit.year}年度部门整体支出绩效评分表", "title", span=7)
-        self.put(s.name, 1, 0, "label", "分值已锁定。有扣分的指标请填写扣分（不超过分值）和扣分原因；得分 = 分值 − 扣分。", "note", span=7)
+        self.put(s.name, 1, 0, "label", "分值已锁定。每个指标都要填写扣分（没有扣分填 0，不超过分值），有扣分的写明扣分原因；得分 = 分值 − 扣分。", "note", span=7)
         for col, text in enumerate(["一级指标", "二级指标", "三级指标", "分值", "扣分", "扣分原因\n（有扣分时必填）", "得分"]):
             self.put(s.name, 2, col, "label", text, "header")
         indicators = fw.criterion_indicators
@@ -610,11 +668,11 @@ class _Builder:
             d = a1(r, 4)
             self.put(
                 s.name, r, 4, "input", None, "input_score",
-                Validation("custom", "请填写扣分", f"本指标分值 {_num(ind.points)} 分；没有扣分可不填或填 0。", f"扣分必须是 0 到 {_num(ind.points)} 之间的数字。", source=f"=AND(ISNUMBER({d}),{d}>=0,{d}<={a1(r, 3)})"),
+                Validation("custom", "请填写扣分", f"本指标分值 {_num(ind.points)} 分；每行都要填写，没有扣分请填 0。", f"扣分必须是 0 到 {_num(ind.points)} 之间的数字。", source=f"=AND(ISNUMBER({d}),{d}>=0,{d}<={a1(r, 3)})"),
                 field="扣分",
             )
             self.put(s.name, r, 5, "input", None, "input_wrap", self.v_text("扣分原因"), field="扣分原因")
-            self.put(s.name, r, 6, "formula", f"=ROUND(MAX(0,{a1(r, 3)}-N({d})),2)", "formula_score")
+            self.put(s.name, r, 6, "formula", f'=IF(ISNUMBER({d}),ROUND(MAX(0,{a1(r, 3)}-{d}),2),"")', "formula_score")
             self.conditional.append(ConditionalFormat(s.name, r, 5, r, 5, f"=AND(N($E{r + 1})>0,LEN(TRIM($F{r + 1}))=0)", "alert"))
         last = first + len(indicators) - 1
         for key, col in (("NAME", 2), ("POINTS", 3), ("DEDUCTION", 4), ("REASON", 5), ("SCORE", 6)):
@@ -633,7 +691,13 @@ class _Builder:
             r += 1
             self.put(s.name, r, 0, "label", crit.name, "label_bold", span=3)
             self.put(s.name, r, 3, "label", crit.points, "prefill_score")
-            formula = f'=ROUND(MAX(0,MIN({_num(crit.points)},{_num(crit.points)}-SUMIF({crit_rng},"{crit.name}",{ded_rng}))),2)'
+            # Empty until every deduction of the criterion is typed (0 for none): a blank table is not 100.
+            own = [first + i for i, ind in enumerate(indicators) if ind.criterion == crit.name]
+            own_rng = f"$E${own[0] + 1}:$E${own[-1] + 1}"
+            formula = (
+                f'=IF(COUNT({own_rng})<{len(own)},"",'
+                f'ROUND(MAX(0,MIN({_num(crit.points)},{_num(crit.points)}-SUMIF({crit_rng},"{crit.name}",{ded_rng}))),2))'
+            )
             self.put(s.name, r, 4, "formula", formula, "formula_score", name=f"CALC_C{k}")
             score_refs.append(a1(r, 4))
             self.put(
@@ -644,7 +708,8 @@ class _Builder:
         r += 1
         self.put(s.name, r, 0, "label", "综合绩效", "label_bold", span=3)
         self.put(s.name, r, 3, "label", 100, "prefill_score")
-        self.put(s.name, r, 4, "formula", f"=ROUND(SUM({','.join(score_refs)}),2)", "formula_score", name="CALC_TOTAL")
+        refs = ",".join(score_refs)
+        self.put(s.name, r, 4, "formula", f'=IF(COUNT({refs})<{len(score_refs)},"",ROUND(SUM({refs}),2))', "formula_score", name="CALC_TOTAL")
         total_ref = a1(r, 4)
         self.put(
             s.name, r, 5, "input", None, "input_score",
@@ -710,7 +775,7 @@ def fingerprint(cells) -> str:
 
 # Functions the template's formulas may use: all in Excel 2007, WPS and LibreOffice, none needing
 # the _xlfn. prefix (the writer relies on that), all known to the `formulas` engine.
-ALLOWED_FUNCTIONS = frozenset({"IF", "AND", "OR", "NOT", "ISNUMBER", "ROUND", "MIN", "MAX", "MEDIAN", "SUM", "SUMIF", "SUMIFS", "LEN", "TRIM", "N"})
+ALLOWED_FUNCTIONS = frozenset({"IF", "AND", "OR", "NOT", "ISNUMBER", "ROUND", "MIN", "MAX", "MEDIAN", "SUM", "SUMIF", "SUMIFS", "COUNT", "COUNTIF", "COUNTIFS", "LEN", "TRIM", "N"})
 _FUNCTION = re.compile(r"([A-Z][A-Z0-9.]*)\(")
 
 
