@@ -325,6 +325,16 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
 
 
 _SPACES = re.compile(r"\s+")
+# A number constant in a formula (not part of a cell reference, name or sheet name).
+_NUMBER = re.compile(r"(?<![A-Z0-9_.$\\])(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:E[+-]?[0-9]+)?(?![A-Z0-9_(])")
+
+
+def _number_text(match: re.Match) -> str:
+    """Gnumeric writes 0.8 as 0.800000000000000000011: constants are compared as numbers."""
+    try:
+        return format(float(match.group(0)), ".15g")
+    except (ValueError, OverflowError):
+        return match.group(0)
 
 
 @lru_cache(maxsize=16384)
@@ -338,11 +348,17 @@ def normalize_formula(text: str | None) -> str:
     # Spaces outside string literals carry no meaning.
     parts = out.split('"')
     for i in range(0, len(parts), 2):
-        parts[i] = _SPACES.sub("", parts[i]).upper()
+        parts[i] = _NUMBER.sub(_number_text, _SPACES.sub("", parts[i]).upper())
     return '"'.join(parts)
 
 
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _same_value(expected, found) -> bool:
+    if _blank(expected) or _blank(found):  # a blank cell and "" are the same (every program's re-save)
+        return _blank(expected) and _blank(found)
     if isinstance(expected, Decimal):
         expected = float(expected)
     if isinstance(expected, (int, float)) and not isinstance(expected, bool):

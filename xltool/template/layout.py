@@ -231,6 +231,10 @@ class _Builder:
         return spec
 
     def put(self, sheet, row, col, role, value=None, style="label", validation=None, span=1, field="", name=None):
+        if isinstance(value, str) and not value.strip():
+            # Never write an empty text: Excel, LibreOffice, Gnumeric and openpyxl save "" as a
+            # blank cell, and blank and "" must be the same thing everywhere.
+            value = None
         cell = CellSpec(sheet, row, col, role, value, style, validation, span, field)
         self.cells.append(cell)
         if name:
