@@ -44,6 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--feedback", help="为每个文件生成一份检查意见工作簿，放到这个文件夹")
     c.add_argument("--jobs", type=int, default=1, help="并行进程数（默认 1）")
     c.add_argument("--year", type=int, help="本次检查的评价年度；其他年度的文件判为不通过（YEAR_MISMATCH）")
+    c.add_argument("--framework", action="append", default=[], metavar="FILE", help="自定义框架的 YAML 文件（可多次给出）；文件中记录的框架只在自带框架和这里给出的框架中按名称和版本查找")
     c.add_argument("--quiet", action="store_true", help="不显示进度和结果表")
 
     d = sub.add_parser("demo", help="用自带的样例跑一遍完整流程", description="用自带样例生成模板、检查样例工作簿、输出汇总和检查意见。")
@@ -129,6 +130,13 @@ def cmd_check(args, parser) -> int:
 
     if args.jobs < 1 or args.jobs > 64:
         return _usage("--jobs 应为 1 到 64 之间的整数。")
+    if args.framework:
+        from .framework import FrameworkError, register_frameworks
+
+        try:
+            register_frameworks(args.framework)
+        except FrameworkError as exc:
+            return _usage(str(exc))
     files, missing = batch.expand_paths(args.paths)
     for item in missing:
         sys.stderr.write(f"找不到：{item}\n")

@@ -41,7 +41,7 @@ CODES: dict[str, tuple[str, str]] = {
         ERROR,
         "文件“{file}”不是财政部门下发的自评模板（{detail}）。请用下发给本单位的模板填写，不要新建工作簿或把内容复制到其他文件中。",
     ),
-    "FRAMEWORK_UNKNOWN": (ERROR, "文件“{file}”使用的评价框架“{framework}”（版本 {version}）无法识别。请使用财政部门今年下发的模板。"),
+    "FRAMEWORK_UNKNOWN": (ERROR, "文件“{file}”使用的评价框架“{framework}”（版本 {version}）无法识别。请使用财政部门今年下发的模板；财政部门使用自定义框架的，检查时请用 --framework 给出该框架文件。"),
     "FRAMEWORK_VERSION_MISMATCH": (
         ERROR,
         "文件“{file}”使用的是评价框架“{framework}”的 {version} 版，现行的是 {expected} 版，指标和分值可能已经变化。请用今年下发的模板重新填写。",

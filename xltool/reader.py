@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from . import xlsx
-from .framework import Framework, find_framework, load_framework
+from .framework import Framework, find_framework, known_frameworks
 from .messages import finding
 from .model import (
     CriterionRow,
@@ -114,6 +114,11 @@ def _read_meta(book: xlsx.Book, pkg, path: Path) -> dict[str, str]:
     return meta
 
 
+def _short_text(text: str, limit: int = 60) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _meta_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
@@ -168,10 +173,12 @@ def _plan_from_meta(meta: dict[str, str], path: Path) -> tuple[Framework, Plan, 
     findings: list[Finding] = []
     framework = find_framework(name, version)
     if framework is None:
-        try:
-            framework = load_framework(name)
-        except Exception:
-            raise Unreadable([finding("FRAMEWORK_UNKNOWN", file=path.name, framework=name, version=version)]) from None
+        # By name among the bundled and registered frameworks only: the text comes from the file
+        # and is never opened as a path (a name like /dev/zero or a FIFO would hang the run).
+        same_name = known_frameworks(name)
+        if not same_name:
+            raise Unreadable([finding("FRAMEWORK_UNKNOWN", file=path.name, framework=_short_text(name), version=_short_text(version))])
+        framework = same_name[0]
         findings.append(finding("FRAMEWORK_VERSION_MISMATCH", file=path.name, framework=name, version=version, expected=framework.version))
     unit = unit_from_meta(meta)
     if unit.kind != framework.kind:
