@@ -34,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--year", type=int, help="评价年度，如 2021（与 --unit 一起使用）")
     t.add_argument("--code", default="", help="单位编码（与 --unit 一起使用，可省略）")
     t.add_argument("--out", required=True, help="输出文件夹")
+    t.add_argument("--key", metavar="FILE", help="签名密钥文件（默认用户配置文件夹中的 xltool/key，首次使用时自动生成）；检查时要用同一把密钥")
     t.add_argument("--quiet", action="store_true", help="不显示进度")
 
     c = sub.add_parser("check", help="检查回收的工作簿并输出汇总", description="检查回收的自评工作簿，重新计算执行率和得分，输出评分汇总。")
@@ -44,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--feedback", help="为每个文件生成一份检查意见工作簿，放到这个文件夹")
     c.add_argument("--jobs", type=int, default=1, help="并行进程数（默认 1）")
     c.add_argument("--year", type=int, help="本次检查的评价年度；其他年度的文件判为不通过（YEAR_MISMATCH）")
+    c.add_argument("--roster", metavar="FILE", help="名册文件：预填数据以名册为准核对，名册中没有交回文件的单位列为“未交”（MISSING_RETURN）")
+    c.add_argument("--key", metavar="FILE", help="生成模板时使用的签名密钥文件（默认用户配置文件夹中的 xltool/key）")
     c.add_argument("--framework", action="append", default=[], metavar="FILE", help="自定义框架的 YAML 文件（可多次给出）；文件中记录的框架只在自带框架和这里给出的框架中按名称和版本查找")
     c.add_argument("--quiet", action="store_true", help="不显示进度和结果表")
 
@@ -89,6 +92,13 @@ def cmd_template(args, parser) -> int:
     from .roster import RosterError, read_roster
     from .template import generate
 
+    if args.key:
+        from .signing import KeyError_, use_key_file
+
+        try:
+            use_key_file(args.key)
+        except KeyError_ as exc:
+            return _usage(str(exc))
     try:
         if args.roster:
             units = read_roster(args.roster)
@@ -137,6 +147,23 @@ def cmd_check(args, parser) -> int:
             register_frameworks(args.framework)
         except FrameworkError as exc:
             return _usage(str(exc))
+    if args.key:
+        from .signing import KeyError_, use_key_file
+
+        try:
+            use_key_file(args.key)
+        except KeyError_ as exc:
+            return _usage(str(exc))
+    roster = None
+    if args.roster:
+        from .reader import ROSTER_ENV
+        from .roster import RosterError, read_roster
+
+        try:
+            roster = read_roster(args.roster)
+        except RosterError as exc:
+            return _usage(f"名册无法使用：{exc}")
+        os.environ[ROSTER_ENV] = str(Path(args.roster).resolve())
     files, missing = batch.expand_paths(args.paths)
     for item in missing:
         sys.stderr.write(f"找不到：{item}\n")
@@ -147,6 +174,8 @@ def cmd_check(args, parser) -> int:
     if conflicts:
         return _usage(f"输出文件 {conflicts[0]} 是被检查的文件之一：检查程序不会覆盖任何输入文件，请换一个输出路径。")
     results = batch.check_paths(files, jobs=args.jobs, progress=batch.Progress(not args.quiet))
+    if roster is not None:
+        results.extend(missing_returns(roster, results))
     if args.year:
         from .checks import apply_expected_year
 
@@ -159,7 +188,7 @@ def cmd_check(args, parser) -> int:
         if args.csv:
             report.write_csv(results, args.csv)
         if args.feedback:
-            write_feedback_files(results, args.feedback, files)
+            write_feedback_files([r for r in results if r.status != "missing"], args.feedback, files)
     except OSError as exc:
         sys.stderr.write(f"无法写出结果：{exc}\n")
         return EXIT_FAILED
@@ -167,6 +196,32 @@ def cmd_check(args, parser) -> int:
         print_table(results)
         print(f"汇总：{args.out}")
     return EXIT_OK if all(r.status == "passed" for r in results) else EXIT_FAILED
+
+
+def missing_returns(roster, results) -> list:
+    """A result with status `missing` for every roster unit no readable file belongs to."""
+    from .messages import finding
+    from .model import Result
+
+    def same(unit, result) -> bool:
+        if unit.year != result.year or unit.kind != result.kind:
+            return False
+        if unit.code.strip() and (result.unit_code or "").strip():
+            return unit.code.strip() == result.unit_code.strip()
+        return unit.name.strip() == (result.unit or "").strip()
+
+    returned = [r for r in results if r.status != "unreadable" and r.status != "missing"]
+    out = []
+    for unit in roster:
+        if not any(same(unit, r) for r in returned):
+            kind_text = "，项目支出" if unit.kind == "project" else "，部门整体支出"
+            out.append(
+                Result(
+                    file="", status="missing", kind=unit.kind, unit=unit.name, unit_code=unit.code, year=unit.year,
+                    findings=[finding("MISSING_RETURN", unit=unit.name, year=str(unit.year), kind_text=kind_text)],
+                )
+            )
+    return out
 
 
 def feedback_plan(results, folder, inputs) -> list[tuple[object, Path]]:
@@ -194,7 +249,7 @@ def write_feedback_files(results, folder, inputs) -> list[Path]:
     return [report.write_feedback(result, folder, filename=path.name) for result, path in feedback_plan(results, folder, inputs)]
 
 
-STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取"}
+STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取", "missing": "未交"}
 
 
 def _fmt_rate(rate) -> str:
@@ -222,7 +277,8 @@ def print_table(results) -> None:
     passed = sum(r.status == "passed" for r in results)
     failed = sum(r.status == "failed" for r in results)
     unreadable = sum(r.status == "unreadable" for r in results)
-    print(f"共 {len(results)} 个文件：通过 {passed}，不通过 {failed}，无法读取 {unreadable}。")
+    missing = sum(r.status == "missing" for r in results)
+    print(f"共 {len(results) - missing} 个文件：通过 {passed}，不通过 {failed}，无法读取 {unreadable}。" + (f"名册中另有 {missing} 个单位未交，请催交。" if missing else ""))
 
 
 def _width(text: str) -> int:

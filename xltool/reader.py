@@ -9,6 +9,7 @@ and reported. Cached formula values are never used for any figure.
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from decimal import Decimal, InvalidOperation
@@ -66,7 +67,9 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
             notes.append(finding("FILE_MACROS", file=path.name))
         if book.has_external_links:
             notes.append(finding("FILE_EXTERNAL_LINKS", file=path.name))
-        meta = _read_meta(book, pkg, path)
+        meta, duplicate_keys = _read_meta(book, pkg, path)
+        trust_findings = _meta_trust(book, meta, duplicate_keys, path)
+        notes.extend(trust_findings)
         framework, plan, version_findings = _plan_from_meta(meta, path)
         notes.extend(version_findings)
         for name in list(VISIBLE_SHEETS) + ["_lists"]:
@@ -80,6 +83,15 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
         sub.integrity.notes.append("framework-version")
     else:
         compare_locked(book, plan, sub.integrity)
+    if trust_findings:
+        # A forged, unsigned or doubled _meta: its figures are not believed, so no sentence may
+        # present them as what finance pre-filled.
+        sub.integrity.notes.append("meta-untrusted")
+        sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] != "prefill"]
+    roster_unit = roster_unit_for(sub)
+    if roster_unit is not None and not any(f.code == "FRAMEWORK_VERSION_MISMATCH" for f in version_findings):
+        sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] != "prefill"]
+        compare_with_roster(book, plan, framework, roster_unit, sub.integrity)
     return sub, plan, framework, notes
 
 
@@ -104,14 +116,88 @@ def _read_meta(book: xlsx.Book, pkg, path: Path) -> dict[str, str]:
     if SHEET_META not in book.sheets:
         raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=_what_is_it(book))])
     sheet = xlsx.load_sheet(book, pkg, SHEET_META)
-    meta = {}
-    for (row, col), cell in sheet.cells.items():
+    meta: dict[str, str] = {}
+    duplicates: list[str] = []
+    for (row, col), cell in sorted(sheet.cells.items()):
         if col == 0 and isinstance(cell.value, str):
             value = sheet.cells.get((row, 1))
+            if cell.value in meta:
+                duplicates.append(cell.value)
+                continue  # the first one counts; the file fails with META_DUPLICATE anyway
             meta[cell.value] = "" if value is None or value.value is None else _meta_text(value.value)
     if meta.get("generator") != "xltool" or not meta.get("framework"):
         raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=_what_is_it(book))])
-    return meta
+    return meta, duplicates
+
+
+def _meta_trust(book: xlsx.Book, meta: dict[str, str], duplicate_keys: list[str], path: Path) -> list[Finding]:
+    """An error when the metadata cannot be believed: doubled, unsigned or wrongly signed."""
+    from .signing import SIGNATURE, current_key, verify
+
+    def is_meta(name: str) -> bool:
+        return name.strip().casefold() == SHEET_META
+
+    sheets = [n for n in book.sheets if is_meta(n)] + [n for n in book.duplicate_sheets if is_meta(n)]
+    if len(sheets) > 1 or duplicate_keys:
+        detail = f"{len(sheets)} 个元数据工作表" if len(sheets) > 1 else "重复的项目：" + "、".join(_short_text(k, 20) for k in dict.fromkeys(duplicate_keys))
+        return [finding("META_DUPLICATE", sheet=SHEET_META, file=path.name, detail=detail)]
+    if not meta.get(SIGNATURE, "").strip():
+        return [finding("SIGNATURE_MISSING", sheet=SHEET_META, file=path.name)]
+    if not verify(meta, current_key()):
+        return [finding("SIGNATURE_INVALID", sheet=SHEET_META, file=path.name)]
+    return []
+
+
+# ---------------------------------------------------------------- the roster, the source of truth
+
+
+# The roster of this run (`check --roster FILE`): its path travels to worker processes here.
+ROSTER_ENV = "XLTOOL_ROSTER"
+
+
+@lru_cache(maxsize=4)
+def _roster_units(path: str, _stamp: float) -> tuple[UnitInfo, ...]:
+    from .roster import read_roster
+
+    return tuple(read_roster(path))
+
+
+def roster_units(path: str) -> tuple[UnitInfo, ...]:
+    return _roster_units(path, os.stat(path).st_mtime)
+
+
+def roster_unit_for(sub: Submission) -> UnitInfo | None:
+    """The unit of this run's roster (`check --roster`) the file belongs to, or None."""
+    if not os.environ.get(ROSTER_ENV):
+        return None
+    for unit in roster_units(os.environ[ROSTER_ENV]):
+        if unit.year == sub.year and unit.kind == sub.kind and _same_unit(unit, sub.unit_code, sub.unit_name):
+            return unit
+    return None
+
+
+def _same_unit(unit: UnitInfo, code: str, name: str) -> bool:
+    if unit.code.strip() and code.strip():
+        return unit.code.strip() == code.strip()
+    return unit.name.strip() == name.strip()
+
+
+def compare_with_roster(book: xlsx.Book, plan: Plan, framework: Framework, unit: UnitInfo, integrity: Integrity) -> None:
+    """Every figure finance pre-filled must equal the roster's, cell by cell; a pre-filled cell
+    the roster leaves blank, or a roster figure that is missing, is a change too."""
+    truth = build_plan(framework, unit)
+    expected = {(c.sheet, c.row, c.col): c for c in truth.cells if c.role == "prefill"}
+    places = list(expected) + [(c.sheet, c.row, c.col) for c in plan.cells if c.role == "prefill" and (c.sheet, c.row, c.col) not in expected]
+    for sheet, row, col in places:
+        if sheet not in book.sheets:
+            continue
+        cell = expected.get((sheet, row, col))
+        value = None if cell is None else cell.value
+        found = book.sheets[sheet].cells.get((row, col))
+        seen = None if found is None else (found.formula if found.formula is not None else found.value)
+        if (found is not None and found.formula is not None) or not _same_value(value, seen):
+            shown = "（空白）" if _blank(value) else value
+            integrity.changed_cells.append((sheet, a1(row, col), "prefill", f"{_meta_text(shown)}（名册）", seen))
 
 
 def _short_text(text: str, limit: int = 60) -> str:
@@ -211,8 +297,17 @@ class _Binder:
                 self.integrity.name_places[name] = (spec.sheet, a1(spec.row, spec.col))
             else:
                 expected = (spec.sheet, (spec.row, spec.col), (spec.last_row, spec.col))
-                if found != expected:
+                if found[:2] == expected[:2] and found != expected:
+                    self.integrity.resized_names.append((name, spec.ref, text))
+                elif found != expected:
                     self.integrity.moved_names.append((name, spec.ref, text))
+                # Never read more cells than the layout gives the name: a name stretched to the
+                # last row (1,048,576) would otherwise be read cell by cell.
+                sheet, (row, col), (last, _c) = found
+                found = (sheet, (row, col), (min(max(last, row), row + spec.last_row - spec.row), col))
+        elif found is not None:
+            sheet, (row, col), _end = found
+            found = (sheet, (row, col), (row, col))
         if found is not None and found[0] not in self.book.sheets:
             found = None
         self.resolved[name] = found
@@ -241,7 +336,7 @@ class _Binder:
         if found is None:
             return [Value() for _ in range(count)]
         sheet, (row, col), (last, _c) = found
-        values = [self.value_at(sheet, r, col) for r in range(row, last + 1)]
+        values = [self.value_at(sheet, r, col) for r in range(row, min(last, row + count - 1) + 1)]
         return (values + [Value() for _ in range(count)])[:count] if len(values) < count else values
 
 

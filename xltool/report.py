@@ -46,7 +46,7 @@ __all__ = [
 
 # ---------------------------------------------------------------- vocabulary
 
-STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取"}
+STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取", "missing": "未交"}
 KIND_TEXT = {"project": "项目支出", "department": "部门整体"}
 SEVERITY_TEXT = {"error": "错误", "warning": "警告", "info": "提示"}
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
@@ -594,7 +594,8 @@ _COL = {key: i for i, (_, key, _) in enumerate(SUMMARY_HEADERS)}
 def _summary_rows(results: list[Result]) -> list[dict]:
     """Rows of 汇总: readable files first (in the order given), unreadable files last, so the
     charts can cover one unbroken block of evaluated rows."""
-    ordered = [r for r in results if r.status != "unreadable"] + [r for r in results if r.status == "unreadable"]
+    ordered = [r for r in results if r.status not in ("unreadable", "missing")] + [r for r in results if r.status == "unreadable"]
+    ordered += [r for r in results if r.status == "missing"]  # units of the roster that sent nothing
     rows = _rows(ordered)
     for row in rows:
         row["file_name"] = _file_name(row["file"])
