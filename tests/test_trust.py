@@ -259,11 +259,13 @@ def test_check_with_roster_compares_prefills_with_the_roster_and_lists_missing_u
     returned.mkdir()
     _forged_pair(tmp_path)  # budget 500 in the sheet and in _meta
     (tmp_path / "forged.xlsx").rename(returned / "武昌.xlsx")
+    (tmp_path / "valid.xlsx").rename(returned / "武昌（原样）.xlsx")  # two files: worker processes check them
     report, csv_path = tmp_path / "r.json", tmp_path / "r.csv"
-    code = main(["check", str(returned), "--roster", str(_roster(tmp_path / "名册.csv")), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--csv", str(csv_path), "--feedback", str(tmp_path / "fb")])
+    code = main(["check", str(returned), "--roster", str(_roster(tmp_path / "名册.csv")), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--csv", str(csv_path), "--feedback", str(tmp_path / "fb"), "--jobs", "2"])
     assert code == 1
     entries = json.loads(report.read_text(encoding="utf-8"))
-    wuchang = next(e for e in entries if e["unit"] == "武昌区档案馆")
+    wuchang = next(e for e in entries if e["file"].endswith("武昌.xlsx"))
+    assert next(e for e in entries if e["file"].endswith("（原样）.xlsx"))["findings"][0]["code"] == "DUPLICATE_UNIT"
     (changed,) = [f for f in wuchang["findings"] if f["code"] == "PREFILL_CHANGED"]
     assert "原为“300（名册）”，现为“500”" in changed["message"]
     (missing,) = [e for e in entries if e["status"] == "missing"]
@@ -272,7 +274,7 @@ def test_check_with_roster_compares_prefills_with_the_roster_and_lists_missing_u
     assert "没有交回自评文件" in missing["findings"][0]["message"]
     assert "武汉市档案馆" in csv_path.read_text(encoding="utf-8-sig")
     assert "未交" in capsys.readouterr().out
-    assert len(list((tmp_path / "fb").iterdir())) == 1  # feedback only for files that came back
+    assert len(list((tmp_path / "fb").iterdir())) == 2  # feedback only for files that came back
     import openpyxl
 
     ws = openpyxl.load_workbook(tmp_path / "s.xlsx")["汇总"]

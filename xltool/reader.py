@@ -17,7 +17,7 @@ from pathlib import Path
 
 from . import xlsx
 from .framework import Framework, find_framework, known_frameworks
-from .messages import finding
+from .messages import finding, plain_number
 from .model import (
     CriterionRow,
     Finding,
@@ -196,8 +196,8 @@ def compare_with_roster(book: xlsx.Book, plan: Plan, framework: Framework, unit:
         found = book.sheets[sheet].cells.get((row, col))
         seen = None if found is None else (found.formula if found.formula is not None else found.value)
         if (found is not None and found.formula is not None) or not _same_value(value, seen):
-            shown = "（空白）" if _blank(value) else value
-            integrity.changed_cells.append((sheet, a1(row, col), "prefill", f"{_meta_text(shown)}（名册）", seen))
+            shown = "（空白）" if _blank(value) else plain_number(value) if isinstance(value, (Decimal, int, float)) else value
+            integrity.changed_cells.append((sheet, a1(row, col), "prefill", f"{shown}（名册）", seen))
 
 
 def _short_text(text: str, limit: int = 60) -> str:
