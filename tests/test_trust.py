@@ -227,7 +227,7 @@ def test_key_file_option_and_default_key(tmp_path, monkeypatch, capsys):
     bureau = tmp_path / "财政局.key"
     bureau.write_text("d" * 64 + "\n", encoding="ascii")
     assert main(["template", "--framework", "project", "--unit", "示例馆", "--year", "2022", "--key", str(bureau), "--out", str(tmp_path / "t"), "--quiet"]) == 0
-    monkeypatch.delenv("XLTOOL_KEY_FILE", raising=False)  # --key sets it for this process and its workers
+    assert "XLTOOL_KEY_FILE" not in os.environ  # a run leaves the environment as it found it
     (template,) = (tmp_path / "t").glob("*.xlsx")
     report = tmp_path / "r.json"
     main(["check", str(template), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--quiet"])
@@ -292,3 +292,22 @@ def test_check_with_roster_passes_a_correct_return(tmp_path, monkeypatch):
     report = tmp_path / "r.json"
     assert main(["check", str(tmp_path / "武昌.xlsx"), "--roster", str(roster), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--quiet"]) == 0
     assert json.loads(report.read_text(encoding="utf-8"))[0]["findings"] == []
+
+
+def test_a_code_typed_into_the_blank_prefilled_code_is_reported(tmp_path):
+    from dataclasses import replace
+
+    from cases import clean_project_values, edit_sheet, replace_cell, text_cell
+    from conftest import WUCHANG
+    from xltool.fill import write_filled
+    from xltool.template import plan_for
+    from xltool.template.layout import a1
+
+    plan = plan_for(replace(WUCHANG, code=""))
+    valid = write_filled(plan, clean_project_values(), tmp_path / "valid.xlsx")
+    assert check_file(valid).findings == []
+    spec = plan.names["INFO_CODE"]
+    ref = a1(spec.row, spec.col)
+    typed = edit_sheet(valid, tmp_path / "typed.xlsx", spec.sheet, lambda xml: replace_cell(xml, ref, text_cell(ref, "999999")))
+    (changed,) = [f for f in check_file(typed).findings if f.code == "PREFILL_CHANGED"]
+    assert "原为“（空白）”，现为“999999”" in changed.message

@@ -331,12 +331,18 @@ def integrity_findings(integrity: Integrity) -> list[Finding]:
                 label=describe_name(name), count=str(len(moves)), seen_text=where,
             )
         )
+    # Names stretched or shrunk: one finding per sheet, at its first name, with how many.
+    resized: dict[str, list[tuple]] = {}
     for name, expected_ref, found_ref in integrity.resized_names:
         sheet, cell = _split_ref(expected_ref)
+        resized.setdefault(sheet, []).append((_sort_key(Finding("", "", "", sheet, cell)), name, cell, expected_ref, found_ref))
+    for sheet, names in resized.items():
+        names.sort(key=lambda m: m[0])
+        _key, name, cell, expected_ref, found_ref = names[0]
         out.append(
             finding(
                 "NAME_RANGE_CHANGED", sheet=sheet, cell=cell, seen=found_ref, expected=expected_ref, name=name, label=describe_name(name),
-                seen_text=_range_text_of(found_ref), expected_text=_range_text_of(expected_ref),
+                seen_text=_range_text_of(found_ref), expected_text=_range_text_of(expected_ref), count=str(len(names)),
             )
         )
     for sheet, cell, role, expected, found in integrity.changed_cells:

@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    # --key, --roster and --framework reach worker processes through these variables; a run
+    # leaves them as it found them (main may be called many times in one process).
+    saved = {name: os.environ.get(name) for name in _RUN_ENV}
     try:
         if args.command == "template":
             return cmd_template(args, parser)
@@ -78,7 +81,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\n已中断。已写出的文件保持完整，未写完的输出不会留下。\n")
         return EXIT_FAILED
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return EXIT_USAGE
+
+
+_RUN_ENV = ("XLTOOL_KEY_FILE", "XLTOOL_ROSTER", "XLTOOL_FRAMEWORKS")
 
 
 def _usage(message: str) -> int:

@@ -67,7 +67,7 @@ CODES: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------ what the template locked
     "NAME_RANGE_CHANGED": (
         ERROR,
-        "模板中的定义名称“{name}”（{label}）的范围被改动：原为 {expected}，现为 {seen}，检查程序只读取原来的范围。"
+        "模板中的定义名称“{name}”（{label}）的范围被改动：原为 {expected}，现为 {seen}（本表共 {count} 个名称被改动），检查程序只读取原来的范围。"
         "请不要修改定义名称，用下发的模板重新填写。",
     ),
     "SHEET_MISSING": (ERROR, "工作表“{sheet}”不见了（被删除或改名）。请用下发的模板重新填写，不要删除或重命名工作表。"),

@@ -521,3 +521,9 @@ def compare_locked(book: xlsx.Book, plan: Plan, integrity: Integrity) -> None:
             integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, cell.value, found.formula))
         elif not _same_value(cell.value, value):
             integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, cell.value, value))
+    for cell in plan.cells:  # a pre-filled item finance left blank (a unit without a code) stays blank
+        if cell.role != "prefill" or cell.value is not None or cell.sheet in shifted or cell.sheet not in book.sheets:
+            continue
+        found = book.sheets[cell.sheet].cells.get((cell.row, cell.col))
+        if found is not None and (found.formula is not None or not _blank(found.value)):
+            integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, None, found.formula if found.formula is not None else found.value))
