@@ -311,3 +311,15 @@ def test_a_code_typed_into_the_blank_prefilled_code_is_reported(tmp_path):
     typed = edit_sheet(valid, tmp_path / "typed.xlsx", spec.sheet, lambda xml: replace_cell(xml, ref, text_cell(ref, "999999")))
     (changed,) = [f for f in check_file(typed).findings if f.code == "PREFILL_CHANGED"]
     assert "原为“（空白）”，现为“999999”" in changed.message
+
+
+def test_template_key_that_does_not_exist_yet_is_created_for_the_bureau(tmp_path, capsys):
+    key = tmp_path / "2022.key"
+    assert main(["template", "--framework", "department", "--unit", "示例馆", "--year", "2022", "--key", str(key), "--out", str(tmp_path / "t"), "--quiet"]) == 0
+    assert key.is_file() and (key.stat().st_mode & 0o777) == 0o600
+    assert "已生成新的签名密钥" in capsys.readouterr().err
+    (template,) = (tmp_path / "t").glob("*.xlsx")
+    report = tmp_path / "r.json"
+    main(["check", str(template), "--key", str(key), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--quiet"])
+    codes = [f["code"] for f in json.loads(report.read_text(encoding="utf-8"))[0]["findings"]]
+    assert not {"SIGNATURE_INVALID", "SIGNATURE_MISSING", "META_DUPLICATE"} & set(codes)

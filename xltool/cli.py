@@ -105,12 +105,17 @@ def cmd_template(args, parser) -> int:
     from .template import generate
 
     if args.key:
-        from .signing import KeyError_, use_key_file
+        from .signing import KeyError_, create_key, use_key_file
 
         try:
+            if not os.path.lexists(args.key):  # a new key for a new campaign: made here, kept by finance
+                create_key(Path(args.key))
+                sys.stderr.write(f"已生成新的签名密钥 {args.key}（只有本人可读）。检查回收的文件时请用 --key 给出同一个文件，并妥善保管，不要发给填报单位。\n")
             use_key_file(args.key)
         except KeyError_ as exc:
             return _usage(str(exc))
+        except OSError as exc:
+            return _usage(f"无法生成密钥文件 {args.key}：{exc.strerror or exc}")
     try:
         if args.roster:
             units = read_roster(args.roster)

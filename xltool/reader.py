@@ -188,8 +188,9 @@ def compare_with_roster(book: xlsx.Book, plan: Plan, framework: Framework, unit:
     truth = build_plan(framework, unit)
     expected = {(c.sheet, c.row, c.col): c for c in truth.cells if c.role == "prefill"}
     places = list(expected) + [(c.sheet, c.row, c.col) for c in plan.cells if c.role == "prefill" and (c.sheet, c.row, c.col) not in expected]
+    shifted = {plan.names[n].sheet for n, _e, _f in integrity.moved_names if n in plan.names}  # reported as STRUCTURE_CHANGED
     for sheet, row, col in places:
-        if sheet not in book.sheets:
+        if sheet not in book.sheets or sheet in shifted:
             continue
         cell = expected.get((sheet, row, col))
         value = None if cell is None else cell.value

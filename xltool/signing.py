@@ -49,7 +49,7 @@ def current_key() -> bytes:
         return read_key(Path(chosen))
     path = default_key_path()
     if not path.exists():
-        _create_key(path)
+        create_key(path)
     return read_key(path)
 
 
@@ -66,7 +66,8 @@ def read_key(path: Path) -> bytes:
     return key
 
 
-def _create_key(path: Path) -> None:
+def create_key(path: Path) -> None:
+    """A new random key in a file only its owner can read (an existing file is left alone)."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
