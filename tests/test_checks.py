@@ -85,6 +85,8 @@ REQUIRED_CODES = {
     "DECLARED_MISSING": "warning", "CONTACT_MISSING": "warning",
 }
 FILE_CODES = {c for c in CODES if c.startswith(("FILE_", "DUPLICATE_", "FRAMEWORK_"))} | {"SHEET_TOO_LARGE", "NOT_OUR_TEMPLATE", "YEAR_MISMATCH"}  # whole-file codes: tested on files
+# Trust codes, tested on crafted files in test_trust.py.
+FILE_CODES |= {"SIGNATURE_MISSING", "SIGNATURE_INVALID", "META_DUPLICATE", "MISSING_RETURN", "NAME_RANGE_CHANGED"}
 
 
 class TestCodes:

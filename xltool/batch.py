@@ -552,3 +552,26 @@ class Progress:
         if done == total:
             sys.stderr.write("\n")
         sys.stderr.flush()
+
+
+def missing_returns(roster, results) -> list:
+    """A result with status `missing` for every roster unit no readable file belongs to."""
+    def same(unit, result) -> bool:
+        if unit.year != result.year or unit.kind != result.kind:
+            return False
+        if unit.code.strip() and (result.unit_code or "").strip():
+            return unit.code.strip() == result.unit_code.strip()
+        return unit.name.strip() == (result.unit or "").strip()
+
+    returned = [r for r in results if r.status != "unreadable" and r.status != "missing"]
+    out = []
+    for unit in roster:
+        if not any(same(unit, r) for r in returned):
+            kind_text = "，项目支出" if unit.kind == "project" else "，部门整体支出"
+            out.append(
+                Result(
+                    file="", status="missing", kind=unit.kind, unit=unit.name, unit_code=unit.code, year=unit.year,
+                    findings=[finding("MISSING_RETURN", unit=unit.name, year=str(unit.year), kind_text=kind_text)],
+                )
+            )
+    return out

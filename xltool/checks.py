@@ -358,6 +358,20 @@ def integrity_findings(integrity: Integrity) -> list[Finding]:
                 label=describe_name(name), count=str(len(moves)), seen_text=where,
             )
         )
+    # Names stretched or shrunk: one finding per sheet, at its first name, with how many.
+    resized: dict[str, list[tuple]] = {}
+    for name, expected_ref, found_ref in integrity.resized_names:
+        sheet, cell = _split_ref(expected_ref)
+        resized.setdefault(sheet, []).append((_sort_key(Finding("", "", "", sheet, cell)), name, cell, expected_ref, found_ref))
+    for sheet, names in resized.items():
+        names.sort(key=lambda m: m[0])
+        _key, name, cell, expected_ref, found_ref = names[0]
+        out.append(
+            finding(
+                "NAME_RANGE_CHANGED", sheet=sheet, cell=cell, seen=found_ref, expected=expected_ref, name=name, label=describe_name(name),
+                seen_text=_range_text_of(found_ref), expected_text=_range_text_of(expected_ref), count=str(len(names)),
+            )
+        )
     for sheet, cell, role, expected, found in integrity.changed_cells:
         if role == "formula":
             if found is None or (isinstance(found, str) and not found.strip()):
@@ -381,6 +395,12 @@ def integrity_findings(integrity: Integrity) -> list[Finding]:
         shown = "、".join(cells[:5]) + ("等" if len(cells) > 5 else "")
         out.append(finding("EXTRA_CONTENT", sheet=sheet, cell=cells[0], seen=None, expected=None, cells=shown, count=str(len(cells))))
     return out
+
+
+def _range_text_of(ref) -> str:
+    """"'绩效指标'!$E$5:$E$1048576" → "E5:E1048576"."""
+    text = str(ref or "").lstrip("=")
+    return _short(text.rsplit("!", 1)[-1].replace("$", ""))
 
 
 def _short(value, limit: int = 40) -> str:

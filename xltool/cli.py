@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--year", type=int, help="评价年度，如 2021（与 --unit 一起使用）")
     t.add_argument("--code", default="", help="单位编码（与 --unit 一起使用，可省略）")
     t.add_argument("--out", required=True, help="输出文件夹")
+    t.add_argument("--key", metavar="密钥文件", help="签名密钥文件（默认使用本机用户配置文件夹中的密钥，首次使用时自动生成）；检查时要用同一把密钥")
     t.add_argument("--quiet", action="store_true", help="不显示进度")
 
     c = sub.add_parser("check", help="检查回收的工作簿并输出汇总", description="检查回收的自评工作簿，重新计算执行率和得分，输出评分汇总。")
@@ -125,6 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--feedback", help="为每个文件生成一份检查意见工作簿，放到这个文件夹")
     c.add_argument("--jobs", type=int, default=None, help="并行进程数（默认为本机处理器核数，不超过文件数）")
     c.add_argument("--year", type=int, help="本次检查的评价年度；其他年度的文件判为不通过（YEAR_MISMATCH）")
+    c.add_argument("--roster", metavar="名册文件", help="名册文件：预填数据以名册为准核对，名册中没有交回文件的单位列为“未交”（MISSING_RETURN）")
+    c.add_argument("--key", metavar="密钥文件", help="生成模板时使用的签名密钥文件（默认使用本机用户配置文件夹中的密钥）")
+    c.add_argument("--framework", action="append", default=[], metavar="框架文件", help="自定义框架的 YAML 文件（可多次给出）；文件中记录的框架只在自带框架和这里给出的框架中按名称和版本查找")
     c.add_argument("--quiet", action="store_true", help="不显示进度和结果表")
 
     d = sub.add_parser("demo", help="用自带的样例跑一遍完整流程", description="用自带样例生成模板、检查样例工作簿、输出汇总和检查意见。")
@@ -145,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    # --key, --roster and --framework reach worker processes through these variables; a run
+    # leaves them as it found them (main may be called many times in one process).
+    saved = {name: os.environ.get(name) for name in _RUN_ENV}
     try:
         if args.command == "template":
             return cmd_template(args, parser)
@@ -155,7 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\n已中断。已写出的文件保持完整，未写完的输出不会留下。\n")
         return EXIT_FAILED
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return EXIT_USAGE
+
+
+_RUN_ENV = ("XLTOOL_KEY_FILE", "XLTOOL_ROSTER", "XLTOOL_FRAMEWORKS")
 
 
 def _usage(message: str) -> int:
@@ -169,6 +185,18 @@ def cmd_template(args, parser) -> int:
     from .roster import KIND_NAMES, RosterError, read_roster
     from .template import generate
 
+    if args.key:
+        from .signing import KeyError_, create_key, use_key_file
+
+        try:
+            if not os.path.lexists(args.key):  # a new key for a new campaign: made here, kept by finance
+                create_key(Path(args.key))
+                sys.stderr.write(f"已生成新的签名密钥 {args.key}（只有本人可读）。检查回收的文件时请用 --key 给出同一个文件，并妥善保管，不要发给填报单位。\n")
+            use_key_file(args.key)
+        except KeyError_ as exc:
+            return _usage(str(exc))
+        except OSError as exc:
+            return _usage(f"无法生成密钥文件 {args.key}：{exc.strerror or exc}")
     try:
         if args.roster:
             notes: list[str] = []
@@ -217,6 +245,30 @@ def cmd_check(args, parser) -> int:
     problem = _output_problem(args)
     if problem:
         return _usage(problem)
+    if args.framework:
+        from .framework import FrameworkError, register_frameworks
+
+        try:
+            register_frameworks(args.framework)
+        except FrameworkError as exc:
+            return _usage(str(exc))
+    if args.key:
+        from .signing import KeyError_, use_key_file
+
+        try:
+            use_key_file(args.key)
+        except KeyError_ as exc:
+            return _usage(str(exc))
+    roster = None
+    if args.roster:
+        from .reader import ROSTER_ENV
+        from .roster import RosterError, read_roster
+
+        try:
+            roster = read_roster(args.roster)
+        except RosterError as exc:
+            return _usage(f"名册无法使用：{exc}")
+        os.environ[ROSTER_ENV] = str(Path(args.roster).resolve())
     named_outputs = [p for p in (args.out, args.json, args.csv) if p and not report.is_direct(p)]
     inputs = batch.collect(args.paths, exclude=named_outputs)
     for result in inputs.problems:
@@ -246,6 +298,8 @@ def cmd_check(args, parser) -> int:
         _say_skipped(inputs.skipped)
         feedback = [(r, path) for (_source, path), r in zip(feedback, checked) if r.status != "skipped"]
         results = inputs.problems + [r for r in checked if r.status != "skipped"]
+        if roster is not None:
+            results.extend(batch.missing_returns(roster, results))
         if args.year:
             from .checks import apply_expected_year
 
@@ -450,6 +504,8 @@ def print_table(results, file=None) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from . import report
+
     stream = file or sys.stdout
     encoding = getattr(stream, "encoding", None) or "utf-8"
 
@@ -470,7 +526,7 @@ def print_table(results, file=None) -> None:
     ordered = sorted(results, key=lambda r: _STATUS_ORDER.get(r.status, 1))
     for r in ordered:
         name = _shown_name(r.file)
-        status = STATUS_TEXT.get(r.status, r.status)
+        status = report.status_label(r.status, r.file)
         counts = f"{r.errors}/{r.warnings}"
         if not r.evaluations:
             table.add_row(*map(cell, (status, name, r.unit or "—", "—", "—", "—", "—", "—", counts)))
@@ -481,10 +537,14 @@ def print_table(results, file=None) -> None:
         console.print(table)
     except UnicodeEncodeError:  # a stream that cannot print the frame either: plain lines
         for row in ordered:
-            stream.write(cell(f"{STATUS_TEXT.get(row.status, row.status)}  {_shown_name(row.file)}").plain + "\n")
+            stream.write(cell(f"{report.status_label(row.status, row.file)}  {_shown_name(row.file)}").plain + "\n")
     counts = {key: sum(r.status == key for r in results) for key in STATUS_TEXT}
-    line = f"共 {len(results)} 个文件：通过 {counts['passed']}，不通过 {counts['failed']}，无法读取 {counts['unreadable']}"
+    unsent = sum(r.status == "missing" and not r.file for r in results)
+    counts["missing"] -= unsent
+    line = f"共 {len(results) - unsent} 个文件：通过 {counts['passed']}，不通过 {counts['failed']}，无法读取 {counts['unreadable']}"
     line += f"，未找到 {counts['missing']}。" if counts["missing"] else "。"
+    if unsent:
+        line += f"名册中另有 {unsent} 个单位未交，请催交。"
     if len(results) > counts["passed"]:
         line += "不通过的原因见汇总工作簿的“问题清单”，或用 --feedback 为每个文件生成检查意见。"
     console.print(cell(line))

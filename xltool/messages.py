@@ -67,7 +67,22 @@ CODES: dict[str, tuple[str, str]] = {
         ERROR,
         "文件“{file}”不是财政部门下发的自评模板（{detail}）。请用下发给本单位的模板填写，不要新建工作簿或把内容复制到其他文件中。",
     ),
-    "FRAMEWORK_UNKNOWN": (ERROR, "文件“{file}”使用的评价框架“{framework}”（版本 {version}）无法识别。请使用财政部门今年下发的模板。"),
+    "FRAMEWORK_UNKNOWN": (ERROR, "文件“{file}”使用的评价框架“{framework}”（版本 {version}）无法识别。请使用财政部门今年下发的模板；财政部门使用自定义框架的，检查时请用 --framework 给出该框架文件。"),
+    "META_DUPLICATE": (
+        ERROR,
+        "文件“{file}”含有多份模板元数据（{detail}），无法确认哪一份是财政部门下发的，其中的单位信息和预填数据不予采信。请用财政部门下发的模板重新填写。",
+    ),
+    "SIGNATURE_MISSING": (
+        ERROR,
+        "文件“{file}”的模板元数据没有签名，无法确认是财政部门下发的模板，其中的预填数据不予采信。请用财政部门下发的模板重新填写"
+        "（财政部门：请用 xltool template 重新生成模板后下发）。",
+    ),
+    "SIGNATURE_INVALID": (
+        ERROR,
+        "文件“{file}”的模板元数据签名不符：隐藏的元数据被修改过，或者模板不是用这把密钥生成的，其中的预填数据不予采信。"
+        "请用财政部门下发的模板重新填写（财政部门：检查时请用 --key 给出生成模板时使用的密钥文件）。",
+    ),
+    "MISSING_RETURN": (ERROR, "名册中的“{unit}”（{year} 年度{kind_text}）没有交回自评文件。请联系该单位尽快提交。"),
     "FRAMEWORK_VERSION_MISMATCH": (
         ERROR,
         "文件“{file}”使用的是评价框架“{framework}”的 {version} 版，现行的是 {expected} 版，指标和分值可能已经变化。请用今年下发的模板重新填写。",
@@ -76,6 +91,11 @@ CODES: dict[str, tuple[str, str]] = {
     "YEAR_MISMATCH": (ERROR, "文件“{file}”是 {seen} 年度的自评表，本次检查的是 {expected} 年度。请确认是否提交错了文件，用下发的 {expected} 年度模板填写后重新提交。"),
     "DUPLICATE_UNIT": (WARNING, "文件“{file}”与“{other}”都是{unit}同一年度的自评表。请确认以哪一份为准，并撤回另一份。"),
     # ------------------------------------------------------------ what the template locked
+    "NAME_RANGE_CHANGED": (
+        ERROR,
+        "模板中的定义名称“{name}”（{label}）的范围被改动：原为 {expected}，现为 {seen}（本表共 {count} 个名称被改动），检查程序只读取原来的范围。"
+        "请不要修改定义名称，用下发的模板重新填写。",
+    ),
     "SHEET_MISSING": (ERROR, "工作表“{sheet}”不见了（被删除或改名）。请用下发的模板重新填写，不要删除或重命名工作表。"),
     "NAME_MISSING": (
         ERROR,

@@ -52,6 +52,14 @@ __all__ = [
 # ---------------------------------------------------------------- vocabulary
 
 STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取", "missing": "未找到"}
+
+
+def status_label(status: str, file: str = "x") -> str:
+    """The status as a user reads it; `missing` is 未交 for a roster unit that sent nothing (no
+    file) and 未找到 for a file named on the command line that is not there."""
+    if status == "missing" and not file:
+        return "未交"
+    return STATUS_TEXT.get(status, status)
 _NOT_EVALUATED = ("unreadable", "missing")
 KIND_TEXT = {"project": "项目支出", "department": "部门整体"}
 SEVERITY_TEXT = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -785,12 +793,13 @@ _COL = {key: i for i, (_, key, _) in enumerate(SUMMARY_HEADERS)}
 def _summary_rows(results: list[Result]) -> list[dict]:
     """Rows of 汇总: readable files first (in the order given), unreadable files last, so the
     charts can cover one unbroken block of evaluated rows."""
-    ordered = [r for r in results if r.status not in _NOT_EVALUATED] + [r for r in results if r.status in _NOT_EVALUATED]
+    ordered = [r for r in results if r.status not in _NOT_EVALUATED] + [r for r in results if r.status == "unreadable"]
+    ordered += [r for r in results if r.status == "missing" and r.file] + [r for r in results if r.status == "missing" and not r.file]
     rows = _rows(ordered)
     for row in rows:
         row["file_name"] = _file_name(row["file"])
         row["kind_text"] = KIND_TEXT.get(row["kind"], row["kind"] or "")
-        row["status_text"] = STATUS_TEXT.get(row["status"], row["status"])
+        row["status_text"] = status_label(row["status"], row["file"])
     return rows
 
 
@@ -1199,7 +1208,7 @@ def write_feedback(result: Result, out_dir: str | os.PathLike, filename: str | N
         sh.text(0, 0, title, book.title, measure=False)
         ws.set_row(0, 30)
         info = book.fmt()
-        status = STATUS_TEXT.get(result.status, result.status)
+        status = status_label(result.status, result.file)
         lines = [
             f"文件：{name}",
             f"单位：{unit}    年度：{result.year or '—'}    检查结果：{status}（错误 {result.errors} 个，警告 {result.warnings} 个）",

@@ -139,6 +139,7 @@ class Book:
     shared_part: str | None = None
     shared: list[str] | None = field(default=None, repr=False)
     cell_count: int = 0
+    duplicate_sheets: list[str] = field(default_factory=list)  # a second <sheet> with a name already used
 
 
 # ---------------------------------------------------------------- what a file is
@@ -712,6 +713,7 @@ def open_book(data: bytes) -> tuple[Book, _Package]:
     if not workbook_part.lower().startswith("xl/") and not pkg.has("xl/workbook.xml"):
         raise _not_workbook(pkg, workbook_part)
     names: dict[str, str] = {}
+    duplicates: list[str] = []
     for el in pkg.elements(workbook_part, (_M + "sheet", _M + "definedName")):
         if el.tag == _M + "sheet":
             if len(sheets) >= MAX_SHEETS:
@@ -721,6 +723,8 @@ def open_book(data: bytes) -> tuple[Book, _Package]:
             name = el.get("name", "") or ""
             if name not in sheets:
                 sheets[name] = Sheet(name, el.get("state", "visible") or "visible", "" if external else target)
+            else:
+                duplicates.append(name)
         else:
             name = el.get("name")
             text = el.text or ""
@@ -738,7 +742,7 @@ def open_book(data: bytes) -> tuple[Book, _Package]:
     styles_part = next((target for t, target, _e in rels.values() if t.endswith("/styles")), None)
     unlocked = _unlocked_styles(pkg, styles_part)
     shared_part = next((target for t, target, _e in rels.values() if t.endswith("/sharedStrings")), None)
-    book = Book(sheets, names, unlocked, has_macros, has_links, len(pkg.infos), shared_part=shared_part)
+    book = Book(sheets, names, unlocked, has_macros, has_links, len(pkg.infos), shared_part=shared_part, duplicate_sheets=duplicates)
     return book, pkg
 
 
