@@ -84,7 +84,7 @@ REQUIRED_CODES = {
     "DEDUCTION_NO_REASON": "error", "DECLARED_SCORE_MISMATCH": "error", "DECLARED_GRADE_MISMATCH": "error",
     "DECLARED_MISSING": "warning", "CONTACT_MISSING": "warning",
 }
-FILE_CODES = {c for c in CODES if c.startswith(("FILE_", "DUPLICATE_", "FRAMEWORK_"))} | {"SHEET_TOO_LARGE", "NOT_OUR_TEMPLATE", "YEAR_MISMATCH"}  # whole-file codes: tested on files
+FILE_CODES = {c for c in CODES if c.startswith(("FILE_", "DUPLICATE_", "FRAMEWORK_", "ARCHIVE_"))} | {"SHEET_TOO_LARGE", "NOT_OUR_TEMPLATE", "YEAR_MISMATCH", "NOT_A_FILE"}  # whole-file codes: tested on files
 # Trust codes, tested on crafted files in test_trust.py.
 FILE_CODES |= {"SIGNATURE_MISSING", "SIGNATURE_INVALID", "META_DUPLICATE", "MISSING_RETURN", "NAME_RANGE_CHANGED"}
 
