@@ -462,6 +462,9 @@ def test_words_with_numeral_characters_stay_qualitative(phrase):
         ("满意度90%-95%", "90", "95", "%"),
         ("1.5-2万册", "15000", "20000", "册"),
         ("-5%~5%", "-5", "5", "%"),
+        ("100±5", "95", "105", ""),
+        ("温度20±2℃", "18", "22", "°C"),  # NFKC writes ℃ as °C
+        ("1万±500册", "9500", "10500", "册"),
     ],
 )
 def test_ranges_are_ranges_not_a_single_sign(phrase, low, high, unit):
@@ -469,6 +472,11 @@ def test_ranges_are_ranges_not_a_single_sign(phrase, low, high, unit):
     assert (target.sign, target.value, target.unit) == ("定性", None, unit)
     assert (target.low, target.high) == (D(low), D(high))
     assert describe(target) == f"区间 {low}～{high}{unit}"
+
+
+def test_a_tolerance_without_a_centre_is_a_bound():
+    target = parse_target("测量误差±0.5%")
+    assert (target.sign, target.value, target.unit, target.name) == ("≤", D("0.5"), "%", "测量误差")
 
 
 @pytest.mark.parametrize("phrase", ["5-3天", "2021-12-31前完成"])
@@ -527,7 +535,7 @@ def test_round_trip_chinese_numerals(n, two, unit, word):
         assert parse_target(f"{short}{unit}").value == n
 
 
-@given(st.text(alphabet=st.sampled_from("零〇一二两三四五六七八九十百千万亿至到-~～0123456789.%天册以上下第几元"), max_size=60))
+@given(st.text(alphabet=st.sampled_from("零〇一二两三四五六七八九十百千万亿至到-~～±0123456789.%天册以上下第几元"), max_size=60))
 @settings(max_examples=300)
 def test_never_raises_on_numeral_soup(text):
     target = parse_target(text)

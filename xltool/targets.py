@@ -253,6 +253,9 @@ def _parse(s: str, text: str) -> Target:
 
     unit, pos = _read_unit(masked, pos)
 
+    if masked.startswith("±", number.start() - 1) and number.start():  # "100±5": a tolerance
+        return _tolerance(s, masked, number.start() - 1, value, unit, text)
+
     low = _range_start(masked, number.start(), unit, multipliers)
     if low is not None:  # "3-5天": a range is not "≥ 5天"
         name = _clean_name(s[: low[1]])
@@ -318,6 +321,20 @@ def _range_start(masked: str, start: int, unit: str, multipliers: str) -> tuple[
     for char in mult:
         value = _CTX.multiply(value, _MULTIPLIERS[char])
     return value, found.start()
+
+
+def _tolerance(s: str, masked: str, sign_at: int, value: Decimal, unit: str, text: str) -> Target:
+    """"100±5" is the range 95～100; "误差±5%" (no centre) is an error bound, ≤ 5%."""
+    centre = _RANGE_START.search(masked, max(0, sign_at - 80), sign_at)
+    if centre is None or centre["unit"] not in ("", unit):
+        return Target("≤", _plain(abs(value)), unit, name=_clean_name(s[:sign_at]), text=text)
+    middle = Decimal(centre["num"].replace(",", ""))
+    middle = -middle if centre["neg"] else middle
+    for char in centre["mult"]:
+        middle = _CTX.multiply(middle, _MULTIPLIERS[char])
+    name = _clean_name(s[: centre.start()])
+    spread = abs(value)
+    return Target("定性", None, unit, name=name, text=text, low=_plain(middle - spread), high=_plain(middle + spread))
 
 
 # Chinese numerals ("一千", "两万", "三百五十", "一万五").
