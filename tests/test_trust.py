@@ -197,6 +197,7 @@ def test_a_second_meta_sheet_is_an_error_and_does_not_rename_the_unit(tmp_path):
     (duplicate,) = [f for f in result.findings if f.code == "META_DUPLICATE"]
     assert duplicate.severity == "error"
     assert "2 个元数据工作表" in duplicate.message
+    assert result.unit == "武昌区档案馆"  # the signed metadata is the one read, not the forged copy
 
 
 def test_a_duplicated_meta_key_is_an_error(tmp_path):

@@ -66,8 +66,7 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
             notes.append(finding("FILE_MACROS", file=path.name))
         if book.has_external_links:
             notes.append(finding("FILE_EXTERNAL_LINKS", file=path.name))
-        meta, duplicate_keys = _read_meta(book, pkg, path)
-        trust_findings = _meta_trust(book, meta, duplicate_keys, path)
+        meta, trust_findings = _read_meta(book, pkg, path)
         notes.extend(trust_findings)
         framework, plan, version_findings = _plan_from_meta(meta, path)
         notes.extend(version_findings)
@@ -111,10 +110,51 @@ def read_bytes(path: Path) -> bytes:
 # ---------------------------------------------------------------- metadata → plan
 
 
-def _read_meta(book: xlsx.Book, pkg, path: Path) -> dict[str, str]:
+_MAX_META_SHEETS = 5  # forged copies looked at, at most
+
+
+def _is_meta(name: str) -> bool:
+    return name.strip().casefold() == SHEET_META
+
+
+def _read_meta(book: xlsx.Book, pkg, path: Path) -> tuple[dict[str, str], list[Finding]]:
+    """The template's metadata, and an error finding when it cannot be believed: a second meta
+    sheet (same name listed twice, or "_META"), a key listed twice, no signature or a wrong one.
+    Of several meta sheets the one whose signature holds is used, so a forged copy cannot rename
+    the unit; the file still fails."""
+    from dataclasses import replace
+
+    from .signing import SIGNATURE, current_key, verify
+
     if SHEET_META not in book.sheets:
         raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=_what_is_it(book))])
-    sheet = xlsx.load_sheet(book, pkg, SHEET_META)
+    sheets = [book.sheets[SHEET_META]] + [s for n, s in book.sheets.items() if _is_meta(n) and n != SHEET_META]
+    sheets += [s for s in book.duplicate_sheets if _is_meta(s.name)]
+    candidates = []
+    for sheet in sheets[:_MAX_META_SHEETS]:
+        if sheet is not book.sheets.get(sheet.name):  # a duplicate entry: read through a copy of the book
+            sheet = xlsx.load_sheet(replace(book, sheets={sheet.name: sheet}), pkg, sheet.name)
+        else:
+            sheet = xlsx.load_sheet(book, pkg, sheet.name)
+        candidates.append(_meta_of(sheet))
+    key = current_key()
+    signed = [c for c in candidates if c[0].get(SIGNATURE, "").strip() and verify(c[0], key)]
+    meta, duplicate_keys = signed[0] if signed else candidates[0]
+    if meta.get("generator") != "xltool" or not meta.get("framework"):
+        raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=_what_is_it(book))])
+    if len(sheets) > 1:
+        return meta, [finding("META_DUPLICATE", sheet=SHEET_META, file=path.name, detail=f"{len(sheets)} 个元数据工作表")]
+    if duplicate_keys:
+        detail = "重复的项目：" + "、".join(_short_text(k, 20) for k in dict.fromkeys(duplicate_keys))
+        return meta, [finding("META_DUPLICATE", sheet=SHEET_META, file=path.name, detail=detail)]
+    if not meta.get(SIGNATURE, "").strip():
+        return meta, [finding("SIGNATURE_MISSING", sheet=SHEET_META, file=path.name)]
+    if not signed:
+        return meta, [finding("SIGNATURE_INVALID", sheet=SHEET_META, file=path.name)]
+    return meta, []
+
+
+def _meta_of(sheet: xlsx.Sheet) -> tuple[dict[str, str], list[str]]:
     meta: dict[str, str] = {}
     duplicates: list[str] = []
     for (row, col), cell in sorted(sheet.cells.items()):
@@ -124,27 +164,7 @@ def _read_meta(book: xlsx.Book, pkg, path: Path) -> dict[str, str]:
                 duplicates.append(cell.value)
                 continue  # the first one counts; the file fails with META_DUPLICATE anyway
             meta[cell.value] = "" if value is None or value.value is None else _meta_text(value.value)
-    if meta.get("generator") != "xltool" or not meta.get("framework"):
-        raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=_what_is_it(book))])
     return meta, duplicates
-
-
-def _meta_trust(book: xlsx.Book, meta: dict[str, str], duplicate_keys: list[str], path: Path) -> list[Finding]:
-    """An error when the metadata cannot be believed: doubled, unsigned or wrongly signed."""
-    from .signing import SIGNATURE, current_key, verify
-
-    def is_meta(name: str) -> bool:
-        return name.strip().casefold() == SHEET_META
-
-    sheets = [n for n in book.sheets if is_meta(n)] + [n for n in book.duplicate_sheets if is_meta(n)]
-    if len(sheets) > 1 or duplicate_keys:
-        detail = f"{len(sheets)} 个元数据工作表" if len(sheets) > 1 else "重复的项目：" + "、".join(_short_text(k, 20) for k in dict.fromkeys(duplicate_keys))
-        return [finding("META_DUPLICATE", sheet=SHEET_META, file=path.name, detail=detail)]
-    if not meta.get(SIGNATURE, "").strip():
-        return [finding("SIGNATURE_MISSING", sheet=SHEET_META, file=path.name)]
-    if not verify(meta, current_key()):
-        return [finding("SIGNATURE_INVALID", sheet=SHEET_META, file=path.name)]
-    return []
 
 
 # ---------------------------------------------------------------- the roster, the source of truth

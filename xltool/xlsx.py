@@ -139,7 +139,7 @@ class Book:
     shared_part: str | None = None
     shared: list[str] | None = field(default=None, repr=False)
     cell_count: int = 0
-    duplicate_sheets: list[str] = field(default_factory=list)  # a second <sheet> with a name already used
+    duplicate_sheets: list[Sheet] = field(default_factory=list)  # a second <sheet> with a name already used
 
 
 # ---------------------------------------------------------------- what a file is
@@ -713,7 +713,7 @@ def open_book(data: bytes) -> tuple[Book, _Package]:
     if not workbook_part.lower().startswith("xl/") and not pkg.has("xl/workbook.xml"):
         raise _not_workbook(pkg, workbook_part)
     names: dict[str, str] = {}
-    duplicates: list[str] = []
+    duplicates: list[Sheet] = []
     for el in pkg.elements(workbook_part, (_M + "sheet", _M + "definedName")):
         if el.tag == _M + "sheet":
             if len(sheets) >= MAX_SHEETS:
@@ -724,7 +724,7 @@ def open_book(data: bytes) -> tuple[Book, _Package]:
             if name not in sheets:
                 sheets[name] = Sheet(name, el.get("state", "visible") or "visible", "" if external else target)
             else:
-                duplicates.append(name)
+                duplicates.append(Sheet(name, el.get("state", "visible") or "visible", "" if external else target))
         else:
             name = el.get("name")
             text = el.text or ""
