@@ -29,6 +29,7 @@ import seed_data  # noqa: E402
 
 from xltool.fill import write_filled  # noqa: E402
 from xltool.roster import read_roster  # noqa: E402
+from xltool.signing import use_key_file  # noqa: E402
 from xltool.template import plan_for  # noqa: E402
 
 ROSTER = HERE / "roster.csv"
@@ -136,8 +137,14 @@ def project_values(plan, data: dict) -> dict[str, object]:
     return values
 
 
+# The samples are signed with a published demonstration key (never a bureau's own key), so that
+# `xltool demo` and the tests can verify them anywhere.
+DEMO_KEY = HERE / "demo.key"
+
+
 def build(out_dir: Path) -> list[Path]:
     """Write every sample under out_dir (same relative paths as in samples/)."""
+    use_key_file(DEMO_KEY)
     units = {u.code: u for u in read_roster(ROSTER)}
     written = []
     for relative, data in SAMPLES:

@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# The signing key of the test run: a fresh configuration folder, so the tests never create or use
+# the key in the user's own ~/.config/xltool (subprocesses inherit it).
+os.environ["XDG_CONFIG_HOME"] = tempfile.mkdtemp(prefix="xltool-test-config-")
+os.environ.pop("XLTOOL_KEY_FILE", None)
+os.environ.pop("XLTOOL_FRAMEWORKS", None)
+os.environ.pop("XLTOOL_ROSTER", None)
 sys.path.insert(0, str(ROOT))  # the tests run against the checkout, installed or not
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/libreoffice.py
 

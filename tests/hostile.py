@@ -512,6 +512,52 @@ def docx_renamed(folder: Path) -> Path:
     return path
 
 
+def ods_file(folder: Path) -> Path:
+    """An OpenDocument spreadsheet (what LibreOffice saves by default), named .xlsx as staff do."""
+    members = [
+        Member("mimetype", b"application/vnd.oasis.opendocument.spreadsheet", method=0),
+        Member("content.xml", b'<?xml version="1.0"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"/>'),
+        Member("META-INF/manifest.xml", b'<?xml version="1.0"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"/>'),
+    ]
+    path = folder / "自评表（LibreOffice 保存）.xlsx"
+    path.write_bytes(zip_bytes(members))
+    return path
+
+
+STRICT_NAMESPACES = {
+    NS.encode(): b"http://purl.oclc.org/ooxml/spreadsheetml/main",
+    b"http://schemas.openxmlformats.org/officeDocument/2006/relationships": b"http://purl.oclc.org/ooxml/officeDocument/relationships",
+}
+
+
+def strict_ooxml(folder: Path, valid: Path) -> Path:
+    """The workbook as Excel's "Strict Open XML 电子表格" saves it: the same parts, other namespaces."""
+
+    def edit(_name: str, data: bytes) -> bytes:
+        for old, new in STRICT_NAMESPACES.items():
+            data = data.replace(old, new)
+        return data
+
+    return rewrite(valid, folder / "自评表 Strict.xlsx", edit)
+
+
+def word_doc(folder: Path) -> Path:
+    """A Word 97-2003 document (.doc) renamed .xlsx: an OLE file that is not a workbook."""
+    path = folder / "自评报告 Word.xlsx"
+    path.write_bytes(cfb_bytes({"WordDocument": b"\xec\xa5" + b"\0" * 100}))
+    return path
+
+
+def pk_in_embedding(folder: Path, valid: Path) -> Path:
+    """A valid return with a stored embedded object whose bytes hold zip signatures (an embedded
+    archive, or an image): part data, not entries of the workbook's own zip."""
+    blob = (b"PK\x03\x04" + b"\0" * 26 + b"PK\x01\x02" + b"\0" * 42) * 6000 + b"PK\x05\x06" + b"\0" * 18
+    members = members_of(valid) + [Member("xl/embeddings/oleObject1.bin", blob, method=0)]
+    path = folder / "含嵌入对象.xlsx"
+    path.write_bytes(zip_bytes(members))
+    return path
+
+
 def other_version(folder: Path, valid: Path) -> Path:
     return set_meta(valid, folder / "旧框架版本.xlsx", framework_version="2019.1")
 
@@ -579,7 +625,10 @@ CASES = [
     Case("external_links", external_links, "FILE_EXTERNAL_LINKS", status="passed"),
     Case("zip_bomb", zip_bomb, "FILE_ZIP_BOMB"),
     Case("zip_bomb_lying", zip_bomb_lying, "FILE_ZIP_BOMB"),
-    Case("many_parts", many_parts, "FILE_ZIP_BOMB"),
+    Case("many_parts", many_parts, "FILE_TOO_LARGE"),
+    Case("ods_file", ods_file, "FILE_ODS", needs_valid=False),
+    Case("strict_ooxml", strict_ooxml, "FILE_STRICT_OOXML"),
+    Case("word_doc", word_doc, "FILE_NOT_ZIP", needs_valid=False),
     Case("entity_bomb", entity_bomb, "FILE_XML_UNSAFE"),
     Case("external_entity", external_entity, "FILE_XML_UNSAFE"),
     Case("utf16_dtd", utf16_dtd, "FILE_XML_UNSAFE"),

@@ -53,6 +53,8 @@ import pytest
 FILTERS = {
     "xlsx": "xlsx:Calc MS Excel 2007 XML",
     "xls": "xls:MS Excel 97",
+    "xlsm": "xlsm:Calc MS Excel 2007 VBA XML",
+    "ooxml": "xlsx:Calc Office Open XML",  # the "Office Open XML 电子表格" choice of the save dialog
     "ods": "ods:calc8",
     "pdf": "pdf:calc_pdf_Export",
     # 44 = comma, 34 = double quote, 76 = UTF-8, 1 = start at line 1.
@@ -102,7 +104,8 @@ def resave_many(srcs, dest_dir: Path, *, fmt: str = "xlsx", recalc: bool = True,
             raise FileNotFoundError(src)
     dest_dir = Path(dest_dir).resolve()
     dest_dir.mkdir(parents=True, exist_ok=True)
-    outs = [dest_dir / f"{s.stem}.{fmt}" for s in srcs]
+    ext = FILTERS[fmt].split(":")[0]
+    outs = [dest_dir / f"{s.stem}.{ext}" for s in srcs]
     if len(set(outs)) != len(outs):
         raise ValueError("two inputs would be written to the same output name")
     if set(outs) & set(srcs):

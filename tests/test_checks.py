@@ -84,7 +84,9 @@ REQUIRED_CODES = {
     "DEDUCTION_NO_REASON": "error", "DECLARED_SCORE_MISMATCH": "error", "DECLARED_GRADE_MISMATCH": "error",
     "DECLARED_MISSING": "warning", "CONTACT_MISSING": "warning",
 }
-FILE_CODES = {c for c in CODES if c.startswith(("FILE_", "DUPLICATE_", "FRAMEWORK_"))} | {"SHEET_TOO_LARGE", "NOT_OUR_TEMPLATE", "YEAR_MISMATCH"}  # whole-file codes: tested on files
+FILE_CODES = {c for c in CODES if c.startswith(("FILE_", "DUPLICATE_", "FRAMEWORK_", "ARCHIVE_"))} | {"SHEET_TOO_LARGE", "NOT_OUR_TEMPLATE", "YEAR_MISMATCH", "NOT_A_FILE"}  # whole-file codes: tested on files
+# Trust codes, tested on crafted files in test_trust.py.
+FILE_CODES |= {"SIGNATURE_MISSING", "SIGNATURE_INVALID", "META_DUPLICATE", "MISSING_RETURN", "NAME_RANGE_CHANGED"}
 
 
 class TestCodes:
@@ -257,6 +259,11 @@ class TestSeed000:
         goals = [{"name": "档案馆运行维护", "rows": [ind("产出指标", "质量指标", "IT系统故障率", "<", "低于5%", "%", 3)]}]
         f = only(check(seed_000(goals=goals), DEPARTMENT), "TEXT_IN_NUMBER")
         assert_sentence(f, "计算符号 <", "指标值 5", "计量单位 %")
+
+    def test_a_range_in_a_target_cell_is_told_as_a_range(self):
+        goals = [{"name": "档案馆运行维护", "rows": [ind("产出指标", "时效指标", "办结时间", "≤", "3-5天", "天", 4)]}]
+        f = only(check(seed_000(goals=goals), DEPARTMENT), "TEXT_IN_NUMBER")
+        assert_sentence(f, "“3-5天”是一个区间", "下限 3（计算符号 ≥）", "上限 5（计算符号 ≤）")
 
     def test_a_target_that_is_not_a_quantity(self):
         goals = [{"name": "档案数字化", "rows": [ind("产出指标", "数量指标", "数字化加工及质检数量", "≥", "合同要求", None, 2000462)]}]

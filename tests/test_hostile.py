@@ -517,3 +517,63 @@ def test_tiny_zip_like_files(text, tmp_path):
     path.write_bytes(text.encode("latin-1"))
     r = check_file(path, strict=True)
     assert r.status == "unreadable" and r.findings[0].code in ("FILE_EMPTY", "FILE_CORRUPT", "NOT_OUR_TEMPLATE")
+
+
+def test_zip_signatures_inside_an_embedded_object_are_not_a_bomb(valid, companion, tmp_path):
+    folder = tmp_path / "回收"
+    folder.mkdir()
+    path = hostile.pk_in_embedding(folder, valid)
+    _code, records = check_folder(folder, tmp_path / "out")
+    r = records[path.name]
+    assert r["status"] == "passed", r["findings"][:2]
+    assert r["findings"] == []
+
+
+@pytest.mark.parametrize(
+    "case, words, wrong",
+    [
+        ("many_parts", ["部件", "上限 5000 个", "图片"], ["解压后"]),
+        ("ods_file", ["OpenDocument 表格（.ods）", "另存为", "Excel 工作簿（.xlsx）"], ["不是财政部门下发"]),
+        ("strict_ooxml", ["Strict Open XML", "另存为", "Excel 工作簿（.xlsx）"], ["不是财政部门下发"]),
+        ("word_doc", ["不是 Excel 工作簿", "看起来是其他 Office 文档（如 Word .doc）"], [".xls 格式"]),
+        ("csv_renamed", ["看起来是CSV"], []),
+    ],
+)
+def test_sentences_fit_their_case(case, words, wrong, valid, tmp_path):
+    from xltool.batch import check_paths
+
+    built = hostile.build(next(c for c in hostile.CASES if c.name == case), tmp_path, valid)
+    (result,) = check_paths([built])
+    message = result.findings[0].message
+    for word in words:
+        assert word in message, message
+    for word in wrong:
+        assert word not in message, message
+
+
+def test_too_many_defined_names_is_not_told_to_delete_pictures(valid, tmp_path):
+    from xltool.batch import check_paths
+
+    names = "".join(f'<definedName name="n{i}">Sheet1!$A$1</definedName>' for i in range(xlsx.MAX_NAMES + 1))
+
+    def edit(name, data):
+        if name == "xl/workbook.xml":
+            text = data.decode("utf-8")
+            if "<definedNames>" in text:
+                return text.replace("<definedNames>", "<definedNames>" + names, 1).encode("utf-8")
+            return text.replace("</sheets>", "</sheets><definedNames>" + names + "</definedNames>", 1).encode("utf-8")
+        return data
+
+    (result,) = check_paths([hostile.rewrite(valid, tmp_path / "名称过多.xlsx", edit)])
+    f = result.findings[0]
+    assert f.code == "FILE_TOO_LARGE"
+    assert "定义名称超过" in f.message and "复制" in f.message and "图片" not in f.message.split("。")[0]
+
+
+def test_a_kind_that_does_not_match_its_framework_is_said_in_chinese(valid, tmp_path):
+    from xltool.batch import check_paths
+
+    (result,) = check_paths([hostile.set_meta(valid, tmp_path / "类型不符.xlsx", kind="department")])
+    f = result.findings[0]
+    assert f.code == "NOT_OUR_TEMPLATE"
+    assert "记录的评价类型“部门整体”与评价框架" in f.message and "kind" not in f.message

@@ -252,7 +252,7 @@ def test_overview_conditional_formats(book):
     status_col = openpyxl.utils.get_column_letter(head["状态"])
     status = rules[f"{status_col}4:{status_col}8"]
     reds = [r for r in status if r.dxf.fill.bgColor.rgb.endswith("FFC7CE")]
-    assert sorted(r.formula[0] for r in reds) == ['"不通过"', '"无法读取"']
+    assert sorted(r.formula[0] for r in reds) == ['"不通过"', '"无法读取"', '"未找到"']
 
 
 def test_no_formula_anywhere(book):

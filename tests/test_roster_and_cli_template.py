@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -171,3 +172,187 @@ def test_readme_commands_match_ci():
     test_command = 'python3 -m venv .venv && . .venv/bin/activate && pip install -e ".[test]" && python -m pytest -q'
     assert test_command in readme
     assert test_command.replace('pip install -e', 'pip install -q -e') in ci
+
+
+# --- the command line speaks Chinese, argparse's own words included ---------------------------
+
+_ALLOWED = re.compile(  # option names, the program and its commands, codes, formats, examples
+    r"(?<![A-Za-z])(?:--?[a-z][a-z-]*|xltool-demo|xltool|template|check|demo|[A-Z][A-Z_]+|\.xlsx|\.csv"
+    r"|project|department|returned|Excel|WPS|UTF|Unicode)(?![A-Za-z])"
+)
+
+
+def _english_words(text: str) -> list[str]:
+    return re.findall(r"[A-Za-z]{2,}", _ALLOWED.sub("", text))
+
+
+def _run(capsys, argv):
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out + err
+
+
+@pytest.mark.parametrize(
+    "argv, words",
+    [
+        (["check"], ["缺少必需的参数", "路径", "--out"]),
+        (["check", "--jobs", "x", "a.xlsx", "--out", "s.xlsx"], ["参数 --jobs 应为整数", "“x”"]),
+        (["template", "--year", "x"], ["参数 --year 应为整数"]),
+        (["template", "--unit", "甲", "--roster", "r.csv", "--out", "o"], ["--roster 不能与 --unit 同时使用"]),
+        (["check", "a.xlsx", "--out", "s.xlsx", "--bogus"], ["无法识别的参数：--bogus"]),
+        (["检查"], ["“检查”不是可用的命令", "可选：template, check, demo"]),
+        (["check", "--out"], ["--out 后面需要跟一个值"]),
+    ],
+)
+def test_usage_errors_are_chinese(capsys, argv, words):
+    code, text = _run(capsys, argv)
+    assert code == 2
+    assert text.startswith("用法：xltool")
+    for word in words:
+        assert word in text
+    assert _english_words(text) == [], text
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["template", "--help"], ["demo", "--help"], []])
+def test_help_is_chinese(capsys, argv):
+    code, text = _run(capsys, argv)
+    assert code in (0, 2)
+    assert "用法：" in text and "显示本帮助并退出" in text
+    assert _english_words(text) == [], text
+
+
+# --- a roster tells every problem at once, in Chinese --------------------------------------------
+
+
+def test_roster_lists_all_its_errors_at_once(tmp_path, capsys):
+    text = GOOD.replace("3203.46", "三千万").replace("420106-DAG,2020,项目,,,,档案保护费", "420106-DAG,二〇二〇,项目,,,,档案保护费")
+    text = text.replace(",项目,,,,史料编研费", ",事业单位,,,,史料编研费")
+    roster = _write(tmp_path, text)
+    with pytest.raises(RosterError) as info:
+        read_roster(roster)
+    message = str(info.value)
+    assert "有 3 处错误" in message
+    assert "第 2 行“年初预算数”列：“三千万”不是数字" in message
+    assert "第 3 行“年度”列：“二〇二〇”不是有效年度" in message
+    assert "第 4 行“类型”列：“事业单位”不是已知类型" in message
+    assert main(["template", "--roster", str(roster), "--out", str(tmp_path / "out")]) == 1
+    err = capsys.readouterr().err
+    assert "第 2 行" in err and "第 3 行" in err and "第 4 行" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_roster_lists_at_most_50_errors(tmp_path):
+    rows = "".join(f"档案馆{i},C{i},2021,部门整体,-1,1,1,,\n" for i in range(60))
+    with pytest.raises(RosterError) as info:
+        read_roster(_write(tmp_path, HEADER + rows))
+    message = str(info.value)
+    assert "有 60 处错误" in message and "  50. 第 51 行" in message and "51. " not in message
+    assert "还有 10 处错误未列出" in message
+
+
+def test_roster_headings_in_any_width_and_spacing(tmp_path):
+    header = "单位 名称,单位编码,年度,类型,年初预算数(万元),调整预算数（万元）,决算数 （万元）,项目名称,全年预算数\n"
+    units = read_roster(_write(tmp_path, header + GOOD.split("\n", 1)[1]))
+    assert [(u.name, u.initial_budget, u.adjusted_budget, u.final_accounts) for u in units][0] == (
+        "武汉市档案馆", D("3203.46"), D("2814.98"), D("2814.98"),
+    )
+
+
+def test_roster_names_the_nearest_known_column(tmp_path, capsys):
+    with pytest.raises(RosterError) as info:
+        read_roster(_write(tmp_path, GOOD.replace("单位名称", "单位名", 1)))
+    assert "未知的列“单位名”，是不是“单位名称”？" in str(info.value)
+    notes: list[str] = []
+    read_roster(_write(tmp_path, GOOD.replace("全年预算数\n", "全年预算数,备注\n", 1)), notes)
+    assert notes == ["名册 roster.csv 的列“备注”不是名册使用的列，已忽略。"]
+
+
+def test_roster_saved_as_unicode_text_is_read(tmp_path):
+    # Excel's "Unicode 文本 (*.txt)": UTF-16 little-endian with a BOM, tab-separated
+    path = tmp_path / "roster.txt"
+    path.write_bytes(GOOD.replace(",", "\t").encode("utf-16"))
+    assert [u.name for u in read_roster(path)] == ["武汉市档案馆", "武昌区档案馆"]
+    path = tmp_path / "roster.csv"
+    path.write_bytes(GOOD.encode("utf-16"))
+    assert len(read_roster(path)) == 2
+
+
+@pytest.mark.parametrize(
+    "name, data, words",
+    [
+        ("roster.csv", b"", ["文件是空的"]),
+        ("roster.xlsx", b"not a workbook at all", ["不是压缩包格式"]),
+        ("roster.csv", (HEADER + "a,b,2021,项目,,,,p,1,extra,more\n").encode(), ["第 2 行", "比表头"]),
+    ],
+    ids=["empty", "xlsx-not-zip", "too-many-fields"],
+)
+def test_roster_file_errors_are_chinese(tmp_path, name, data, words):
+    path = tmp_path / name
+    path.write_bytes(data)
+    with pytest.raises(RosterError) as info:
+        read_roster(path)
+    for word in words:
+        assert word in str(info.value)
+    assert _english_words(str(info.value).replace(name, "")) == []
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("name: a: b\n", ["第 1 行第 8 列", "冒号"]),
+        ("name: x\nkind:\n\t- project\n", ["第 3 行", "制表符"]),
+        ("name: 'open\n", ["引号"]),
+    ],
+)
+def test_framework_yaml_errors_are_chinese(text, words):
+    with pytest.raises(FrameworkError) as info:
+        parse_framework(text, "bad.yaml")
+    message = str(info.value)
+    assert "框架文件 bad.yaml 不是有效的 YAML" in message
+    for word in words:
+        assert word in message
+    assert _english_words(message.replace("bad.yaml", "")) == [], message
+
+
+def test_exception_details_are_chinese(tmp_path):
+    import io
+    import zipfile
+
+    from lxml import etree
+
+    from xltool.messages import explain
+
+    def raised(action):
+        try:
+            action()
+        except Exception as exc:  # noqa: BLE001
+            return explain(exc)
+        raise AssertionError("nothing raised")
+
+    assert raised(lambda: open(tmp_path / "none.xlsx", "rb")).startswith("文件或文件夹不存在")
+    assert raised(lambda: open(tmp_path, "rb")).startswith("这是一个文件夹，不是文件")
+    assert raised(lambda: zipfile.ZipFile(io.BytesIO(b"plain text"))).startswith("不是压缩包格式")
+    assert raised(lambda: etree.fromstring(b"<a><b></a>")) == "XML 格式错误（第 1 行）"
+    assert raised(lambda: b"\xff".decode("utf-8")).startswith("文字编码无法识别")
+    assert raised(lambda: {}["x"]) == "内容无法识别"
+    error = OSError(28, "No space left on device")
+    assert explain(error).startswith("磁盘空间已满")
+    from xlsxwriter.exceptions import FileCreateError
+
+    wrapped = FileCreateError(PermissionError(13, "Permission denied", "汇总.xlsx"))
+    assert explain(wrapped) == "没有访问权限，请检查文件或文件夹的权限，或换一个位置（汇总.xlsx）"
+    try:
+        raise OSError(str(wrapped)) from wrapped
+    except OSError as again:
+        assert explain(again) == explain(wrapped)
+
+
+def test_roster_without_the_frameworks_kind_says_so_in_chinese(tmp_path, capsys):
+    roster = _write(tmp_path, HEADER + "武汉市档案馆,420100-DAG,2021,部门整体,1,1,1,,\n")
+    assert main(["template", "--roster", str(roster), "--framework", "project", "--out", str(tmp_path / "o")]) == 1
+    err = capsys.readouterr().err
+    assert "名册中没有类型为“项目支出”的单位" in err
+    assert _english_words(err.replace(str(tmp_path), "")) == []

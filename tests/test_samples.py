@@ -62,6 +62,14 @@ def _cell_ref(wb, name) -> tuple[str, str]:
     return sheet, cells[0].coordinate
 
 
+@pytest.fixture(autouse=True, scope="module")
+def demo_key():
+    """The samples are signed with the published demonstration key (samples/demo.key)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XLTOOL_KEY_FILE", str(SAMPLES / "demo.key"))
+        yield
+
+
 @pytest.fixture(scope="module")
 def books():
     return {path: openpyxl.load_workbook(path) for path in (WUHAN, WUCHANG, VARIANT)}

@@ -142,11 +142,19 @@ class TestToDecimal:
     def test_not_numbers(self, value):
         assert to_decimal(value) is None
 
+    @pytest.mark.parametrize("value", ["1E+308", "-1E+308", "1e400", Decimal("1E+999999"), 10**400, 1.7976931348623157e308])
+    def test_beyond_excels_range_is_not_a_number(self, value):
+        assert to_decimal(value) is None
+
+    def test_excels_largest_number_is_a_number(self):
+        assert to_decimal("9.99999999999999E+307") == Decimal("9.99999999999999E+307")
+        assert to_decimal(-9.99999999999999e307) is not None
+
     @given(st.one_of(st.none(), st.booleans(), st.floats(allow_nan=True), st.text(), st.integers(),
                      st.decimals(allow_nan=True), st.binary()))
     def test_never_raises(self, value):
         result = to_decimal(value)
-        assert result is None or (isinstance(result, Decimal) and result.is_finite())
+        assert result is None or (isinstance(result, Decimal) and result.is_finite() and abs(result) < Decimal("1E+308"))
 
 
 # ---------------------------------------------------------------- execution rate

@@ -344,6 +344,11 @@ def test_long_inputs_finish():
         "1.2." * 25_000,
         "\n" * 100_000,
         "幅面2万\n" * 15_000,
+        "一册" * 50_000,
+        "三百五十" * 25_000,
+        "一万" * 50_000 + "册",
+        "3-" * 50_000 + "5天",
+        "三至" * 50_000 + "五天",
     ):
         parse_target(text)
         parse_targets(text)
@@ -407,3 +412,134 @@ def test_full_width_parses_like_half_width(value, unit, sign, word, name, thousa
     assert [(t.sign, t.value, t.unit) for t in parse_targets(pair)] == [
         (t.sign, t.value, t.unit) for t in parse_targets(to_full_width(pair))
     ]
+
+
+# --- Chinese numerals and ranges ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "phrase, sign, value, unit, name",
+    [
+        ("一千册以上", "≥", "1000", "册", ""),
+        ("两万", "≥", "20000", "", ""),
+        ("三百五十人次", "≥", "350", "人次", ""),
+        ("1.5万", "≥", "15000", "", ""),
+        ("十", "≥", "10", "", ""),
+        ("十五", "≥", "15", "", ""),
+        ("一万五", "≥", "15000", "", ""),
+        ("一百零五件", "≥", "105", "件", ""),
+        ("出版图书一千册", "≥", "1000", "册", "出版图书"),
+        ("不超过三次", "≤", "3", "次", ""),
+        ("五个工作日以内", "≤", "5", "个工作日", ""),
+        ("满意度不低于百分之九十五", "≥", "95", "%", "满意度"),
+        ("三百万元", "≥", "300", "万元", ""),
+        ("两亿", "≥", "200000000", "", ""),
+        ("三公经费变动率为零", "=", "0", "", "三公经费变动率"),
+    ],
+)
+def test_chinese_numerals(phrase, sign, value, unit, name):
+    target = parse_target(phrase)
+    assert (target.sign, target.value, target.unit, target.name) == (sign, D(value), unit, name)
+
+
+@pytest.mark.parametrize(
+    "phrase", ["一次性通过验收", "进一步提升服务水平", "十分满意", "口径统一", "账实一致", "二〇二一年", "达到三级", "第三方评价"]
+)
+def test_words_with_numeral_characters_stay_qualitative(phrase):
+    assert parse_target(phrase).sign == "定性"
+
+
+@pytest.mark.parametrize(
+    "phrase, low, high, unit",
+    [
+        ("3-5天", "3", "5", "天"),
+        ("3～5天", "3", "5", "天"),
+        ("3~5天", "3", "5", "天"),
+        ("3至5天", "3", "5", "天"),
+        ("3到5天", "3", "5", "天"),
+        ("3天-5天", "3", "5", "天"),
+        ("三至五天", "3", "5", "天"),
+        ("满意度90%-95%", "90", "95", "%"),
+        ("1.5-2万册", "15000", "20000", "册"),
+        ("-5%~5%", "-5", "5", "%"),
+        ("100±5", "95", "105", ""),
+        ("温度20±2℃", "18", "22", "°C"),  # NFKC writes ℃ as °C
+        ("1万±500册", "9500", "10500", "册"),
+    ],
+)
+def test_ranges_are_ranges_not_a_single_sign(phrase, low, high, unit):
+    target = parse_target(phrase)
+    assert (target.sign, target.value, target.unit) == ("定性", None, unit)
+    assert (target.low, target.high) == (D(low), D(high))
+    assert describe(target) == f"区间 {low}～{high}{unit}"
+
+
+def test_a_tolerance_without_a_centre_is_a_bound():
+    target = parse_target("测量误差±0.5%")
+    assert (target.sign, target.value, target.unit, target.name) == ("≤", D("0.5"), "%", "测量误差")
+
+
+@pytest.mark.parametrize("phrase", ["5-3天", "2021-12-31前完成"])
+def test_what_is_neither_a_range_nor_a_number_is_qualitative(phrase):
+    target = parse_target(phrase)
+    assert (target.sign, target.low) == ("定性", None)
+
+
+_CN = "零一二三四五六七八九"
+
+
+def chinese_numeral(n: int, two: bool = False) -> str:
+    """n (1 ≤ n < 10**12) written the standard way: 1005 → 一千零五, 20000 → 二万 (两万 if two)."""
+
+    def section(x: int) -> str:
+        out, gap = "", False
+        for unit, size in (("千", 1000), ("百", 100), ("十", 10), ("", 1)):
+            digit = x // size % 10
+            if digit == 0:
+                gap = bool(out)
+                continue
+            if gap:
+                out += "零"
+                gap = False
+            out += ("两" if two and digit == 2 and unit else _CN[digit]) + unit
+        return out
+
+    out, gap = "", False
+    for size, unit in ((10**8, "亿"), (10**4, "万"), (1, "")):
+        group = n // size % 10**4
+        if group == 0:
+            gap = bool(out)
+            continue
+        if out and (gap or group < 1000):
+            out += "零"
+        out += section(group) + unit
+        gap = False
+    return out
+
+
+@pytest.mark.parametrize("n, text", [(1005, "一千零五"), (20000, "二万"), (350, "三百五十"), (100010, "一十万零一十"), (10**8 + 1, "一亿零一")])
+def test_numeral_generator(n, text):
+    assert chinese_numeral(n) == text
+
+
+@given(st.integers(min_value=1, max_value=10**12 - 1), st.booleans(), st.sampled_from(UNITS[1:]), st.sampled_from(SUFFIX_WORDS + [("", "≥")]))
+@settings(max_examples=300)
+def test_round_trip_chinese_numerals(n, two, unit, word):
+    numeral = chinese_numeral(n, two)
+    if unit == "%":
+        unit = "人次"  # "%" after a numeral is unusual; 百分之 is covered above
+    target = parse_target(f"{numeral}{unit}{word[0]}")
+    assert (target.sign, target.value, target.unit) == (word[1], n, unit)
+    short = numeral[1:] if numeral.startswith("一十") else None  # "十五" as well as "一十五"
+    if short:
+        assert parse_target(f"{short}{unit}").value == n
+
+
+@given(st.text(alphabet=st.sampled_from("零〇一二两三四五六七八九十百千万亿至到-~～±0123456789.%天册以上下第几元"), max_size=60))
+@settings(max_examples=300)
+def test_never_raises_on_numeral_soup(text):
+    target = parse_target(text)
+    assert target.sign in SIGNS
+    assert (target.value is None) == (target.sign == "定性")
+    if target.low is not None:
+        assert target.low <= target.high and target.sign == "定性"

@@ -9,68 +9,311 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import signal
+import stat
 import sys
-from concurrent.futures import ProcessPoolExecutor
+from collections import Counter, deque
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .messages import finding
+from .messages import explain, finding
 from .model import Result
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".et", ".ods")
+ARCHIVE_SUFFIXES = (".zip",)
+MAX_ARCHIVE_BYTES = 100 * 1024 * 1024  # a .zip of returns (a return is ~30 KB)
+MAX_ARCHIVE_RETURNS = 2_000  # workbooks in one .zip
+MAX_ARCHIVE_TOTAL = 1024 * 1024 * 1024  # inflated workbooks read from one .zip, all together
+OUTPUT_MARKER = b"xltool-output"  # custom document property of the summaries and feedback we write
+
+# Why a file found in a folder (or inside a .zip) was not checked: reason → what to do.
+SKIP_NOT_WORKBOOK = "不是工作簿（.csv、.pdf、没有扩展名等），如是回收的自评表请另存为 .xlsx"
+SKIP_XLSB = "是 .xlsb 二进制工作簿，请在 Excel 中另存为 .xlsx 后再检查"
+SKIP_SYMLINK = "是符号链接（不跟随），如需检查请直接给出链接指向的文件"
+SKIP_SPECIAL = "是管道、设备等特殊文件，不是工作簿"
+SKIP_LOCK = "是 Office/WPS 打开文件时留下的临时锁定文件（~$ 开头），无需检查"
+SKIP_FOLDER = "所在的子文件夹无法打开（没有读取权限），请检查权限后重新运行"
+SKIP_OUTPUT = "是本程序写出的汇总或检查意见，不是回收的自评表"
+SKIP_IN_ARCHIVE = "是压缩包中的其他文件（不是工作簿，或是压缩包中的压缩包），如需检查请解压后给出"
+
+
+@dataclass(frozen=True)
+class Source:
+    """One returned workbook to check: a file, or a member of a .zip archive (`member`, a name
+    that is only ever shown, never used as a path; its bytes are read from the archive)."""
+
+    path: str
+    member: str = ""
+    shown: str = ""
+    scanned: bool = False  # found in a folder (not named): our own outputs there are passed over
+
+    @property
+    def file(self) -> str:
+        return self.shown or self.path
+
+
+@dataclass
+class Inputs:
+    sources: list[Source] = field(default_factory=list)
+    problems: list[Result] = field(default_factory=list)  # named paths that cannot be checked
+    skipped: Counter = field(default_factory=Counter)  # reason → files passed over
+    empty_folders: list[str] = field(default_factory=list)  # named folders with nothing to check
+
+    @property
+    def missing(self) -> list[str]:
+        return [r.file for r in self.problems if r.status == "missing"]
 
 
 def expand_paths(items: list[str]) -> tuple[list[Path], list[str]]:
     """Files, folders (searched recursively for spreadsheets) and globs → files, and the items
-    that matched nothing. Symbolic links to folders are not followed (a link loop cannot make
-    the walk endless); unreadable folders are skipped; only regular files are taken (a FIFO or
-    a device named .xlsx would block or never end)."""
-    files: list[Path] = []
-    missing: list[str] = []
+    that matched nothing (archives' members are not listed here: see `collect`)."""
+    inputs = collect(items)
+    return [Path(s.path) for s in inputs.sources if not s.member], inputs.missing
+
+
+def collect(items: list[str], exclude=()) -> Inputs:
+    """Files, folders (searched recursively), globs and .zip archives → what to check.
+
+    A named path that is missing or not a regular file becomes a result of its own (status
+    `missing` / `unreadable`), so that it is in the report and fails the run. Files a folder scan
+    passes over are counted by reason. Symbolic links found in folders are not followed (a link
+    loop cannot make the walk endless); only regular files are taken (a FIFO or a device named
+    .xlsx would block or never end); `exclude` (this run's outputs) is never read back."""
+    inputs = Inputs()
+    excluded = {os.path.realpath(p) for p in exclude}
     for item in items:
         path = Path(item)
-        if path.is_dir():
-            files.extend(_spreadsheets_under(path))
-        elif path.is_file():
-            files.append(path)
-        elif glob.has_magic(item):
-            matched = sorted(Path(p) for p in glob.glob(item, recursive=True) if Path(p).is_file())
-            if matched:
-                files.extend(matched)
-            else:
-                missing.append(item)
+        try:
+            mode = os.stat(path).st_mode
+        except OSError:
+            mode = None
+        if mode is None and glob.has_magic(item):
+            matched = sorted(glob.glob(item, recursive=True))
+            if not matched:
+                inputs.problems.append(_missing(item))
+            for m in matched:
+                _named(Path(m), inputs, excluded)
+            continue
+        if mode is None:
+            inputs.problems.append(_missing(item))
+        elif stat.S_ISDIR(mode):
+            before = len(inputs.sources) + len(inputs.problems)
+            _scan(path, inputs, excluded)
+            if len(inputs.sources) + len(inputs.problems) == before:
+                inputs.empty_folders.append(item)
         else:
-            missing.append(item)
+            _named(path, inputs, excluded)
     seen, unique = set(), []
-    for f in files:
-        key = os.path.realpath(f)
+    for s in inputs.sources:
+        key = (os.path.realpath(s.path), s.member)
         if key not in seen:
             seen.add(key)
-            unique.append(f)
-    return unique, missing
+            unique.append(s)
+    inputs.sources = unique
+    return inputs
 
 
-def _spreadsheets_under(folder: Path) -> list[Path]:
-    found = []
-    for root, dirs, names in os.walk(folder, followlinks=False):
+def _missing(item: str) -> Result:
+    return Result(file=item, status="missing", findings=[finding("FILE_NOT_FOUND", file=item)])
+
+
+def _special(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "是管道（FIFO）"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "是设备文件"
+    if stat.S_ISSOCK(mode):
+        return "是套接字"
+    return "是特殊文件"
+
+
+def _named(path: Path, inputs: Inputs, excluded: set[str], scanned: bool = False) -> None:
+    try:
+        mode = os.stat(path).st_mode
+    except OSError as exc:
+        inputs.problems.append(Result(file=str(path), status="unreadable", findings=[finding("FILE_UNREADABLE", file=path.name, detail=exc.strerror or str(exc))]))
+        return
+    if stat.S_ISDIR(mode):
+        _scan(path, inputs, excluded)
+    elif not stat.S_ISREG(mode):
+        inputs.problems.append(Result(file=str(path), status="unreadable", findings=[finding("NOT_A_FILE", file=str(path), detail=_special(mode))]))
+    elif path.suffix.lower() in ARCHIVE_SUFFIXES:
+        _archive(path, inputs, scanned)
+    else:
+        inputs.sources.append(Source(str(path), scanned=scanned))
+
+
+def _scan(folder: Path, inputs: Inputs, excluded: set[str]) -> None:
+    def unreadable(_exc):
+        inputs.skipped[SKIP_FOLDER] += 1
+
+    for root, dirs, names in os.walk(folder, followlinks=False, onerror=unreadable):
         dirs.sort()
-        for name in names:
-            if Path(name).suffix.lower() not in SPREADSHEET_SUFFIXES or name.startswith(("~$", ".~lock")):
-                continue
+        for d in list(dirs):
+            if os.path.islink(os.path.join(root, d)):
+                inputs.skipped[SKIP_SYMLINK] += 1
+                dirs.remove(d)
+        for name in sorted(names):
             path = Path(root, name)
             try:
-                if path.is_file():
-                    found.append(path)
-            except OSError:  # a name the file system cannot stat: skipped like any non-file
+                mode = os.lstat(path).st_mode
+            except OSError:  # a name the file system cannot stat
+                inputs.skipped[SKIP_SPECIAL] += 1
                 continue
-    return sorted(found)
+            suffix = path.suffix.lower()
+            if stat.S_ISLNK(mode):
+                inputs.skipped[SKIP_SYMLINK] += 1
+            elif not stat.S_ISREG(mode):
+                inputs.skipped[SKIP_SPECIAL] += 1
+            elif name.startswith(("~$", ".~lock")):
+                inputs.skipped[SKIP_LOCK] += 1
+            elif os.path.realpath(path) in excluded:
+                inputs.skipped[SKIP_OUTPUT] += 1
+            elif suffix in ARCHIVE_SUFFIXES:
+                _archive(path, inputs, scanned=True)
+            elif suffix in SPREADSHEET_SUFFIXES:
+                inputs.sources.append(Source(str(path), scanned=True))
+            elif suffix == ".xlsb":
+                inputs.skipped[SKIP_XLSB] += 1
+            else:
+                inputs.skipped[SKIP_NOT_WORKBOOK] += 1
 
 
-def check_file(path: str | Path, *, strict: bool = False) -> Result:
+# ---------------------------------------------------------------- .zip archives of returns
+
+
+def _member_name(info) -> str:
+    """A member's name as its maker meant it: zips made on Chinese Windows store GBK names
+    without the UTF-8 flag, which zipfile decodes as cp437."""
+    name = info.filename
+    if not info.flag_bits & 0x800:
+        try:
+            name = name.encode("cp437").decode("gbk")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            pass
+    return name.replace("\\", "/")
+
+
+def _archive_bytes(path: Path) -> bytes:
+    from . import xlsx
+
+    size = os.stat(path).st_size
+    if size > MAX_ARCHIVE_BYTES:
+        raise xlsx.XlsxError("FILE_TOO_LARGE", f"{size // (1024 * 1024)} MB，上限 {MAX_ARCHIVE_BYTES // (1024 * 1024)} MB")
+    with open(path, "rb") as handle:  # read-only
+        return handle.read(MAX_ARCHIVE_BYTES + 1)
+
+
+def _open_archive(path: Path):
+    """The archive as the hardened reader's package: entries counted before zipfile parses them,
+    members inflated in bounded steps with the ratio and size checked on what comes out."""
+    from . import xlsx
+
+    data = _archive_bytes(path)
+    if xlsx.sniff(data[:8]) or not data.startswith(b"PK"):
+        raise xlsx.XlsxError("FILE_NOT_ZIP", "不是 .zip 压缩包")
+    return xlsx._Package(data)
+
+
+def _archive(path: Path, inputs: Inputs, scanned: bool) -> None:
+    from . import xlsx
+
+    def unreadable(detail: str) -> None:
+        inputs.problems.append(Result(file=str(path), status="unreadable", findings=[finding("ARCHIVE_UNREADABLE", file=path.name, detail=detail)]))
+
+    try:
+        package = _open_archive(path)
+    except xlsx.XlsxError as exc:
+        return unreadable(exc.detail)
+    except OSError as exc:
+        return unreadable(exc.strerror or str(exc))
+    found = []
+    for name, info in package.infos.items():
+        if info.is_dir():
+            continue
+        shown = _member_name(info)
+        last = shown.rsplit("/", 1)[-1]
+        if shown.startswith("__MACOSX/") or last.startswith(("~$", "._", ".~lock")):
+            inputs.skipped[SKIP_IN_ARCHIVE] += 1
+        elif Path(last).suffix.lower() in SPREADSHEET_SUFFIXES:
+            found.append(Source(str(path), member=name, shown=f"{path}/{shown}", scanned=scanned))
+        else:
+            inputs.skipped[SKIP_IN_ARCHIVE] += 1
+    if len(found) > MAX_ARCHIVE_RETURNS:
+        return unreadable(f"压缩包内有 {len(found)} 个工作簿，上限 {MAX_ARCHIVE_RETURNS}")
+    if not found:
+        inputs.problems.append(Result(file=str(path), status="unreadable", findings=[finding("ARCHIVE_EMPTY", file=path.name)]))
+    inputs.sources.extend(sorted(found, key=lambda s: s.shown))
+
+
+class _Members:
+    """Reads members of one archive at a time (sources of an archive come together)."""
+
+    def __init__(self):
+        self.path = None
+        self.package = None
+        self.total = 0
+
+    def read(self, source: Source) -> bytes:
+        from . import xlsx
+
+        if source.path != self.path:
+            self.path, self.package, self.total = source.path, None, 0
+            self.package = _open_archive(Path(source.path))
+        self.package.read_total = 0  # the per-file cap applies to each member
+        data = self.package.read(source.member, limit=xlsx.MAX_FILE_BYTES)
+        self.total += len(data)
+        if self.total > MAX_ARCHIVE_TOTAL:
+            raise xlsx.XlsxError("FILE_TOO_LARGE", f"压缩包解压后的工作簿合计超过 {MAX_ARCHIVE_TOTAL // (1024 * 1024)} MB")
+        return data
+
+
+def _load(source: Source, members: _Members) -> tuple[bytes | None, Result | None]:
+    """A member's bytes (read in this process, bounded), or the result saying why it cannot be."""
+    if not source.member:
+        return None, None
+    from . import xlsx
+
+    name = source.file.rsplit("/", 1)[-1]
+    try:
+        return members.read(source), None
+    except xlsx.XlsxError as exc:
+        return None, Result(file=source.file, status="unreadable", findings=[finding(exc.code, file=name, detail=exc.detail)])
+    except OSError as exc:
+        return None, Result(file=source.file, status="unreadable", findings=[finding("FILE_UNREADABLE", file=name, detail=exc.strerror or str(exc))])
+
+
+def check_source(source: Source, data: bytes | None = None) -> Result:
+    """Check one source; never raises. A file found in a folder that turns out to be a summary
+    or feedback workbook this program wrote gets status `skipped`."""
+    result = check_file(source.file if source.member else source.path, data=data)
+    if source.scanned and result.status == "unreadable" and any(f.code == "NOT_OUR_TEMPLATE" for f in result.findings):
+        if _is_our_output(source, data):
+            return Result(file=source.file, status="skipped")
+    return result
+
+
+def _is_our_output(source: Source, data: bytes | None) -> bool:
+    from . import xlsx
+
+    try:
+        if data is None:
+            from .reader import read_bytes
+
+            data = read_bytes(Path(source.path))
+        package = xlsx._Package(data)
+        return package.has("docProps/custom.xml") and OUTPUT_MARKER in package.read("docProps/custom.xml", limit=64 * 1024)
+    except Exception:  # noqa: BLE001 - not readable as ours: it is checked (and reported) as a return
+        return False
+
+
+def check_file(path: str | Path, *, strict: bool = False, data: bytes | None = None) -> Result:
     """Check one returned workbook; never raises.
 
     Everything a hostile or broken file can do ends as that file's finding. An exception nobody
     foresaw also does (FILE_UNREADABLE naming it) — unless `strict`, used by the fuzz tests,
-    where it is raised so that it can be fixed where it happens."""
+    where it is raised so that it can be fixed where it happens. With `data`, the bytes are those
+    (a member of an archive) and `path` is only shown."""
     from .checks import check, result_status
     from .evaluate import evaluate
     from .reader import Unreadable, read_bytes, read_submission
@@ -78,7 +321,8 @@ def check_file(path: str | Path, *, strict: bool = False) -> Result:
     path = Path(path)
     shown = str(path)
     try:
-        data = read_bytes(path)
+        if data is None:
+            data = read_bytes(path)
         digest = hashlib.sha256(data).hexdigest()
         sub, _plan, framework, notes = read_submission(path, data)
         findings = notes + check(sub, framework)
@@ -99,14 +343,13 @@ def check_file(path: str | Path, *, strict: bool = False) -> Result:
     except Unreadable as exc:
         return Result(file=shown, status="unreadable", findings=exc.findings, sha256=locals().get("digest", ""))
     except MemoryError:
-        return Result(file=shown, status="unreadable", findings=[finding("FILE_TOO_LARGE", file=path.name, detail="内存不足")])
+        return Result(file=shown, status="unreadable", findings=[finding("FILE_TOO_LARGE", file=path.name, detail="检查时内存不足，文件内容过多")])
     except RecursionError:
         return Result(file=shown, status="unreadable", findings=[finding("FILE_CORRUPT", file=path.name, detail="嵌套过深")])
     except Exception as exc:  # the batch goes on, whatever one file does
         if strict:
             raise
-        detail = f"{type(exc).__name__}: {exc}"
-        detail = detail if len(detail) <= 200 else detail[:199] + "…"
+        detail = explain(exc)
         return Result(
             file=shown,
             status="unreadable",
@@ -141,25 +384,139 @@ def cross_file_findings(results: list[Result]) -> None:
                 result.findings.append(finding("DUPLICATE_UNIT", file=Path(result.file).name, other=Path(first.file).name, unit=result.unit))
 
 
-def check_paths(files: list[Path], jobs: int = 1, progress=None) -> list[Result]:
-    """Check every file, in `jobs` processes; results in the order of `files`."""
-    results: list[Result] = []
-    total = len(files)
+def default_jobs(files: int) -> int:
+    """As many processes as cores this process may use, no more than there are files."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, files, 64))
+
+
+def check_paths(files, jobs: int = 1, progress=None) -> list[Result]:
+    """Check every file (paths or `Source`s), in `jobs` processes; results in the order given.
+
+    With several processes, a worker that dies (killed, out of memory) costs the file it was
+    checking alone: that file gets FILE_UNREADABLE and a new worker takes the rest. Interrupted
+    (Ctrl-C, or SIGTERM turned into an exception by the caller), every worker is stopped."""
+    sources = [s if isinstance(s, Source) else Source(str(s)) for s in files]
+    total = len(sources)
+    results: list[Result | None] = [None] * total
+    members = _Members()
+    done = 0
+
+    def record(i: int, result: Result) -> None:
+        nonlocal done
+        results[i] = result
+        done += 1
+        if progress:
+            progress(done, total, result)
+
     if jobs > 1 and total > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            chunk = max(1, min(32, total // (jobs * 4) or 1))
-            for i, result in enumerate(pool.map(check_file, files, chunksize=chunk), start=1):
-                results.append(result)
-                if progress:
-                    progress(i, total, result)
+        _run_workers(sources, min(jobs, total), members, record)
     else:
-        for i, path in enumerate(files, start=1):
-            result = check_file(path)
-            results.append(result)
-            if progress:
-                progress(i, total, result)
-    cross_file_findings(results)
-    return results
+        for i, source in enumerate(sources):
+            data, failed = _load(source, members)
+            record(i, failed or check_source(source, data))
+    out = [r for r in results if r is not None]
+    cross_file_findings([r for r in out if r.status != "skipped"])
+    return out
+
+
+def _worker(conn) -> None:
+    """A worker: check what it is sent, one source at a time, until told to stop or the main
+    process goes away (its end of the pipe closes)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the main process's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    while True:
+        try:
+            item = conn.recv()
+        except (EOFError, OSError):
+            return
+        if item is None:
+            return
+        index, source, data = item
+        conn.send((index, check_source(source, data)))
+
+
+def _crashed(source: Source, exitcode) -> Result:
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"被系统以信号 {signal.Signals(-exitcode).name} 结束，常见原因是内存不足"
+        except ValueError:
+            how = f"被系统以信号 {-exitcode} 结束"
+    else:
+        how = f"退出码 {exitcode}"
+    name = source.file.replace("\\", "/").rsplit("/", 1)[-1]
+    detail = f"检查这个文件时检查进程意外中止（{how}），文件没有检查完"
+    return Result(file=source.file, status="unreadable", findings=[finding("FILE_UNREADABLE", file=name, detail=detail)])
+
+
+def _run_workers(sources: list[Source], jobs: int, members: _Members, record) -> None:
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    # fork: a worker starts in milliseconds and shares the loaded code; elsewhere spawn.
+    ctx = multiprocessing.get_context("fork" if sys.platform.startswith("linux") else "spawn")
+    queue = deque(range(len(sources)))
+    busy: dict = {}  # connection → (process, index being checked)
+    idle: list = []
+
+    def start():
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_worker, args=(child,), daemon=True, name="xltool-check")
+        proc.start()
+        child.close()
+        return parent, proc
+
+    def give(conn, proc) -> None:
+        while queue:
+            i = queue.popleft()
+            data, failed = _load(sources[i], members)
+            if failed:
+                record(i, failed)
+                continue
+            conn.send((i, sources[i], data))
+            busy[conn] = (proc, i)
+            return
+        idle.append((conn, proc))
+
+    procs = []
+    try:
+        for _ in range(jobs):
+            conn, proc = start()
+            procs.append(proc)
+            give(conn, proc)
+        while busy:
+            for conn in wait(list(busy)):
+                proc, i = busy.pop(conn)
+                try:
+                    index, result = conn.recv()
+                except (EOFError, OSError):  # the worker died while checking sources[i]
+                    proc.join(5)
+                    record(i, _crashed(sources[i], proc.exitcode))
+                    conn.close()
+                    if queue:
+                        conn, proc = start()
+                        procs.append(proc)
+                        give(conn, proc)
+                    continue
+                record(index, result)
+                give(conn, proc)
+        for conn, _proc in idle:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+    finally:
+        for proc in procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in procs:
+            proc.join(2)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(2)
 
 
 def same_file(a: Path, b: Path) -> bool:
@@ -195,3 +552,26 @@ class Progress:
         if done == total:
             sys.stderr.write("\n")
         sys.stderr.flush()
+
+
+def missing_returns(roster, results) -> list:
+    """A result with status `missing` for every roster unit no readable file belongs to."""
+    def same(unit, result) -> bool:
+        if unit.year != result.year or unit.kind != result.kind:
+            return False
+        if unit.code.strip() and (result.unit_code or "").strip():
+            return unit.code.strip() == result.unit_code.strip()
+        return unit.name.strip() == (result.unit or "").strip()
+
+    returned = [r for r in results if r.status != "unreadable" and r.status != "missing"]
+    out = []
+    for unit in roster:
+        if not any(same(unit, r) for r in returned):
+            kind_text = "，项目支出" if unit.kind == "project" else "，部门整体支出"
+            out.append(
+                Result(
+                    file="", status="missing", kind=unit.kind, unit=unit.name, unit_code=unit.code, year=unit.year,
+                    findings=[finding("MISSING_RETURN", unit=unit.name, year=str(unit.year), kind_text=kind_text)],
+                )
+            )
+    return out

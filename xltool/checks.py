@@ -161,6 +161,11 @@ def _number_hint(v: Value, field: str) -> str:
     if targets is not None:
         raw = text(v)
         parsed = targets.parse_target(raw)
+        if getattr(parsed, "low", None) is not None:
+            return (
+                f"“{raw}”是一个区间，一格只能填一个数字：请按考核要求填下限 {plain_number(parsed.low)}（计算符号 ≥）"
+                f"或上限 {plain_number(parsed.high)}（计算符号 ≤），单位填在“计量单位”列。"
+            )
         if parsed.sign == QUALITATIVE or parsed.value is None:
             if field == "target":
                 return "指标值只填数字；无法量化的指标请在“计算符号”中选择“定性”，并选择定性评价档次。"
@@ -353,6 +358,20 @@ def integrity_findings(integrity: Integrity) -> list[Finding]:
                 label=describe_name(name), count=str(len(moves)), seen_text=where,
             )
         )
+    # Names stretched or shrunk: one finding per sheet, at its first name, with how many.
+    resized: dict[str, list[tuple]] = {}
+    for name, expected_ref, found_ref in integrity.resized_names:
+        sheet, cell = _split_ref(expected_ref)
+        resized.setdefault(sheet, []).append((_sort_key(Finding("", "", "", sheet, cell)), name, cell, expected_ref, found_ref))
+    for sheet, names in resized.items():
+        names.sort(key=lambda m: m[0])
+        _key, name, cell, expected_ref, found_ref = names[0]
+        out.append(
+            finding(
+                "NAME_RANGE_CHANGED", sheet=sheet, cell=cell, seen=found_ref, expected=expected_ref, name=name, label=describe_name(name),
+                seen_text=_range_text_of(found_ref), expected_text=_range_text_of(expected_ref), count=str(len(names)),
+            )
+        )
     for sheet, cell, role, expected, found in integrity.changed_cells:
         if role == "formula":
             if found is None or (isinstance(found, str) and not found.strip()):
@@ -376,6 +395,12 @@ def integrity_findings(integrity: Integrity) -> list[Finding]:
         shown = "、".join(cells[:5]) + ("等" if len(cells) > 5 else "")
         out.append(finding("EXTRA_CONTENT", sheet=sheet, cell=cells[0], seen=None, expected=None, cells=shown, count=str(len(cells))))
     return out
+
+
+def _range_text_of(ref) -> str:
+    """"'绩效指标'!$E$5:$E$1048576" → "E5:E1048576"."""
+    text = str(ref or "").lstrip("=")
+    return _short(text.rsplit("!", 1)[-1].replace("$", ""))
 
 
 def _short(value, limit: int = 40) -> str:

@@ -11,20 +11,101 @@ import os
 import sys
 from pathlib import Path
 
+from .messages import explain
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
+# argparse's own words, in Chinese (no gettext catalogue is needed: the few sentences argparse
+# can say are matched here). A message no pattern matches is still shown, inside a Chinese one.
+_ARGPARSE_ERRORS = [
+    (r"the following arguments are required: (.+)", "缺少必需的参数：{0}。"),
+    (r"one of the arguments (.+) is required", "以下参数必须给出其中一个：{0}。"),
+    (r"argument (.+?): invalid int value: '(.*)'", "参数 {0} 应为整数，实际给出的是“{1}”。"),
+    (r"argument (.+?): invalid float value: '(.*)'", "参数 {0} 应为数字，实际给出的是“{1}”。"),
+    (r"argument (.+?): invalid (\S+) value: '(.*)'", "参数 {0} 的值“{2}”无效。"),
+    (r"argument (.+?): invalid choice: '(.*)' \(choose from (.*)\)", "“{1}”不是可用的{0}，可选：{2}。"),
+    (r"argument (.+?): expected one argument", "参数 {0} 后面需要跟一个值。"),
+    (r"argument (.+?): expected at least one argument", "参数 {0} 后面至少需要跟一个值。"),
+    (r"argument (.+?): expected (\S+) arguments?", "参数 {0} 后面需要跟 {1} 个值。"),
+    (r"argument (.+?): not allowed with argument (.+)", "参数 {0} 不能与 {1} 同时使用。"),
+    (r"argument (.+?): ignored explicit argument '(.*)'", "参数 {0} 不接受值“{1}”。"),
+    (r"unrecognized arguments: (.+)", "无法识别的参数：{0}。"),
+    (r"ambiguous option: (\S+) could match (.+)", "参数 {0} 不完整，可能是：{1}。"),
+]
+# Placeholders shown in usage lines for options without their own metavar.
+_METAVARS = {
+    "framework": "框架", "roster": "名册文件", "unit": "单位名称", "year": "年度", "code": "单位编码",
+    "out": "输出路径", "json": "JSON文件", "csv": "CSV文件", "feedback": "文件夹", "jobs": "进程数",
+    "key": "密钥文件", "paths": "路径",
+}
+
+
+def translate_argparse(message: str) -> str:
+    """argparse's English error → a Chinese sentence ("argument --jobs: invalid int value: 'x'" →
+    "参数 --jobs 应为整数，实际给出的是“x”。")."""
+    import re
+
+    message = re.sub(r"^argument (?:command|\{[^}]*\}):", "argument 命令:", message.strip())
+    for pattern, chinese in _ARGPARSE_ERRORS:
+        found = re.fullmatch(pattern, message.strip(), flags=re.S)
+        if found:
+            return chinese.format(*(g.replace("'", "") for g in found.groups()))
+    return f"命令行参数有误（{message}）。"
+
+
+def _width(text: str) -> int:
+    """Terminal columns: a Chinese character takes two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+class _Formatter(argparse.HelpFormatter):
+    """Help and usage in Chinese: "用法：", and Chinese placeholders for option values."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
+
+    def _format_action(self, action):
+        # argparse pads with len(); a Chinese placeholder is two columns wide per character
+        text = super()._format_action(action)
+        invocation = self._format_action_invocation(action)
+        extra = _width(invocation) - len(invocation)
+        head, sep, rest = text.partition(invocation)
+        if extra > 0 and sep and not head.strip():
+            spaces = len(rest) - len(rest.lstrip(" "))
+            if rest.strip() and spaces > 2:
+                rest = rest[min(extra, spaces - 2) :]
+        return head + sep + rest
+
+    def _get_default_metavar_for_optional(self, action):
+        return _METAVARS.get(action.dest, "值")
+
+    def _get_default_metavar_for_positional(self, action):
+        return _METAVARS.get(action.dest, "参数")
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, add_help=True, formatter_class=_Formatter, **kwargs):
+        super().__init__(*args, add_help=False, formatter_class=formatter_class, **kwargs)
+        self._positionals.title = "位置参数"
+        self._optionals.title = "选项"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="显示本帮助并退出")
+
     def error(self, message):  # usage errors in Chinese, exit 2
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"xltool：命令用法有误：{message}\n运行 xltool {self.prog.split()[-1] if ' ' in self.prog else ''} --help 查看用法。\n")
+        command = self.prog.split()[-1] if " " in self.prog else ""
+        help_hint = f"xltool {command} --help" if command else "xltool --help"
+        sys.stderr.write(f"xltool：命令用法有误：{translate_argparse(message)}\n运行 {help_hint} 查看用法。\n")
         sys.exit(EXIT_USAGE)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xltool", description="预算绩效自评：生成模板、检查回收的工作簿、输出评分汇总。")
-    parser.add_argument("--version", action="version", version=f"xltool {_version()}")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, metavar="{template,check,demo}")
+    parser.add_argument("--version", action="version", version=f"xltool {_version()}", help="显示版本号并退出")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, title="命令", metavar="{template,check,demo}")
 
     t = sub.add_parser("template", help="为每个单位生成自评模板", description="按框架和名册为每个单位生成一份自评模板（.xlsx）。")
     t.add_argument("--framework", help="框架名称（project / department）或 YAML 文件路径；用名册时可省略，按名册的“类型”列选择")
@@ -34,21 +115,25 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--year", type=int, help="评价年度，如 2021（与 --unit 一起使用）")
     t.add_argument("--code", default="", help="单位编码（与 --unit 一起使用，可省略）")
     t.add_argument("--out", required=True, help="输出文件夹")
+    t.add_argument("--key", metavar="密钥文件", help="签名密钥文件（默认使用本机用户配置文件夹中的密钥，首次使用时自动生成）；检查时要用同一把密钥")
     t.add_argument("--quiet", action="store_true", help="不显示进度")
 
     c = sub.add_parser("check", help="检查回收的工作簿并输出汇总", description="检查回收的自评工作簿，重新计算执行率和得分，输出评分汇总。")
-    c.add_argument("paths", nargs="+", metavar="PATH", help="文件、文件夹或通配符（如 returned/*.xlsx）")
+    c.add_argument("paths", nargs="+", metavar="路径", help="文件、文件夹或通配符（如 returned/*.xlsx）")
     c.add_argument("--out", required=True, help="汇总工作簿（.xlsx）的路径")
     c.add_argument("--json", help="同时输出 JSON 报告")
     c.add_argument("--csv", help="同时输出 CSV 报告")
     c.add_argument("--feedback", help="为每个文件生成一份检查意见工作簿，放到这个文件夹")
-    c.add_argument("--jobs", type=int, default=1, help="并行进程数（默认 1）")
+    c.add_argument("--jobs", type=int, default=None, help="并行进程数（默认为本机处理器核数，不超过文件数）")
     c.add_argument("--year", type=int, help="本次检查的评价年度；其他年度的文件判为不通过（YEAR_MISMATCH）")
+    c.add_argument("--roster", metavar="名册文件", help="名册文件：预填数据以名册为准核对，名册中没有交回文件的单位列为“未交”（MISSING_RETURN）")
+    c.add_argument("--key", metavar="密钥文件", help="生成模板时使用的签名密钥文件（默认使用本机用户配置文件夹中的密钥）")
+    c.add_argument("--framework", action="append", default=[], metavar="框架文件", help="自定义框架的 YAML 文件（可多次给出）；文件中记录的框架只在自带框架和这里给出的框架中按名称和版本查找")
     c.add_argument("--quiet", action="store_true", help="不显示进度和结果表")
 
     d = sub.add_parser("demo", help="用自带的样例跑一遍完整流程", description="用自带样例生成模板、检查样例工作簿、输出汇总和检查意见。")
     d.add_argument("--out", help="输出文件夹（默认新建 xltool-demo-<时间>）")
-    d.add_argument("--quiet", action="store_true")
+    d.add_argument("--quiet", action="store_true", help="不显示进度")
     return parser
 
 
@@ -64,6 +149,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
+    # --key, --roster and --framework reach worker processes through these variables; a run
+    # leaves them as it found them (main may be called many times in one process).
+    saved = {name: os.environ.get(name) for name in _RUN_ENV}
     try:
         if args.command == "template":
             return cmd_template(args, parser)
@@ -74,7 +162,16 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("\n已中断。已写出的文件保持完整，未写完的输出不会留下。\n")
         return EXIT_FAILED
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     return EXIT_USAGE
+
+
+_RUN_ENV = ("XLTOOL_KEY_FILE", "XLTOOL_ROSTER", "XLTOOL_FRAMEWORKS")
 
 
 def _usage(message: str) -> int:
@@ -85,17 +182,33 @@ def _usage(message: str) -> int:
 def cmd_template(args, parser) -> int:
     from .framework import FrameworkError, load_framework
     from .model import UnitInfo
-    from .roster import RosterError, read_roster
+    from .roster import KIND_NAMES, RosterError, read_roster
     from .template import generate
 
+    if args.key:
+        from .signing import KeyError_, create_key, use_key_file
+
+        try:
+            if not os.path.lexists(args.key):  # a new key for a new campaign: made here, kept by finance
+                create_key(Path(args.key))
+                sys.stderr.write(f"已生成新的签名密钥 {args.key}（只有本人可读）。检查回收的文件时请用 --key 给出同一个文件，并妥善保管，不要发给填报单位。\n")
+            use_key_file(args.key)
+        except KeyError_ as exc:
+            return _usage(str(exc))
+        except OSError as exc:
+            return _usage(f"无法生成密钥文件 {args.key}：{exc.strerror or exc}")
     try:
         if args.roster:
-            units = read_roster(args.roster)
+            notes: list[str] = []
+            units = read_roster(args.roster, notes)
+            for note in notes:
+                sys.stderr.write(f"提示：{note}\n")
             if args.framework:
                 framework = load_framework(args.framework)
                 units = [_with_framework(u, args.framework) for u in units if u.kind == framework.kind]
                 if not units:
-                    sys.stderr.write(f"名册中没有类型为 {framework.kind} 的单位，未生成模板。\n")
+                    kind = KIND_NAMES.get(framework.kind, framework.kind)
+                    sys.stderr.write(f"名册中没有类型为“{kind}”的单位，未生成模板。请检查名册的“类型”列，或换用 --framework。\n")
                     return EXIT_FAILED
         else:
             if not args.year or not args.framework:
@@ -109,7 +222,7 @@ def cmd_template(args, parser) -> int:
         sys.stderr.write(f"未生成模板：{exc}\n")
         return EXIT_FAILED
     except OSError as exc:
-        sys.stderr.write(f"未生成模板：无法写入输出文件夹 {args.out}：{exc.strerror or exc}\n")
+        sys.stderr.write(f"未生成模板：无法写入输出文件夹 {args.out}：{explain(exc)}。\n")
         return EXIT_FAILED
     if not args.quiet:
         for path in paths:
@@ -127,43 +240,207 @@ def _with_framework(unit, framework: str):
 def cmd_check(args, parser) -> int:
     from . import batch, report
 
-    if args.jobs < 1 or args.jobs > 64:
+    if args.jobs is not None and not 1 <= args.jobs <= 64:
         return _usage("--jobs 应为 1 到 64 之间的整数。")
-    files, missing = batch.expand_paths(args.paths)
-    for item in missing:
-        sys.stderr.write(f"找不到：{item}\n")
-    if not files:
-        return _usage("没有找到要检查的文件。")
-    outputs = [Path(p) for p in (args.out, args.json, args.csv) if p]
-    conflicts = batch.output_conflicts(outputs, files)
-    if conflicts:
-        return _usage(f"输出文件 {conflicts[0]} 是被检查的文件之一：检查程序不会覆盖任何输入文件，请换一个输出路径。")
-    results = batch.check_paths(files, jobs=args.jobs, progress=batch.Progress(not args.quiet))
-    if args.year:
-        from .checks import apply_expected_year
+    problem = _output_problem(args)
+    if problem:
+        return _usage(problem)
+    if args.framework:
+        from .framework import FrameworkError, register_frameworks
 
-        for result in results:
-            apply_expected_year(result, args.year)
-    try:
-        report.write_summary(results, args.out)
-        if args.json:
-            report.write_json(results, args.json)
-        if args.csv:
-            report.write_csv(results, args.csv)
-        if args.feedback:
-            write_feedback_files(results, args.feedback, files)
-    except OSError as exc:
-        sys.stderr.write(f"无法写出结果：{exc}\n")
+        try:
+            register_frameworks(args.framework)
+        except FrameworkError as exc:
+            return _usage(str(exc))
+    if args.key:
+        from .signing import KeyError_, use_key_file
+
+        try:
+            use_key_file(args.key)
+        except KeyError_ as exc:
+            return _usage(str(exc))
+    roster = None
+    if args.roster:
+        from .reader import ROSTER_ENV
+        from .roster import RosterError, read_roster
+
+        try:
+            roster = read_roster(args.roster)
+        except RosterError as exc:
+            return _usage(f"名册无法使用：{exc}")
+        os.environ[ROSTER_ENV] = str(Path(args.roster).resolve())
+    named_outputs = [p for p in (args.out, args.json, args.csv) if p and not report.is_direct(p)]
+    inputs = batch.collect(args.paths, exclude=named_outputs)
+    for result in inputs.problems:
+        sys.stderr.write(f"{_safe(result.findings[0].message)}\n")
+    for folder in inputs.empty_folders:
+        sys.stderr.write(f"文件夹“{_safe(folder)}”中没有找到可检查的工作簿（.xlsx 等或 .zip）。请确认回收的文件放在这个文件夹里。\n")
+    if not inputs.sources and all(r.status == "missing" for r in inputs.problems):
+        _say_skipped(inputs.skipped)
+        return _usage("没有找到要检查的文件。请核对命令中的路径，或给出回收的工作簿所在的文件夹。")
+    on_disk = [Path(s.path) for s in inputs.sources]
+    conflicts = batch.output_conflicts([Path(p) for p in named_outputs], on_disk)
+    if conflicts:
+        return _usage(f"输出文件 {_safe(str(conflicts[0]))} 是被检查的文件之一：检查程序不会覆盖任何输入文件，请换一个输出路径。")
+    feedback = feedback_plan(inputs.sources, args.feedback, on_disk) if args.feedback else []
+    taken = {os.path.realpath(p): p for p in named_outputs}
+    for _source, path in feedback:
+        if os.path.realpath(path) in taken:
+            return _usage(
+                f"检查意见文件 {_safe(str(path))} 与输出 {_safe(taken[os.path.realpath(path)])} 是同一个文件。请把 --feedback 换到另一个文件夹，或给汇总换一个文件名。"
+            )
+    jobs = args.jobs or batch.default_jobs(len(inputs.sources))
+    with _stop_on_sigterm():
+        checked = batch.check_paths(inputs.sources, jobs=jobs, progress=batch.Progress(not args.quiet))
+        ours = sum(r.status == "skipped" for r in checked)
+        if ours:
+            inputs.skipped[batch.SKIP_OUTPUT] += ours
+        _say_skipped(inputs.skipped)
+        feedback = [(r, path) for (_source, path), r in zip(feedback, checked) if r.status != "skipped"]
+        results = inputs.problems + [r for r in checked if r.status != "skipped"]
+        if roster is not None:
+            results.extend(batch.missing_returns(roster, results))
+        if args.year:
+            from .checks import apply_expected_year
+
+            for result in results:
+                apply_expected_year(result, args.year)
+        failed = _write_outputs(results, args, feedback)
+    if failed:
         return EXIT_FAILED
+    to_stdout = any(p and report.is_direct(p) and p in ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1") for p in (args.json, args.csv))
     if not args.quiet:
-        print_table(results)
-        print(f"汇总：{args.out}")
-    return EXIT_OK if all(r.status == "passed" for r in results) else EXIT_FAILED
+        stream = sys.stderr if to_stdout else sys.stdout
+        print_table(results, file=stream)
+        print(f"汇总：{_safe(args.out)}", file=stream)
+    return EXIT_OK if results and all(r.status == "passed" for r in results) else EXIT_FAILED
+
+
+_OUTPUT_LABELS = {"out": "汇总工作簿", "json": "JSON 报告", "csv": "CSV 报告"}
+
+
+def _output_problem(args) -> str:
+    """Why the outputs asked for cannot be written as asked, or ""."""
+    from . import report
+
+    if not args.out.lower().endswith(".xlsx") or report.is_direct(args.out):
+        return f"汇总文件 --out {_safe(args.out)} 必须是以 .xlsx 结尾的文件路径，如 汇总.xlsx；JSON、CSV 报告请用 --json、--csv 输出。"
+    named = [(key, getattr(args, key)) for key in ("out", "json", "csv") if getattr(args, key)]
+    stdout = [key for key, p in named if p in ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")]
+    if len(stdout) > 1:
+        return "--json 和 --csv 不能同时写到标准输出（-）。请把其中一个写到文件。"
+    seen: dict[str, str] = {}
+    for key, p in named:
+        if report.is_direct(p):
+            continue
+        real = os.path.realpath(p)
+        if real in seen:
+            return f"--{seen[real]} 和 --{key} 是同一个文件 {_safe(p)}，后写的会覆盖先写的。请给两个输出不同的文件名。"
+        seen[real] = key
+        if os.path.isdir(p):
+            return f"输出路径 --{key} {_safe(p)} 是一个文件夹。请给出文件路径，如 {_safe(os.path.join(p, '汇总.xlsx' if key == 'out' else '报告.' + key))}。"
+        if report.is_block_device(p):
+            return f"输出路径 --{key} {_safe(p)} 是磁盘设备，不会写入。请给出普通文件路径。"
+    if args.feedback and (args.feedback == "-" or (os.path.exists(args.feedback) and not os.path.isdir(args.feedback))):
+        return f"--feedback {_safe(args.feedback)} 应是一个文件夹（不存在时会新建）。请换一个文件夹路径。"
+    return ""
+
+
+def _write_outputs(results, args, feedback) -> bool:
+    """Write every output to a temporary file, then put them all in place: if one cannot be
+    written, none is replaced (no new summary beside a stale JSON report). True if it failed."""
+    from . import report
+
+    label, target = "", ""
+    try:
+        with report.staged():
+            label, target = _OUTPUT_LABELS["out"], args.out
+            report.write_summary(results, args.out)
+            if args.json:
+                label, target = _OUTPUT_LABELS["json"], args.json
+                report.write_json(results, args.json)
+            if args.csv:
+                label, target = _OUTPUT_LABELS["csv"], args.csv
+                report.write_csv(results, args.csv)
+            for result, path in feedback:
+                label, target = "检查意见", str(path)
+                report.write_feedback(result, path.parent, filename=path.name)
+            label, target = "", ""
+    except report.OutputError as exc:
+        sys.stderr.write(
+            f"无法写出 {_safe(exc.target)}：{_os_reason(exc.cause)}。在它之前的输出已经写好，之后的没有写出；请处理后重新运行检查。\n"
+        )
+        return True
+    except OSError as exc:
+        sys.stderr.write(
+            f"无法写出{label} {_safe(target)}：{_os_reason(exc)}。本次所有输出都没有写出，原有的输出文件保持不变；请处理后重新运行检查。\n"
+        )
+        return True
+    return False
+
+
+def _os_reason(exc: OSError) -> str:
+    """An operating-system error as a Chinese phrase with what to do."""
+    import errno
+
+    reasons = {
+        errno.ENOSPC: "磁盘空间不足，请腾出空间或换一个磁盘",
+        errno.EDQUOT: "超出磁盘配额，请腾出空间或换一个位置",
+        errno.EACCES: "没有写入权限，请换一个有权限的位置",
+        errno.EPERM: "不允许写入，请换一个位置",
+        errno.EROFS: "磁盘是只读的，请换一个位置",
+        errno.ENOENT: "所在文件夹不存在或已被删除，请检查路径",
+        errno.EISDIR: "这是一个文件夹，请给出文件路径",
+        errno.ENOTDIR: "路径中的某一级不是文件夹，请检查路径",
+        errno.ENAMETOOLONG: "文件名或路径过长，请缩短",
+        errno.EPIPE: "接收输出的程序已经退出",
+        errno.EIO: "磁盘读写出错，请检查磁盘",
+    }
+    reason = reasons.get(exc.errno)
+    if reason:
+        return reason
+    return explain(exc) + "，请检查输出位置"
+
+
+def _say_skipped(skipped) -> None:
+    if not skipped:
+        return
+    total = sum(skipped.values())
+    parts = "；".join(f"{n} 个{reason}" for reason, n in skipped.items())
+    sys.stderr.write(f"已跳过 {total} 个文件，没有检查：{parts}。\n")
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the main process is, so that workers are stopped and temporary
+    files removed on the way out (the same path as Ctrl-C)."""
+
+
+def _stop_on_sigterm():
+    import contextlib
+    import signal
+
+    @contextlib.contextmanager
+    def handler():
+        def raise_terminated(signum, frame):
+            raise _Terminated()
+
+        try:
+            previous = signal.signal(signal.SIGTERM, raise_terminated)
+        except ValueError:  # not the main thread: leave signals alone
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    return handler()
 
 
 def feedback_plan(results, folder, inputs) -> list[tuple[object, Path]]:
     """Each result's feedback path, decided before anything is written: names made unique
-    (two returned files may share a name in different folders), and never an input's path."""
+    (two returned files may share a name in different folders), and never an input's path.
+    `results` may be results or sources (anything with `.file`)."""
     from . import report
 
     taken = {os.path.realpath(p) for p in inputs}
@@ -186,7 +463,29 @@ def write_feedback_files(results, folder, inputs) -> list[Path]:
     return [report.write_feedback(result, folder, filename=path.name) for result, path in feedback_plan(results, folder, inputs)]
 
 
-STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取"}
+STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取", "missing": "未找到"}
+_STATUS_ORDER = {"missing": 0, "unreadable": 1, "failed": 2, "passed": 3}
+_KEEP_FORMAT = {"\u200c", "\u200d"}  # joiners inside emoji and scripts: harmless
+
+
+def _safe(text) -> str:
+    """Text from a file name or a file, safe to print: bytes the file system gave undecoded
+    (surrogateescape) shown as \\xNN, control and direction characters escaped, so a name can
+    neither crash the output nor move the cursor, clear the screen or reverse the line."""
+    import unicodedata
+
+    out = []
+    for ch in str(text):
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
+        elif ch not in _KEEP_FORMAT and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _fmt_rate(rate) -> str:
@@ -197,30 +496,68 @@ def _fmt_score(score) -> str:
     return "—" if score is None else f"{float(score):.2f}"
 
 
-def print_table(results) -> None:
-    """A short table a finance officer can read in the terminal."""
-    rows = [("文件", "单位", "评价对象", "执行率", "自评", "复核", "等级", "错误", "警告", "状态")]
-    for r in results:
-        name = Path(r.file).name
+def print_table(results, file=None) -> None:
+    """A short table a finance officer can read in the terminal: failures first, fitted to the
+    terminal's width (long names fold), every name printed safely."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    from . import report
+
+    stream = file or sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+
+    def cell(text) -> Text:
+        shown = _safe(text)
+        try:
+            shown.encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            shown = shown.encode(encoding, "backslashreplace").decode(encoding, "replace")
+        return Text(shown)
+
+    console = Console(file=stream, highlight=False, markup=False, emoji=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name, kind in (("状态", "short"), ("文件", "text"), ("单位", "text"), ("评价对象", "text"), ("执行率", "number"),
+                       ("自评", "number"), ("复核", "number"), ("等级", "short"), ("错误/警告", "number")):
+        table.add_column(cell(name), justify="right" if kind == "number" else "left", overflow="fold",
+                         no_wrap=kind != "text", ratio=1 if kind == "text" else None)
+    ordered = sorted(results, key=lambda r: _STATUS_ORDER.get(r.status, 1))
+    for r in ordered:
+        name = _shown_name(r.file)
+        status = report.status_label(r.status, r.file)
+        counts = f"{r.errors}/{r.warnings}"
         if not r.evaluations:
-            rows.append((name, r.unit or "—", "—", "—", "—", "—", "—", str(r.errors), str(r.warnings), STATUS_TEXT.get(r.status, r.status)))
+            table.add_row(*map(cell, (status, name, r.unit or "—", "—", "—", "—", "—", "—", counts)))
         for e in r.evaluations:
-            rows.append(
-                (name, r.unit, e.name, _fmt_rate(e.execution_rate), _fmt_score(e.declared_score), _fmt_score(e.score), e.grade or "—", str(r.errors), str(r.warnings), STATUS_TEXT.get(r.status, r.status))
-            )
-    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths)).rstrip())
-    passed = sum(r.status == "passed" for r in results)
-    failed = sum(r.status == "failed" for r in results)
-    unreadable = sum(r.status == "unreadable" for r in results)
-    print(f"共 {len(results)} 个文件：通过 {passed}，不通过 {failed}，无法读取 {unreadable}。")
+            table.add_row(*map(cell, (status, name, r.unit or "—", e.name or "—", _fmt_rate(e.execution_rate), _fmt_score(e.declared_score),
+                                      _fmt_score(e.score), e.grade or "—", counts)))
+    try:
+        console.print(table)
+    except UnicodeEncodeError:  # a stream that cannot print the frame either: plain lines
+        for row in ordered:
+            stream.write(cell(f"{report.status_label(row.status, row.file)}  {_shown_name(row.file)}").plain + "\n")
+    counts = {key: sum(r.status == key for r in results) for key in STATUS_TEXT}
+    unsent = sum(r.status == "missing" and not r.file for r in results)
+    counts["missing"] -= unsent
+    line = f"共 {len(results) - unsent} 个文件：通过 {counts['passed']}，不通过 {counts['failed']}，无法读取 {counts['unreadable']}"
+    line += f"，未找到 {counts['missing']}。" if counts["missing"] else "。"
+    if unsent:
+        line += f"名册中另有 {unsent} 个单位未交，请催交。"
+    if len(results) > counts["passed"]:
+        line += "不通过的原因见汇总工作簿的“问题清单”，或用 --feedback 为每个文件生成检查意见。"
+    console.print(cell(line))
 
 
-def _width(text: str) -> int:
-    import unicodedata
-
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+def _shown_name(file: str) -> str:
+    """A file's name for the table: the last part of its path; a member of a .zip keeps the
+    archive's name in front ("回收.zip/单位A.xlsx")."""
+    parts = file.replace("\\", "/").split("/")
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i].lower().endswith(".zip"):
+            return parts[i] + "/" + parts[-1]
+    return parts[-1]
 
 
 def cmd_demo(args) -> int:

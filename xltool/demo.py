@@ -9,6 +9,7 @@ The samples are only read; everything is written under the new folder.
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from pathlib import Path
 
 _SAMPLE_DIRS = (
@@ -43,11 +44,6 @@ def fresh_folder(out: str | None) -> Path:
 def run_demo(out: str | None = None, quiet: bool = False) -> int:
     import sys
 
-    from . import batch, report
-    from .cli import print_table, write_feedback_files
-    from .roster import read_roster
-    from .template import generate
-
     try:
         samples = samples_dir()
         folder = fresh_folder(out)
@@ -55,6 +51,27 @@ def run_demo(out: str | None = None, quiet: bool = False) -> int:
         sys.stderr.write(f"{exc}\n")
         return 1
     say = (lambda *a: None) if quiet else print
+    # The samples are signed with the published demonstration key (samples/demo.key): the demo
+    # uses it for its own templates and checks too, and leaves the user's key alone.
+    from .signing import KEY_ENV, use_key_file
+
+    before = os.environ.get(KEY_ENV)
+    use_key_file(samples / "demo.key")
+    try:
+        return _run(samples, folder, quiet, say)
+    finally:
+        if before is None:
+            os.environ.pop(KEY_ENV, None)
+        else:
+            os.environ[KEY_ENV] = before
+
+
+def _run(samples, folder, quiet, say) -> int:
+    from . import batch, report
+    from .cli import print_table, write_feedback_files
+    from .roster import read_roster
+    from .template import generate
+
     units = read_roster(samples / "roster.csv")
     templates = generate(units, folder / "模板")
     say(f"1. 已按名册生成 {len(templates)} 份模板：{folder / '模板'}")

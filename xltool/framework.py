@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from functools import lru_cache
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import yaml
 
+from .messages import explain, explain_yaml
 from .scoring import Band, GradeBand
 
 KINDS = ("project", "department")
@@ -150,19 +152,59 @@ def _load_cached(path_text: str) -> Framework:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FrameworkError(f"框架文件 {path.name} 无法读取（需要 UTF-8 编码的文本）：{exc}") from None
+        raise FrameworkError(f"框架文件 {path.name} 无法读取：{explain(exc)}。") from None
     framework = parse_framework(text, source=path.name)
     _CACHE[path_text] = (stamp, framework)
     return framework
 
 
-def find_framework(name: str, version: str) -> Framework | None:
-    """The bundled framework with this name and version, or None."""
+# Frameworks given explicitly on the command line (`check --framework PATH`): absolute paths,
+# joined with os.pathsep, in the environment so that worker processes (fork or spawn) see them.
+REGISTERED_ENV = "XLTOOL_FRAMEWORKS"
+
+
+def register_frameworks(paths) -> list[Framework]:
+    """Load each YAML file (FrameworkError when one cannot be used) and make it findable by name
+    and version for the rest of this run, in this process and the worker processes it starts."""
+    loaded, absolute = [], []
+    for item in paths:
+        path = Path(item)
+        if not path.is_file():
+            raise FrameworkError(f"框架文件 {item} 不存在或不是普通文件，请检查 --framework 给出的路径。")
+        loaded.append(load_framework(path))
+        absolute.append(str(path.resolve()))
+    known = [p for p in os.environ.get(REGISTERED_ENV, "").split(os.pathsep) if p]
+    os.environ[REGISTERED_ENV] = os.pathsep.join(dict.fromkeys(known + absolute))
+    return loaded
+
+
+def known_frameworks(name: str) -> list[Framework]:
+    """Every framework called `name` among the bundled and the registered ones. A name written in
+    a returned file is only ever compared with these: it is never opened as a path."""
+    found = []
     path = bundled_frameworks().get(name)
-    if path is None:
-        return None
-    framework = load_framework(path)
-    return framework if framework.version == version else None
+    if path is not None:
+        framework = load_framework(path)
+        if framework.name == name:
+            found.append(framework)
+    for text in os.environ.get(REGISTERED_ENV, "").split(os.pathsep):
+        if not text:
+            continue
+        try:
+            framework = _load_cached(text)
+        except FrameworkError:
+            continue
+        if framework.name == name:
+            found.append(framework)
+    return found
+
+
+def find_framework(name: str, version: str) -> Framework | None:
+    """The bundled or registered framework with this name and version, or None."""
+    for framework in known_frameworks(name):
+        if framework.version == version:
+            return framework
+    return None
 
 
 # ---------------------------------------------------------------- validation
@@ -177,9 +219,7 @@ class _Doc:
             self.node = yaml.compose(text, Loader=yaml.SafeLoader)
             self.data = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f"第 {mark.line + 1} 行" if mark else ""
-            raise FrameworkError(f"框架文件 {source} {where}不是有效的 YAML：{getattr(exc, 'problem', exc)}") from None
+            raise FrameworkError(f"框架文件 {source} 不是有效的 YAML：{explain_yaml(exc)}。请改正后再试。") from None
 
     def line(self, keys: tuple) -> str:
         node = self.node

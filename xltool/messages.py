@@ -23,25 +23,66 @@ ERROR, WARNING, INFO = SEVERITIES
 CODES: dict[str, tuple[str, str]] = {
     # ------------------------------------------------------------ the file itself (reader)
     "FILE_EMPTY": (ERROR, "文件“{file}”是空文件（0 字节）。请在 Excel 或 WPS 中打开填写好的工作簿，重新保存后再提交。"),
-    "FILE_NOT_ZIP": (ERROR, "文件“{file}”不是 Excel 工作簿（.xlsx）。请提交用财政部门下发的模板填写、保存为 .xlsx 格式的文件。"),
+    "FILE_NOT_ZIP": (
+        ERROR,
+        "文件“{file}”不是 Excel 工作簿（.xlsx），看起来是{detail}。请用财政部门下发的模板填写，在 Excel 或 WPS 中保存为“Excel 工作簿（.xlsx）”后提交。",
+    ),
+    "FILE_ODS": (
+        ERROR,
+        "文件“{file}”保存成了 OpenDocument 表格（.ods）格式，检查程序只读取 .xlsx。请在 WPS 或 LibreOffice 中打开，"
+        "用“另存为”选择“Excel 工作簿（.xlsx）”（LibreOffice 中为“Excel 2007-365”）后重新提交。",
+    ),
+    "FILE_STRICT_OOXML": (
+        ERROR,
+        "文件“{file}”保存成了“Strict Open XML 电子表格”格式，检查程序只读取常规的 .xlsx。请在 Excel 中打开，"
+        "用“另存为”选择“Excel 工作簿（.xlsx）”后重新提交。",
+    ),
     "FILE_CORRUPT": (ERROR, "文件“{file}”已损坏，无法打开（{detail}）。请在 Excel 或 WPS 中打开确认内容完整，另存为 .xlsx 后重新提交。"),
     "FILE_XLS_LEGACY": (
         ERROR,
         "文件“{file}”是旧版 .xls 格式，模板的锁定和校验信息已经丢失，无法检查。请用下发的 .xlsx 模板填写，保存时选择“Excel 工作簿（.xlsx）”。",
     ),
     "FILE_ENCRYPTED": (ERROR, "文件“{file}”设置了打开密码，检查程序无法读取。请取消文件密码，重新保存后提交。"),
-    "FILE_TOO_LARGE": (ERROR, "文件“{file}”过大（{detail}），超出检查上限。请删除粘贴进来的图片或大量数据，只在模板中填写要求的内容后提交。"),
-    "FILE_ZIP_BOMB": (ERROR, "文件“{file}”的内部结构异常（解压后体积过大：{detail}），为安全起见没有读取。请用下发的模板重新填写后提交。"),
+    "FILE_TOO_LARGE": (
+        ERROR,
+        "文件“{file}”超出检查上限：{detail}。请删除粘贴进来的图片、对象或从其他工作簿复制来的内容，只在下发的模板中填写要求的内容后提交。",
+    ),
+    "FILE_ZIP_BOMB": (
+        ERROR,
+        "文件“{file}”的压缩数据异常（{detail}），解压后会占用大量内存，为安全起见没有读取。请用下发的模板重新填写后提交。",
+    ),
     "FILE_XML_UNSAFE": (ERROR, "文件“{file}”含有不安全的内部结构（{detail}），为安全起见没有读取。请用下发的模板重新填写后提交。"),
     "FILE_MACROS": (WARNING, "文件“{file}”含有宏代码。宏不会被执行，也不属于模板；请另存为不含宏的 .xlsx 格式。"),
     "FILE_EXTERNAL_LINKS": (WARNING, "文件“{file}”引用了其他工作簿（外部链接），引用的数据不会被读取。请把内容直接填入本表，并删除外部链接。"),
     "FILE_UNREADABLE": (ERROR, "文件“{file}”无法读取（{detail}）。请确认文件能在 Excel 或 WPS 中正常打开，重新保存后提交。"),
+    "FILE_NOT_FOUND": (ERROR, "找不到命令中给出的“{file}”，这个文件没有检查。请核对路径和文件名（包括扩展名）是否写对，改正后重新运行检查。"),
+    "NOT_A_FILE": (ERROR, "命令中给出的“{file}”不是普通文件（{detail}），没有检查。请给出工作簿文件本身或它所在的文件夹后重新运行检查。"),
+    "ARCHIVE_UNREADABLE": (
+        ERROR,
+        "压缩包“{file}”无法打开（{detail}），其中的工作簿都没有检查。请确认压缩包完整（重新下载或重新压缩为 .zip），或解压后检查其中的工作簿。",
+    ),
+    "ARCHIVE_EMPTY": (ERROR, "压缩包“{file}”中没有可检查的工作簿（.xlsx）。请确认压缩了正确的文件，或直接给出工作簿所在的文件夹。"),
     "SHEET_TOO_LARGE": (ERROR, "文件“{file}”中的工作表过大（{detail}），超出检查上限。请不要在模板中粘贴大量数据，用下发的模板重新填写。"),
     "NOT_OUR_TEMPLATE": (
         ERROR,
         "文件“{file}”不是财政部门下发的自评模板（{detail}）。请用下发给本单位的模板填写，不要新建工作簿或把内容复制到其他文件中。",
     ),
-    "FRAMEWORK_UNKNOWN": (ERROR, "文件“{file}”使用的评价框架“{framework}”（版本 {version}）无法识别。请使用财政部门今年下发的模板。"),
+    "FRAMEWORK_UNKNOWN": (ERROR, "文件“{file}”使用的评价框架“{framework}”（版本 {version}）无法识别。请使用财政部门今年下发的模板；财政部门使用自定义框架的，检查时请用 --framework 给出该框架文件。"),
+    "META_DUPLICATE": (
+        ERROR,
+        "文件“{file}”含有多份模板元数据（{detail}），无法确认哪一份是财政部门下发的，其中的单位信息和预填数据不予采信。请用财政部门下发的模板重新填写。",
+    ),
+    "SIGNATURE_MISSING": (
+        ERROR,
+        "文件“{file}”的模板元数据没有签名，无法确认是财政部门下发的模板，其中的预填数据不予采信。请用财政部门下发的模板重新填写"
+        "（财政部门：请用 xltool template 重新生成模板后下发）。",
+    ),
+    "SIGNATURE_INVALID": (
+        ERROR,
+        "文件“{file}”的模板元数据签名不符：隐藏的元数据被修改过，或者模板不是用这把密钥生成的，其中的预填数据不予采信。"
+        "请用财政部门下发的模板重新填写（财政部门：检查时请用 --key 给出生成模板时使用的密钥文件）。",
+    ),
+    "MISSING_RETURN": (ERROR, "名册中的“{unit}”（{year} 年度{kind_text}）没有交回自评文件。请联系该单位尽快提交。"),
     "FRAMEWORK_VERSION_MISMATCH": (
         ERROR,
         "文件“{file}”使用的是评价框架“{framework}”的 {version} 版，现行的是 {expected} 版，指标和分值可能已经变化。请用今年下发的模板重新填写。",
@@ -50,6 +91,11 @@ CODES: dict[str, tuple[str, str]] = {
     "YEAR_MISMATCH": (ERROR, "文件“{file}”是 {seen} 年度的自评表，本次检查的是 {expected} 年度。请确认是否提交错了文件，用下发的 {expected} 年度模板填写后重新提交。"),
     "DUPLICATE_UNIT": (WARNING, "文件“{file}”与“{other}”都是{unit}同一年度的自评表。请确认以哪一份为准，并撤回另一份。"),
     # ------------------------------------------------------------ what the template locked
+    "NAME_RANGE_CHANGED": (
+        ERROR,
+        "模板中的定义名称“{name}”（{label}）的范围被改动：原为 {expected}，现为 {seen}（本表共 {count} 个名称被改动），检查程序只读取原来的范围。"
+        "请不要修改定义名称，用下发的模板重新填写。",
+    ),
     "SHEET_MISSING": (ERROR, "工作表“{sheet}”不见了（被删除或改名）。请用下发的模板重新填写，不要删除或重命名工作表。"),
     "NAME_MISSING": (
         ERROR,
@@ -227,6 +273,130 @@ def percent(rate) -> str:
         return format((Decimal(rate) * 100).quantize(Decimal("0.01")), "f") + "%"
     except Exception:  # noqa: BLE001
         return str(rate)
+
+
+# ---------------------------------------------------------------- exceptions as Chinese details
+
+_ERRNO_TEXT = {
+    "ENOENT": "文件或文件夹不存在，请检查路径是否写对",
+    "EACCES": "没有访问权限，请检查文件或文件夹的权限，或换一个位置",
+    "EPERM": "操作不被允许，请检查文件或文件夹的权限，或换一个位置",
+    "EISDIR": "这是一个文件夹，不是文件",
+    "ENOTDIR": "路径中的某一级不是文件夹，请检查路径",
+    "EEXIST": "同名文件已存在",
+    "ENOSPC": "磁盘空间已满，请清理磁盘或换一个位置",
+    "EDQUOT": "磁盘配额已用完，请清理磁盘或换一个位置",
+    "EROFS": "磁盘或文件夹是只读的，请换一个可以写入的位置",
+    "ENAMETOOLONG": "文件名或路径过长，请缩短名称",
+    "EBUSY": "文件正被其他程序占用，请关闭该程序后重试",
+    "ETXTBSY": "文件正被其他程序占用，请关闭该程序后重试",
+    "ELOOP": "快捷方式（符号链接）互相指向，形成了循环",
+    "EIO": "读写出错，可能是磁盘、U 盘或网络盘故障，请复制到本机后重试",
+    "EMFILE": "同时打开的文件过多，请减少并行进程数后重试",
+    "ENFILE": "同时打开的文件过多，请减少并行进程数后重试",
+    "EINVAL": "文件名或路径中含有不允许的字符",
+    "EXDEV": "不能跨磁盘移动文件，请把输出放在同一磁盘上",
+    "EFBIG": "文件超过了磁盘允许的大小",
+    "ENXIO": "设备不可用",
+    "ESPIPE": "不是普通文件，无法读取",
+}
+
+# (pattern in an exception's English text, Chinese) — pandas, zipfile, openpyxl, yaml and lxml.
+_TEXT_PATTERNS = [
+    (r"No columns to parse from file", "文件是空的，没有表头和数据"),
+    (r"Error tokenizing data.*?Expected (\d+) fields in line (\d+), saw (\d+)", "第 {1} 行有 {2} 列，比表头的 {0} 列多，请检查该行是否多了逗号"),
+    (r"File is not a zip file", "不是压缩包格式（.xlsx 工作簿实际上是一个压缩包），可能只是改了扩展名"),
+    (r"Bad magic number|Bad CRC-32|Truncated file header|Corrupt extra field|zipfiles that span multiple disks",
+     "压缩包已损坏或不完整，可能没有传输完整"),
+    (r"There is no item named", "压缩包中缺少必需的部件"),
+    (r"Error -3 while decompressing|invalid (?:stored )?block|incorrect header check|invalid distance", "压缩数据已损坏"),
+    (r"openpyxl does not support (?:the old )?\.xls", "是旧版 .xls 格式，请另存为 .xlsx"),
+    (r"openpyxl does not support (.+) file format", "不是 .xlsx 格式，请另存为 .xlsx"),
+    (r"Excel file format cannot be determined", "无法识别的 Excel 格式，请另存为 .xlsx"),
+    (r"Worksheet named '(.*)' not found", "找不到工作表“{0}”"),
+    (r"could not convert string to float: '(.*)'", "“{0}”不是数字"),
+    (r"invalid literal for int\(\) with base 10: '(.*)'", "“{0}”不是整数"),
+]
+
+_YAML_PROBLEMS = [
+    ("mapping values are not allowed here", "此处不能出现冒号“:”（冒号后要有空格；文字中含冒号时请加引号）"),
+    ("could not find expected ':'", "缺少冒号“:”"),
+    ("found character '\\t' that cannot start any token", "含有制表符，请改用空格缩进"),
+    ("found character '\t' that cannot start any token", "含有制表符，请改用空格缩进"),
+    ("that cannot start any token", "含有不能出现在这里的字符"),
+    ("did not find expected key", "缩进不一致或缺少键名"),
+    ("did not find expected node content", "缺少内容"),
+    ("did not find expected '-' indicator", "列表项的缩进不一致"),
+    ("found unexpected end of stream", "文件在引号或括号闭合之前就结束了"),
+    ("found undefined alias", "引用了未定义的锚点（*别名）"),
+    ("found duplicate anchor", "锚点（&名称）重复"),
+    ("expected <block end>, but found", "缩进不一致"),
+    ("while scanning a quoted scalar", "引号没有闭合"),
+    ("found unknown escape character", "引号中含有无效的转义字符（反斜杠）"),
+    ("expected a single document", "文件中只能有一个文档（不要使用“---”分隔多个文档）"),
+    ("found unhashable key", "键名不能是列表或映射"),
+]
+
+
+def explain(exc: BaseException) -> str:
+    """An exception as a Chinese detail for a sentence: what went wrong, in words a finance officer
+    reads (never the English text of Python, pandas, zipfile, lxml or yaml)."""
+    import errno as _errno
+    import re
+
+    try:
+        wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__cause__
+        if wrapped is not None and wrapped is not exc and not (isinstance(exc, OSError) and exc.errno is not None):
+            return explain(wrapped)  # xlsxwriter's FileCreateError(OSError), or OSError(text) from it
+        if isinstance(exc, OSError) and getattr(exc, "errno", None) is not None:
+            name = _errno.errorcode.get(exc.errno, "")
+            text = _ERRNO_TEXT.get(name, f"操作系统报告错误（错误号 {exc.errno}）")
+            where = getattr(exc, "filename", None)
+            return f"{text}（{show(str(where))}）" if where else text
+        if isinstance(exc, MemoryError):
+            return "内存不足"
+        if isinstance(exc, RecursionError):
+            return "内容嵌套过深"
+        if isinstance(exc, UnicodeError):
+            return "文字编码无法识别，请保存为 UTF-8 编码"
+        kind = type(exc).__name__
+        if kind == "XMLSyntaxError":  # lxml: "... line 3, column 7"
+            line = getattr(exc, "lineno", None)
+            return f"XML 格式错误（第 {line} 行）" if line else "XML 格式错误"
+        if kind.endswith("YAMLError") or hasattr(exc, "problem_mark"):
+            return explain_yaml(exc)
+        message = str(exc)
+        for pattern, chinese in _TEXT_PATTERNS:
+            found = re.search(pattern, message, flags=re.S)
+            if found:
+                return chinese.format(*found.groups())
+        if kind in ("BadZipFile", "BadZipfile", "LargeZipFile"):
+            return "压缩包已损坏或不完整"
+        if kind == "error" and type(exc).__module__ == "zlib":
+            return "压缩数据已损坏"
+        if kind == "error" and type(exc).__module__ == "struct":
+            return "文件内部结构已损坏"
+        if kind in ("EmptyDataError",):
+            return "文件是空的，没有表头和数据"
+        if kind in ("ParserError", "CParserError"):
+            return "表格的列数不一致，请检查是否有多余的逗号或引号"
+        if kind == "InvalidFileException":
+            return "不是 Excel 工作簿（.xlsx）"
+        return "内容无法识别"
+    except Exception:  # noqa: BLE001 - a detail must come out whatever the exception is
+        return "内容无法识别"
+
+
+def explain_yaml(exc: BaseException) -> str:
+    """A yaml error → "第 3 行第 5 列：此处不能出现冒号“:”…"."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"第 {mark.line + 1} 行第 {mark.column + 1} 列：" if mark is not None else ""
+    problem = str(getattr(exc, "problem", "") or "")
+    context = str(getattr(exc, "context", "") or "")
+    for english, chinese in _YAML_PROBLEMS:
+        if english in problem or english in context:
+            return where + chinese
+    return where + "格式不正确"
 
 
 class _SafeFormatter(string.Formatter):

@@ -136,6 +136,7 @@ class Integrity:
     missing_names: list[str] = field(default_factory=list)
     name_places: dict[str, tuple[str, str]] = field(default_factory=dict)  # where each missing name should be
     moved_names: list[tuple[str, str, str]] = field(default_factory=list)  # name, expected ref, found ref
+    resized_names: list[tuple[str, str, str]] = field(default_factory=list)  # same first cell, other extent
     changed_cells: list[tuple[str, str, str, Any, Any]] = field(default_factory=list)  # sheet, cell, role, expected, found
     fingerprint_ok: bool = True
     extra_content: list[tuple[str, str]] = field(default_factory=list)  # sheet, cell: content outside the template's cells

@@ -9,14 +9,15 @@ and reported. Cached formula values are never used for any figure.
 from __future__ import annotations
 
 import json
+import os
 import re
 from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from . import xlsx
-from .framework import Framework, find_framework, load_framework
-from .messages import finding
+from .framework import Framework, find_framework, known_frameworks
+from .messages import explain, finding, plain_number
 from .model import (
     CriterionRow,
     Finding,
@@ -56,8 +57,7 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
     notes: list[Finding] = []
     kind = xlsx.sniff(data[:8])
     if kind == "FILE_OLE":
-        code = "FILE_ENCRYPTED" if xlsx.ole_is_encrypted(data) else "FILE_XLS_LEGACY"
-        raise Unreadable([finding(code, file=path.name)])
+        raise Unreadable([finding(xlsx.ole_code(data), file=path.name, detail=xlsx.describe(data))])
     if kind:
         raise Unreadable([finding(kind, file=path.name, detail=xlsx.describe(data))])
     try:
@@ -66,7 +66,9 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
             notes.append(finding("FILE_MACROS", file=path.name))
         if book.has_external_links:
             notes.append(finding("FILE_EXTERNAL_LINKS", file=path.name))
-        meta = _read_meta(book, pkg, path)
+        meta, duplicate_keys = _read_meta(book, pkg, path)
+        trust_findings = _meta_trust(book, meta, duplicate_keys, path)
+        notes.extend(trust_findings)
         framework, plan, version_findings = _plan_from_meta(meta, path)
         notes.extend(version_findings)
         for name in list(VISIBLE_SHEETS) + ["_lists"]:
@@ -80,6 +82,15 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
         sub.integrity.notes.append("framework-version")
     else:
         compare_locked(book, plan, sub.integrity)
+    if trust_findings:
+        # A forged, unsigned or doubled _meta: its figures are not believed, so no sentence may
+        # present them as what finance pre-filled.
+        sub.integrity.notes.append("meta-untrusted")
+        sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] != "prefill"]
+    roster_unit = roster_unit_for(sub)
+    if roster_unit is not None and not any(f.code == "FRAMEWORK_VERSION_MISMATCH" for f in version_findings):
+        sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] != "prefill"]
+        compare_with_roster(book, plan, framework, roster_unit, sub.integrity)
     return sub, plan, framework, notes
 
 
@@ -87,14 +98,14 @@ def read_bytes(path: Path) -> bytes:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise Unreadable([finding("FILE_UNREADABLE", file=path.name, detail=str(exc))]) from None
+        raise Unreadable([finding("FILE_UNREADABLE", file=path.name, detail=explain(exc))]) from None
     if size > xlsx.MAX_FILE_BYTES:
-        raise Unreadable([finding("FILE_TOO_LARGE", file=path.name, detail=f"{size} bytes")])
+        raise Unreadable([finding("FILE_TOO_LARGE", file=path.name, detail=f"文件大小 {size // 1048576} MB，上限 {xlsx.MAX_FILE_BYTES // 1048576} MB")])
     try:
         with open(path, "rb") as handle:  # read-only: the checker never writes to an input
             return handle.read(xlsx.MAX_FILE_BYTES + 1)
     except OSError as exc:
-        raise Unreadable([finding("FILE_UNREADABLE", file=path.name, detail=str(exc))]) from None
+        raise Unreadable([finding("FILE_UNREADABLE", file=path.name, detail=explain(exc))]) from None
 
 
 # ---------------------------------------------------------------- metadata → plan
@@ -104,14 +115,94 @@ def _read_meta(book: xlsx.Book, pkg, path: Path) -> dict[str, str]:
     if SHEET_META not in book.sheets:
         raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=_what_is_it(book))])
     sheet = xlsx.load_sheet(book, pkg, SHEET_META)
-    meta = {}
-    for (row, col), cell in sheet.cells.items():
+    meta: dict[str, str] = {}
+    duplicates: list[str] = []
+    for (row, col), cell in sorted(sheet.cells.items()):
         if col == 0 and isinstance(cell.value, str):
             value = sheet.cells.get((row, 1))
+            if cell.value in meta:
+                duplicates.append(cell.value)
+                continue  # the first one counts; the file fails with META_DUPLICATE anyway
             meta[cell.value] = "" if value is None or value.value is None else _meta_text(value.value)
     if meta.get("generator") != "xltool" or not meta.get("framework"):
         raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=_what_is_it(book))])
-    return meta
+    return meta, duplicates
+
+
+def _meta_trust(book: xlsx.Book, meta: dict[str, str], duplicate_keys: list[str], path: Path) -> list[Finding]:
+    """An error when the metadata cannot be believed: doubled, unsigned or wrongly signed."""
+    from .signing import SIGNATURE, current_key, verify
+
+    def is_meta(name: str) -> bool:
+        return name.strip().casefold() == SHEET_META
+
+    sheets = [n for n in book.sheets if is_meta(n)] + [n for n in book.duplicate_sheets if is_meta(n)]
+    if len(sheets) > 1 or duplicate_keys:
+        detail = f"{len(sheets)} 个元数据工作表" if len(sheets) > 1 else "重复的项目：" + "、".join(_short_text(k, 20) for k in dict.fromkeys(duplicate_keys))
+        return [finding("META_DUPLICATE", sheet=SHEET_META, file=path.name, detail=detail)]
+    if not meta.get(SIGNATURE, "").strip():
+        return [finding("SIGNATURE_MISSING", sheet=SHEET_META, file=path.name)]
+    if not verify(meta, current_key()):
+        return [finding("SIGNATURE_INVALID", sheet=SHEET_META, file=path.name)]
+    return []
+
+
+# ---------------------------------------------------------------- the roster, the source of truth
+
+
+# The roster of this run (`check --roster FILE`): its path travels to worker processes here.
+ROSTER_ENV = "XLTOOL_ROSTER"
+
+
+@lru_cache(maxsize=4)
+def _roster_units(path: str, _stamp: float) -> tuple[UnitInfo, ...]:
+    from .roster import read_roster
+
+    return tuple(read_roster(path))
+
+
+def roster_units(path: str) -> tuple[UnitInfo, ...]:
+    return _roster_units(path, os.stat(path).st_mtime)
+
+
+def roster_unit_for(sub: Submission) -> UnitInfo | None:
+    """The unit of this run's roster (`check --roster`) the file belongs to, or None."""
+    if not os.environ.get(ROSTER_ENV):
+        return None
+    for unit in roster_units(os.environ[ROSTER_ENV]):
+        if unit.year == sub.year and unit.kind == sub.kind and _same_unit(unit, sub.unit_code, sub.unit_name):
+            return unit
+    return None
+
+
+def _same_unit(unit: UnitInfo, code: str, name: str) -> bool:
+    if unit.code.strip() and code.strip():
+        return unit.code.strip() == code.strip()
+    return unit.name.strip() == name.strip()
+
+
+def compare_with_roster(book: xlsx.Book, plan: Plan, framework: Framework, unit: UnitInfo, integrity: Integrity) -> None:
+    """Every figure finance pre-filled must equal the roster's, cell by cell; a pre-filled cell
+    the roster leaves blank, or a roster figure that is missing, is a change too."""
+    truth = build_plan(framework, unit)
+    expected = {(c.sheet, c.row, c.col): c for c in truth.cells if c.role == "prefill"}
+    places = list(expected) + [(c.sheet, c.row, c.col) for c in plan.cells if c.role == "prefill" and (c.sheet, c.row, c.col) not in expected]
+    shifted = {plan.names[n].sheet for n, _e, _f in integrity.moved_names if n in plan.names}  # reported as STRUCTURE_CHANGED
+    for sheet, row, col in places:
+        if sheet not in book.sheets or sheet in shifted:
+            continue
+        cell = expected.get((sheet, row, col))
+        value = None if cell is None else cell.value
+        found = book.sheets[sheet].cells.get((row, col))
+        seen = None if found is None else (found.formula if found.formula is not None else found.value)
+        if (found is not None and found.formula is not None) or not _same_value(value, seen):
+            shown = "（空白）" if _blank(value) else plain_number(value) if isinstance(value, (Decimal, int, float)) else value
+            integrity.changed_cells.append((sheet, a1(row, col), "prefill", f"{shown}（名册）", seen))
+
+
+def _short_text(text: str, limit: int = 60) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _meta_text(value) -> str:
@@ -168,14 +259,19 @@ def _plan_from_meta(meta: dict[str, str], path: Path) -> tuple[Framework, Plan, 
     findings: list[Finding] = []
     framework = find_framework(name, version)
     if framework is None:
-        try:
-            framework = load_framework(name)
-        except Exception:
-            raise Unreadable([finding("FRAMEWORK_UNKNOWN", file=path.name, framework=name, version=version)]) from None
+        # By name among the bundled and registered frameworks only: the text comes from the file
+        # and is never opened as a path (a name like /dev/zero or a FIFO would hang the run).
+        same_name = known_frameworks(name)
+        if not same_name:
+            raise Unreadable([finding("FRAMEWORK_UNKNOWN", file=path.name, framework=_short_text(name), version=_short_text(version))])
+        framework = same_name[0]
         findings.append(finding("FRAMEWORK_VERSION_MISMATCH", file=path.name, framework=name, version=version, expected=framework.version))
     unit = unit_from_meta(meta)
     if unit.kind != framework.kind:
-        raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=f"kind {unit.kind}")])
+        from .roster import KIND_NAMES
+
+        kind = KIND_NAMES.get(unit.kind, unit.kind)
+        raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=f"记录的评价类型“{kind}”与评价框架“{framework.name}”不符")])
     plan = build_plan(framework, unit)
     if not findings and plan.meta.get("fingerprint") != meta.get("fingerprint"):
         findings.append(finding("FINGERPRINT_MISMATCH", file=path.name))
@@ -204,8 +300,17 @@ class _Binder:
                 self.integrity.name_places[name] = (spec.sheet, a1(spec.row, spec.col))
             else:
                 expected = (spec.sheet, (spec.row, spec.col), (spec.last_row, spec.col))
-                if found != expected:
+                if found[:2] == expected[:2] and found != expected:
+                    self.integrity.resized_names.append((name, spec.ref, text))
+                elif found != expected:
                     self.integrity.moved_names.append((name, spec.ref, text))
+                # Never read more cells than the layout gives the name: a name stretched to the
+                # last row (1,048,576) would otherwise be read cell by cell.
+                sheet, (row, col), (last, _c) = found
+                found = (sheet, (row, col), (min(max(last, row), row + spec.last_row - spec.row), col))
+        elif found is not None:
+            sheet, (row, col), _end = found
+            found = (sheet, (row, col), (row, col))
         if found is not None and found[0] not in self.book.sheets:
             found = None
         self.resolved[name] = found
@@ -234,7 +339,7 @@ class _Binder:
         if found is None:
             return [Value() for _ in range(count)]
         sheet, (row, col), (last, _c) = found
-        values = [self.value_at(sheet, r, col) for r in range(row, last + 1)]
+        values = [self.value_at(sheet, r, col) for r in range(row, min(last, row + count - 1) + 1)]
         return (values + [Value() for _ in range(count)])[:count] if len(values) < count else values
 
 
@@ -325,6 +430,16 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
 
 
 _SPACES = re.compile(r"\s+")
+# A number constant in a formula (not part of a cell reference, name or sheet name).
+_NUMBER = re.compile(r"(?<![A-Z0-9_.$\\])(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:E[+-]?[0-9]+)?(?![A-Z0-9_(])")
+
+
+def _number_text(match: re.Match) -> str:
+    """Gnumeric writes 0.8 as 0.800000000000000000011: constants are compared as numbers."""
+    try:
+        return format(float(match.group(0)), ".15g")
+    except (ValueError, OverflowError):
+        return match.group(0)
 
 
 @lru_cache(maxsize=16384)
@@ -338,11 +453,17 @@ def normalize_formula(text: str | None) -> str:
     # Spaces outside string literals carry no meaning.
     parts = out.split('"')
     for i in range(0, len(parts), 2):
-        parts[i] = _SPACES.sub("", parts[i]).upper()
+        parts[i] = _NUMBER.sub(_number_text, _SPACES.sub("", parts[i]).upper())
     return '"'.join(parts)
 
 
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 def _same_value(expected, found) -> bool:
+    if _blank(expected) or _blank(found):  # a blank cell and "" are the same (every program's re-save)
+        return _blank(expected) and _blank(found)
     if isinstance(expected, Decimal):
         expected = float(expected)
     if isinstance(expected, (int, float)) and not isinstance(expected, bool):
@@ -403,3 +524,9 @@ def compare_locked(book: xlsx.Book, plan: Plan, integrity: Integrity) -> None:
             integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, cell.value, found.formula))
         elif not _same_value(cell.value, value):
             integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, cell.value, value))
+    for cell in plan.cells:  # a pre-filled item finance left blank (a unit without a code) stays blank
+        if cell.role != "prefill" or cell.value is not None or cell.sheet in shifted or cell.sheet not in book.sheets:
+            continue
+        found = book.sheets[cell.sheet].cells.get((cell.row, cell.col))
+        if found is not None and (found.formula is not None or not _blank(found.value)):
+            integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, None, found.formula if found.formula is not None else found.value))

@@ -14,14 +14,19 @@ returned file can never plant a formula in the finance officer's summary.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import math
 import os
 import re
+import shutil
+import stat
+import sys
 import tempfile
 import unicodedata
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -46,12 +51,22 @@ __all__ = [
 
 # ---------------------------------------------------------------- vocabulary
 
-STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取"}
+STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取", "missing": "未找到"}
+
+
+def status_label(status: str, file: str = "x") -> str:
+    """The status as a user reads it; `missing` is 未交 for a roster unit that sent nothing (no
+    file) and 未找到 for a file named on the command line that is not there."""
+    if status == "missing" and not file:
+        return "未交"
+    return STATUS_TEXT.get(status, status)
+_NOT_EVALUATED = ("unreadable", "missing")
 KIND_TEXT = {"project": "项目支出", "department": "部门整体"}
 SEVERITY_TEXT = {"error": "错误", "warning": "警告", "info": "提示"}
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 
 FONT = "宋体"
+OUTPUT_MARKER = "xltool-output"  # custom document property of every workbook written here
 MAX_CELL_CHARS = 32767  # Excel's limit for one cell's text
 
 WORKBOOK_OPTIONS = {
@@ -128,12 +143,174 @@ def _umask() -> int:
     return mask
 
 
+class OutputError(OSError):
+    """Writing one output failed; `target` says which."""
+
+    def __init__(self, target: str, cause: OSError):
+        super().__init__(cause.errno, cause.strerror or str(cause))
+        self.target = target
+        self.cause = cause
+
+
+class _Stage:
+    """Outputs written to temporary files, put in place together by `commit`."""
+
+    def __init__(self):
+        self.renames: list[tuple[Path, Path]] = []
+        self.direct: list[tuple[Path, str]] = []
+
+    def temporaries(self) -> list[Path]:
+        return [tmp for tmp, _ in self.renames] + [tmp for tmp, _ in self.direct]
+
+    def discard(self) -> None:
+        for tmp in self.temporaries():
+            with suppress(OSError):
+                tmp.unlink()
+        self.renames, self.direct = [], []
+
+    def commit(self) -> None:
+        try:
+            # The renames take microseconds: Ctrl-C or SIGTERM waits for them, so that an
+            # interrupted run never leaves half the outputs new and half old.
+            with _signals_held():
+                while self.renames:
+                    tmp, target = self.renames[0]
+                    try:
+                        os.replace(tmp, target)
+                    except OSError as exc:
+                        raise OutputError(str(target), exc) from None
+                    self.renames.pop(0)
+                    _fsync_dir(target.parent)
+            while self.direct:
+                tmp, target = self.direct[0]
+                try:
+                    _copy_to(tmp, target)
+                except OSError as exc:
+                    raise OutputError(target, exc) from None
+                with suppress(OSError):
+                    tmp.unlink()
+                self.direct.pop(0)
+        finally:
+            self.discard()
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    import signal
+    import threading
+
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+_STAGE: ContextVar[_Stage | None] = ContextVar("xltool_output_stage", default=None)
+
+
+@contextmanager
+def staged() -> Iterator[_Stage]:
+    """Within this block, outputs written by this module go to temporary files; at its end they
+    are all put in place, one rename each (devices and FIFOs then written), or, if anything went
+    wrong, all temporary files are removed and every old output stays as it was: never a new
+    summary beside a stale JSON report."""
+    stage = _Stage()
+    token = _STAGE.set(stage)
+    try:
+        yield stage
+    except BaseException:
+        _STAGE.reset(token)
+        stage.discard()
+        raise
+    _STAGE.reset(token)
+    stage.commit()
+
+
+_STDOUT_NAMES = ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1")
+_STDERR_NAMES = ("/dev/stderr", "/dev/fd/2", "/proc/self/fd/2")
+_FD_PATH = re.compile(r"^/(?:dev/fd|proc/(?:self|\d+)/fd)/\d+$")
+
+
+def is_direct(path: str | os.PathLike) -> bool:
+    """An output written straight into (never renamed over): standard output (`-`), an open
+    file descriptor's path (/dev/fd/N), a device, a FIFO or anything else that exists and is
+    not a regular file or folder. (A regular file in /dev/shm is an ordinary output.)"""
+    text = os.fspath(path)
+    if text in _STDOUT_NAMES or text in _STDERR_NAMES or _FD_PATH.match(text):
+        return True
+    try:
+        mode = os.stat(text).st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
+
+
+def is_block_device(path: str | os.PathLike) -> bool:
+    try:
+        return stat.S_ISBLK(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _copy_to(tmp: Path, target: str) -> None:
+    """Write a finished temporary file into standard output, a device or a FIFO, as it is."""
+    if target in _STDOUT_NAMES or target in _STDERR_NAMES:
+        stream = sys.stdout if target in _STDOUT_NAMES else sys.stderr
+        stream.flush()
+        data = tmp.read_bytes()
+        buffer = getattr(stream, "buffer", None)
+        if buffer is not None:
+            buffer.write(data)
+            buffer.flush()
+        else:
+            stream.write(data.decode("utf-8", "replace"))
+            stream.flush()
+        return
+    if is_block_device(target):
+        raise OSError(errno.EPERM, "输出路径是磁盘等块设备，不会写入")
+    # No O_CREAT, no O_TRUNC: the device or FIFO is written as it is, never replaced.
+    fd = os.open(target, os.O_WRONLY)
+    with open(fd, "wb") as out, open(tmp, "rb") as src:
+        shutil.copyfileobj(src, out, 1024 * 1024)
+
+
 @contextmanager
 def _atomic(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path next to `path`; on success move it over `path` in one step.
 
-    On any exception the temporary file is removed and `path` is left as it was."""
+    On any exception the temporary file is removed and `path` is left as it was. Inside
+    `staged()`, the move waits for the end of the block. Only regular files are replaced: a
+    symbolic link keeps pointing where it did (the file it points to is replaced), and standard
+    output, a device or a FIFO is written into (see `is_direct`)."""
+    text = os.fspath(path)
+    stage = _STAGE.get()
+    if is_direct(text):
+        if is_block_device(text):
+            raise OutputError(text, OSError(errno.EPERM, "输出路径是磁盘等块设备，不会写入"))
+        fd, name = tempfile.mkstemp(prefix=".xltool.", suffix=".tmp")
+        os.close(fd)
+        tmp = Path(name)
+        try:
+            yield tmp
+            if stage is not None:
+                stage.direct.append((tmp, text))
+                return
+            _copy_to(tmp, text)
+        except BaseException:
+            with suppress(OSError):
+                tmp.unlink()
+            raise
+        with suppress(OSError):
+            tmp.unlink()
+        return
     target = Path(path)
+    if target.is_symlink():
+        target = Path(os.path.realpath(target))
     if target.is_dir():
         raise IsADirectoryError(21, "输出路径是一个文件夹", str(target))
     parent = target.parent
@@ -145,6 +322,9 @@ def _atomic(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs are ordinary files
         _fsync(tmp)
+        if stage is not None:
+            stage.renames.append((tmp, target))
+            return
         os.replace(tmp, target)
     except BaseException:
         with suppress(OSError):
@@ -270,20 +450,37 @@ def _file_name(file: str) -> str:
     return parts[-1] if parts and parts[-1] else (file or "")
 
 
+def _about(f: Finding, name: str) -> bool:
+    """Does the finding's message name this project (项目“名称”, or 项目 N when unnamed)?"""
+    if name.startswith("项目 "):
+        return re.search(re.escape(name) + r"(?!\d)", f.message) is not None
+    return f"项目“{name}”" in f.message
+
+
 def _note(result: Result, evaluation: str | None = None) -> str:
-    """One sentence for the 说明 column: why a file failed or could not be read. On a project's
-    row, an error about that project comes first."""
-    errors = [f for f in result.findings if f.severity == "error"]
+    """One sentence for the 说明 column: why a file failed or could not be read. On the row of
+    one of several projects, only that project's findings and the file's own (those naming no
+    project) are named; errors about the other projects are only counted."""
+    findings = list(result.findings)
+    elsewhere = 0
     if evaluation and len(result.evaluations) > 1:
-        errors.sort(key=lambda f: f"“{evaluation}”" not in f.message)
-    if result.status == "unreadable":
-        reasons = errors or list(result.findings)
-        return "；".join(f.message for f in reasons) or "无法读取"
+        others = {e.name for e in result.evaluations if e.name and e.name != evaluation}
+        mine = [f for f in findings if _about(f, evaluation) or not any(_about(f, o) for o in others)]
+        elsewhere = sum(1 for f in findings if f.severity == "error" and f not in mine)
+        findings = mine
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = sum(1 for f in findings if f.severity == "warning")
+    if result.status in _NOT_EVALUATED:
+        reasons = errors or findings
+        return "；".join(f.message for f in reasons) or STATUS_TEXT.get(result.status, "无法读取")
+    others_text = f"同一文件中其他项目有 {elsewhere} 个错误，见问题清单" if elsewhere else ""
     if errors:
         more = f"（另有 {len(errors) - 1} 个错误，见问题清单）" if len(errors) > 1 else ""
-        return errors[0].message + more
-    if result.warnings:
-        return f"{result.warnings} 条警告，请核实（见问题清单）"
+        return errors[0].message + more + (f"（{others_text}）" if others_text else "")
+    if others_text:
+        return f"本项目未发现错误；{others_text}。"
+    if warnings:
+        return f"{warnings} 条警告，请核实（见问题清单）"
     return ""
 
 
@@ -496,9 +693,11 @@ class _Sheet:
 
 
 class _Book:
-    def __init__(self, path: Path, title: str):
+    def __init__(self, path: Path, title: str, kind: str = "summary"):
         self.wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
         self.wb.set_properties({"title": _cell_text(title), "author": "xltool", "comments": "由 xltool 生成"})
+        # The mark by which a later run passes over this workbook when it lies among the returns.
+        self.wb.set_custom_property(OUTPUT_MARKER, kind)
         self._formats: dict[tuple, Any] = {}
 
     def fmt(self, **props):
@@ -594,12 +793,13 @@ _COL = {key: i for i, (_, key, _) in enumerate(SUMMARY_HEADERS)}
 def _summary_rows(results: list[Result]) -> list[dict]:
     """Rows of 汇总: readable files first (in the order given), unreadable files last, so the
     charts can cover one unbroken block of evaluated rows."""
-    ordered = [r for r in results if r.status != "unreadable"] + [r for r in results if r.status == "unreadable"]
+    ordered = [r for r in results if r.status not in _NOT_EVALUATED] + [r for r in results if r.status == "unreadable"]
+    ordered += [r for r in results if r.status == "missing" and r.file] + [r for r in results if r.status == "missing" and not r.file]
     rows = _rows(ordered)
     for row in rows:
         row["file_name"] = _file_name(row["file"])
         row["kind_text"] = KIND_TEXT.get(row["kind"], row["kind"] or "")
-        row["status_text"] = STATUS_TEXT.get(row["status"], row["status"])
+        row["status_text"] = status_label(row["status"], row["file"])
     return rows
 
 
@@ -615,11 +815,14 @@ def _write_overview(book: _Book, results: list[Result], title: str) -> tuple[int
     passed = sum(r.status == "passed" for r in results)
     failed = sum(r.status == "failed" for r in results)
     unreadable = sum(r.status == "unreadable" for r in results)
+    missing = sum(r.status == "missing" for r in results)
     rows = _summary_rows(results)
     evaluated = sum(1 for r in results for _ in r.evaluations)
     label = book.fmt(bold=True, align="right")
     count = book.fmt(bold=True, align="left", num_format="0")
     totals = (("文件数", len(results)), ("通过", passed), ("不通过", failed), ("无法读取", unreadable), ("评价对象", evaluated))
+    if missing:
+        totals += (("未找到", missing),)
     for i, (name, n) in enumerate(totals):
         sh.text(1, 2 * i, name, label, measure=False)
         ws.write_number(1, 2 * i + 1, n, count)
@@ -659,7 +862,7 @@ def _write_overview(book: _Book, results: list[Result], title: str) -> tuple[int
         lines = min(6, int(text_width(_cell_text(row["note"])) // 46) + 1)
         if lines > 1:
             ws.set_row(r, 15 * lines)
-        if row["status"] != "unreadable":
+        if row["status"] not in _NOT_EVALUATED:
             last_evaluated = r
     last = first + len(rows) - 1
 
@@ -679,7 +882,7 @@ def _write_overview(book: _Book, results: list[Result], title: str) -> tuple[int
                     first, col, last, col, {"type": "text", "criteria": "begins with", "value": grade, "format": book.cond(bg, font)}
                 )
         col = _COL["status_text"]
-        for text, (bg, font) in (("不通过", RED), ("无法读取", RED), ("通过", GREEN)):
+        for text, (bg, font) in (("不通过", RED), ("无法读取", RED), ("未找到", RED), ("通过", GREEN)):
             ws.conditional_format(first, col, last, col, {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": book.cond(bg, font)})
         col = _COL["difference"]
         ws.conditional_format(
@@ -716,7 +919,7 @@ def _write_findings(book: _Book, results: list[Result], title: str) -> int:
             sh.text(r, 5, SEVERITY_TEXT.get(f.severity, f.severity), book.center)
             sh.text(r, 6, f.message, book.wrap)
             sh.value(r, 7, _plain_value(f.seen), book.general, book.wrap)
-            sh.value(r, 8, _plain_value(f.expected), book.general, book.wrap)
+            sh.value(r, 8, _expected_value(f.expected), book.general, book.wrap)
     if r == 0:
         sh.text(1, 0, "没有发现问题。", book.fmt(italic=True), measure=False)
     sh.fit_columns(minimum=6, maximum=30, caps={6: 70})
@@ -736,6 +939,17 @@ def _plain_value(value: Any) -> Any:
     if value is None or isinstance(value, (bool, int, float, Decimal, str)):
         return value
     return str(value)
+
+
+FORMULA_EXPECTED = "公式（请勿改动，从下发的模板复制原公式恢复）"
+
+
+def _expected_value(value: Any) -> Any:
+    """The 应为 column: a formula is described, never shown as its raw text ("=IF(…)" means
+    nothing to staff, and pasted back it would overwrite the template's own formula)."""
+    if isinstance(value, str) and value.lstrip().startswith(("=", "\uff1d")):
+        return FORMULA_EXPECTED
+    return _plain_value(value)
 
 
 # ---------------------------------------------------------------- 评分明细
@@ -946,6 +1160,8 @@ def _advice(f: Finding) -> str:
     if f.severity == "error":
         if f.code.startswith("FILE_") or f.code == "NOT_OUR_TEMPLATE":
             return "请按左侧说明处理后重新报送。"
+        if isinstance(_expected_value(f.expected), str) and _expected_value(f.expected) == FORMULA_EXPECTED:
+            return "必须恢复原公式（从下发的模板复制），恢复后重新报送。"
         if f.expected is not None and f.expected != "":
             return f"必须更正（应为 {_shown(f.expected)}），更正后重新报送。"
         return "必须更正，更正后重新报送。"
@@ -985,14 +1201,14 @@ def write_feedback(result: Result, out_dir: str | os.PathLike, filename: str | N
     headers = ("序号", "级别", "工作表", "单元格", "问题", "处理意见", "填报值", "应为")
     last_col = len(headers) - 1
     with _atomic(target) as tmp:
-        book = _Book(tmp, title)
+        book = _Book(tmp, title, kind="feedback")
         sh = _Sheet(book, "检查意见")
         ws = sh.ws
         ws.merge_range(0, 0, 0, last_col, "", book.title)
         sh.text(0, 0, title, book.title, measure=False)
         ws.set_row(0, 30)
         info = book.fmt()
-        status = STATUS_TEXT.get(result.status, result.status)
+        status = status_label(result.status, result.file)
         lines = [
             f"文件：{name}",
             f"单位：{unit}    年度：{result.year or '—'}    检查结果：{status}（错误 {result.errors} 个，警告 {result.warnings} 个）",
@@ -1029,7 +1245,7 @@ def write_feedback(result: Result, out_dir: str | os.PathLike, filename: str | N
             sh.text(r, 4, f.message, book.wrap)
             sh.text(r, 5, _advice(f), book.wrap)
             sh.value(r, 6, _plain_value(f.seen), book.general, book.wrap)
-            sh.value(r, 7, _plain_value(f.expected), book.general, book.wrap)
+            sh.value(r, 7, _expected_value(f.expected), book.general, book.wrap)
         if not ordered:
             r += 1
             ws.merge_range(r, 0, r, last_col, "", book.cell)

@@ -2,7 +2,10 @@
 
 One row per archive for the unit-wide kind; one row per project for the project kind (the
 archive's columns repeated on each of its project rows). CSV (UTF-8 or GBK, as Excel in China
-saves it) or XLSX. Headers may be Chinese or English:
+saves it; or Excel's "Unicode 文本": UTF-16, tab-separated) or XLSX. Headers may be Chinese or
+English; full-width/half-width brackets, spaces and a bracketed note ("年初预算数（万元）") do not
+matter, and an unknown heading close to a known one ("单位名") is an error naming the known one.
+Every problem of a roster is reported at once (up to 50):
 
 | column            | English          | required | meaning                                         |
 |-------------------|------------------|----------|-------------------------------------------------|
@@ -24,10 +27,12 @@ cell for the archive to fill.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
+from .messages import explain
 from .model import ProjectInfo, UnitInfo
 
 COLUMNS = {
@@ -47,12 +52,21 @@ KIND_WORDS = {
     "project": "project", "项目": "project", "项目支出": "project",
     "department": "department", "部门整体": "department", "部门": "department", "单位整体": "department", "整体": "department",
 }
+KIND_NAMES = {"project": "项目支出", "department": "部门整体"}  # a kind as a sentence says it
 MONEY = ("initial_budget", "adjusted_budget", "final_accounts", "project_budget", "project_executed")
 MAX_ROWS = 100_000
 
 
+MAX_LISTED = 50  # errors listed at once; beyond, a count
+
+
 class RosterError(ValueError):
-    """A roster that cannot be used; the message names the row and the column."""
+    """A roster that cannot be used; the message names the row and the column of every problem
+    (up to MAX_LISTED), so the whole roster can be corrected in one go."""
+
+    def __init__(self, message: str, problems: list[str] | None = None):
+        super().__init__(message)
+        self.problems = problems or [message]
 
 
 @dataclass
@@ -61,45 +75,108 @@ class _Row:
     values: dict[str, str]
 
 
-def read_roster(path: str | Path) -> list[UnitInfo]:
+def read_roster(path: str | Path, notes: list[str] | None = None) -> list[UnitInfo]:
+    """The units of a roster. Every problem is collected and raised together as one RosterError;
+    `notes` (when given) receives what was accepted but is worth saying (an ignored column)."""
     path = Path(path)
-    rows = _read_rows(path)
+    rows = _read_rows(path, notes)
     return build_units(rows, path.name)
 
 
-def _read_rows(path: Path) -> list[_Row]:
+def _fail(source: str, problems: list[str]) -> RosterError:
+    """One error listing every problem ("第 3 行“年度”列：…"), at most MAX_LISTED of them."""
+    if len(problems) == 1:
+        return RosterError(f"名册 {source} {problems[0]}", problems)
+    shown = "\n".join(f"  {i}. {problem}" for i, problem in enumerate(problems[:MAX_LISTED], 1))
+    more = f"\n  还有 {len(problems) - MAX_LISTED} 处错误未列出。" if len(problems) > MAX_LISTED else ""
+    return RosterError(f"名册 {source} 有 {len(problems)} 处错误，请全部改正后重新生成：\n{shown}{more}", problems)
+
+
+def _decode(raw: bytes, name: str) -> str:
+    """A CSV's text: UTF-16 with its BOM (Excel's "Unicode 文本"), UTF-8 (with or without BOM), GBK."""
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
+    else:
+        for encoding in ("utf-8-sig", "gb18030"):
+            try:
+                return raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+    raise RosterError(f"名册 {name} 的文字编码无法识别。请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或“Unicode 文本”后重试。")
+
+
+def _read_csv(path: Path) -> tuple[object, list[str]]:
+    """A CSV or tab-separated text as a frame of text; a row with more fields than the header is an
+    problem (pandas would silently shift such a row's columns), returned to be listed with the rest."""
+    import csv
+    import io
+
+    import pandas as pd
+
+    text = _decode(path.read_bytes(), path.name)
+    header = text.split("\n", 1)[0]
+    delimiter = "\t" if header.count("\t") > header.count(",") else ","
+    records = []
+    problems = []
+    for record in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
+        if len(records) > MAX_ROWS:
+            break
+        records.append([field.strip() for field in record])
+    if not records or not any(records[0]):
+        raise RosterError(f"名册 {path.name} 无法读取：文件是空的，没有表头和数据。请在第 1 行填写表头，从第 2 行起每行填写一个单位。")
+    width = len(records[0])
+    for number, record in enumerate(records[1:], 2):
+        if len(record) > width and any(record[width:]):
+            problems.append(f"第 {number} 行有 {len(record)} 列，比表头的 {width} 列多，请检查该行是否多了逗号。")
+        record[width:] = []
+        record.extend([""] * (width - len(record)))
+    columns = [name or f"Unnamed: {i}" for i, name in enumerate(records[0])]
+    return pd.DataFrame(records[1:], columns=pd.Index(columns, dtype=object), dtype=str), problems
+
+
+def _read_rows(path: Path, notes: list[str] | None = None) -> list[_Row]:
     import pandas as pd
 
     if not path.is_file():
-        raise RosterError(f"找不到名册文件 {path.name}。")
+        raise RosterError(f"找不到名册文件 {path.name}。请检查路径是否写对。")
     suffix = path.suffix.lower()
+    width_problems: list[str] = []
     try:
         if suffix in (".xlsx", ".xlsm"):
             frame = pd.read_excel(path, dtype=str, keep_default_na=False, nrows=MAX_ROWS, engine="openpyxl")
         elif suffix in (".csv", ".txt"):
-            frame = None
-            for encoding in ("utf-8-sig", "gb18030"):
-                try:
-                    frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, nrows=MAX_ROWS)
-                    break
-                except UnicodeDecodeError:
-                    continue
-            if frame is None:
-                raise RosterError(f"名册 {path.name} 的编码无法识别，请另存为 UTF-8 或 GBK 编码的 CSV。")
+            frame, width_problems = _read_csv(path)
         else:
-            raise RosterError(f"名册 {path.name} 的格式不支持：请使用 .csv 或 .xlsx。")
+            raise RosterError(f"名册 {path.name} 的格式不支持：请使用 .csv、.txt（Unicode 文本）或 .xlsx。")
     except RosterError:
         raise
     except Exception as exc:  # pandas raises many kinds for a broken file
-        raise RosterError(f"名册 {path.name} 无法读取：{exc}") from None
+        raise RosterError(f"名册 {path.name} 无法读取：{explain(exc)}。请在 Excel 中打开检查，另存为 .xlsx 或 CSV 后重试。") from None
     headers = {}
+    problems = []
     for column in frame.columns:
-        key = _column_key(str(column))
+        shown = str(column).strip().lstrip("\ufeff")
+        key = _column_key(shown)
         if key:
+            if key in headers.values():
+                problems.append(f"第 1 行：列“{COLUMNS[key][0]}”出现了两次，请删除其中一列。")
             headers[column] = key
-    missing = [cn for key, (cn, required) in COLUMNS.items() if required and key not in headers.values()]
+        elif shown and not shown.startswith("Unnamed:"):
+            near = _nearest_column(shown)
+            if near:
+                problems.append(f"第 1 行：未知的列“{shown}”，是不是“{near}”？请把表头改为“{near}”。")
+            elif notes is not None:
+                notes.append(f"名册 {path.name} 的列“{shown}”不是名册使用的列，已忽略。")
+    present = set(headers.values())
+    missing = [cn for key, (cn, required) in COLUMNS.items() if required and key not in present]
     if missing:
-        raise RosterError(f"名册 {path.name} 缺少必需的列：{'、'.join(missing)}（第 1 行为表头）。")
+        problems.insert(0, f"缺少必需的列：{'、'.join(missing)}（第 1 行为表头）。")
+    problems += width_problems
+    if problems:
+        raise _fail(path.name, problems)
     rows = []
     for i, record in enumerate(frame.to_dict("records")):
         values = {key: str(record[col]).strip() for col, key in headers.items()}
@@ -108,75 +185,110 @@ def _read_rows(path: Path) -> list[_Row]:
     return rows
 
 
+def _heading(text: str) -> str:
+    """A heading as compared: NFKC (full-width → half-width), spaces removed, lower case, and the
+    part before a bracket ("年初预算数（万元）" == "年初预算数(万元)" == "年初预算数")."""
+    text = "".join(unicodedata.normalize("NFKC", text).split()).lower()
+    for bracket in "([【〔":
+        text = text.split(bracket)[0]
+    return text
+
+
+_HEADINGS = {_heading(name): key for key, (chinese, _req) in COLUMNS.items() for name in (key, chinese)}
+
+
 def _column_key(header: str) -> str | None:
-    text = header.strip().lstrip("\ufeff")
-    for key, (chinese, _req) in COLUMNS.items():
-        if text in (key, chinese) or text.split("（")[0] == chinese:
-            return key
-    return None
+    return _HEADINGS.get(_heading(header.lstrip("\ufeff")))
 
 
-def _money(row: _Row, key: str, source: str) -> Decimal | None:
+def _nearest_column(header: str) -> str | None:
+    """The known column a heading most resembles ("单位名" → "单位名称"), or None."""
+    import difflib
+
+    text = _heading(header)
+    names = [chinese for chinese, _req in COLUMNS.values()]
+    near = difflib.get_close_matches(text, names, n=1, cutoff=0.6)
+    if near:
+        return near[0]
+    english = difflib.get_close_matches(text, list(COLUMNS), n=1, cutoff=0.75)
+    return COLUMNS[english[0]][0] if english else None
+
+
+def _money(row: _Row, key: str, problems: list[str]) -> Decimal | None:
     text = row.values.get(key, "").replace(",", "").replace("，", "")
     if not text:
         return None
     try:
-        value = Decimal(text)
+        value = Decimal(unicodedata.normalize("NFKC", text))
     except InvalidOperation:
         value = None
     label = COLUMNS[key][0]
     if value is None or not value.is_finite():
-        raise RosterError(f"名册 {source} 第 {row.number} 行“{label}”列：“{row.values[key]}”不是数字，请填写以万元为单位的金额。")
+        problems.append(f"第 {row.number} 行“{label}”列：“{row.values[key]}”不是数字，请填写以万元为单位的金额。")
+        return None
     if value < 0:
-        raise RosterError(f"名册 {source} 第 {row.number} 行“{label}”列：金额 {value} 为负数，请更正。")
+        problems.append(f"第 {row.number} 行“{label}”列：金额 {value} 为负数，请更正。")
+        return None
     return value.quantize(Decimal("0.01")) if value == value.quantize(Decimal("0.01")) else value
 
 
 def build_units(rows: list[_Row], source: str = "名册") -> list[UnitInfo]:
-    """Validate every row before anything is written: a bad roster produces no template at all."""
+    """Validate every row before anything is written: a bad roster produces no template at all,
+    and its error lists every problem found (row and column), not only the first."""
     from .framework import FrameworkError, load_framework
 
+    problems: list[str] = []
     groups: dict[tuple, dict] = {}
     names_by_code: dict[str, tuple[str, int]] = {}
     for row in rows:
         v = row.values
+        before = len(problems)
         for key in ("unit_name", "unit_code", "year", "kind"):
             if not v.get(key):
-                raise RosterError(f"名册 {source} 第 {row.number} 行“{COLUMNS[key][0]}”列为空，请补全。")
-        kind = KIND_WORDS.get(v["kind"].lower())
-        if kind is None:
-            raise RosterError(f"名册 {source} 第 {row.number} 行“类型”列：“{v['kind']}”不是已知类型，请填写“项目”或“部门整体”。")
+                problems.append(f"第 {row.number} 行“{COLUMNS[key][0]}”列为空，请补全。")
+        kind = KIND_WORDS.get(v.get("kind", "").lower())
+        if kind is None and v.get("kind"):
+            problems.append(f"第 {row.number} 行“类型”列：“{v['kind']}”不是已知类型，请填写“项目”或“部门整体”。")
         try:
-            year = int(v["year"].removesuffix(".0").removesuffix("年"))
+            year = int(unicodedata.normalize("NFKC", v.get("year", "")).removesuffix(".0").removesuffix("年"))
         except ValueError:
             year = 0
-        if not 2000 <= year <= 2100:
-            raise RosterError(f"名册 {source} 第 {row.number} 行“年度”列：“{v['year']}”不是有效年度，请填写如 2021。")
+        if v.get("year") and not 2000 <= year <= 2100:
+            problems.append(f"第 {row.number} 行“年度”列：“{v['year']}”不是有效年度，请填写如 2021。")
         framework_name = v.get("framework") or kind
-        try:
-            framework = load_framework(framework_name)
-        except FrameworkError as exc:
-            raise RosterError(f"名册 {source} 第 {row.number} 行“框架”列：{exc}") from None
-        if framework.kind != kind:
-            raise RosterError(f"名册 {source} 第 {row.number} 行：框架“{framework_name}”用于{framework.kind}，与“类型”列的“{v['kind']}”不符。")
-        code = v["unit_code"]
-        seen = names_by_code.setdefault(code, (v["unit_name"], row.number))
-        if seen[0] != v["unit_name"]:
-            raise RosterError(f"名册 {source} 第 {row.number} 行“单位编码”列：编码 {code} 已在第 {seen[1]} 行用于“{seen[0]}”，单位编码不能重复。")
+        if kind is not None:
+            try:
+                framework = load_framework(framework_name)
+            except FrameworkError as exc:
+                problems.append(f"第 {row.number} 行“框架”列：{exc}")
+            else:
+                if framework.kind != kind:
+                    problems.append(f"第 {row.number} 行：框架“{framework_name}”用于{KIND_NAMES.get(framework.kind, framework.kind)}评价，与“类型”列的“{v['kind']}”不符。")
+        code = v.get("unit_code", "")
+        if code and v.get("unit_name"):
+            seen = names_by_code.setdefault(code, (v["unit_name"], row.number))
+            if seen[0] != v["unit_name"]:
+                problems.append(f"第 {row.number} 行“单位编码”列：编码 {code} 已在第 {seen[1]} 行用于“{seen[0]}”，单位编码不能重复。")
+        money = {k: _money(row, k, problems) for k in MONEY}
+        if kind == "project" and not v.get("project", ""):
+            problems.append(f"第 {row.number} 行“项目名称”列为空：项目支出评价每行填写一个项目。")
+        if len(problems) > before:
+            continue
         key = (code, year, kind)
         group = groups.get(key)
-        money = {k: _money(row, k, source) for k in MONEY}
         if group is None:
             group = groups[key] = {"row": row, "kind": kind, "year": year, "framework": framework_name, "money": money, "projects": []}
         elif kind == "department":
-            raise RosterError(f"名册 {source} 第 {row.number} 行：单位编码 {code} 的 {year} 年度部门整体评价已在第 {group['row'].number} 行出现，不能重复。")
+            problems.append(f"第 {row.number} 行：单位编码 {code} 的 {year} 年度部门整体评价已在第 {group['row'].number} 行出现，不能重复。")
+            continue
         if kind == "project":
-            name = v.get("project", "")
-            if not name:
-                raise RosterError(f"名册 {source} 第 {row.number} 行“项目名称”列为空：项目支出评价每行填写一个项目。")
+            name = v["project"]
             if any(p.name == name for p in group["projects"]):
-                raise RosterError(f"名册 {source} 第 {row.number} 行“项目名称”列：项目“{name}”在该单位中重复。")
+                problems.append(f"第 {row.number} 行“项目名称”列：项目“{name}”在该单位中重复。")
+                continue
             group["projects"].append(ProjectInfo(name, money["project_budget"], money["project_executed"]))
+    if problems:
+        raise _fail(source, problems)
     units = []
     for (code, year, kind), group in groups.items():
         row = group["row"]
@@ -195,5 +307,5 @@ def build_units(rows: list[_Row], source: str = "名册") -> list[UnitInfo]:
             )
         )
     if not units:
-        raise RosterError(f"名册 {source} 没有数据行。")
+        raise RosterError(f"名册 {source} 没有数据行。请在表头下面每行填写一个单位（项目支出每行一个项目）。")
     return units

@@ -66,8 +66,13 @@ def _in_context(func):
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
+# The largest number Excel stores or types (its limit is 9.99999999999999E+307); beyond is text.
+EXCEL_MAX = D("9.99999999999999E+307")
+
+
 def to_decimal(x) -> Decimal | None:
-    """A cell value as a finite Decimal, or None when it is not a number. Never raises."""
+    """A cell value as a finite Decimal within Excel's range (|x| ≤ 9.99999999999999E+307), or
+    None when it is not such a number. Never raises."""
     try:
         if x is None or isinstance(x, bool):  # True is an int to Python, not a figure to a user
             return None
@@ -91,7 +96,7 @@ def to_decimal(x) -> Decimal | None:
             value = D(text)
         else:
             return None
-        return value if value.is_finite() else None
+        return value if value.is_finite() and abs(value) <= EXCEL_MAX else None
     except (ArithmeticError, ValueError, TypeError, OverflowError):
         return None
 

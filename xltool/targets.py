@@ -18,6 +18,12 @@ How one phrase is read (`parse_target`):
    bare zero; otherwise "≥", since a bare quantity is a plan to reach that amount.
 6. Without a number: "为零" / "零发生" / a trailing 零 → = 0; anything else → 定性. A bare grade with
    no comparator ("达到2级") is 定性 too: a level is not a quantity to score by ratio.
+7. Chinese numerals, when the phrase has no digits: "一千册以上" → ≥ 1000 册, "两万" → 20000,
+   "三百五十人次" → 350 人次, "一万五" → 15000, "十" → 10. A numeral counts only where it reads as a
+   quantity: followed by a short unit (at most 4 letters) and then the end, a sign word or a
+   separator; words such as 一致, 统一, 进一步, 三公经费, 十分, 百分之, 第三 are not numbers.
+8. A range ("3-5天", "3～5天", "3至5天", "三至五天"): the target is the range, not its last number;
+   it is 定性 (value None) with `low`/`high` kept, so no wrong single sign is ever scored.
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ class Target:
     unit: str  # "" when none; "%" for percent (value kept as the percent number: 5 for 5%)
     name: str = ""  # text before the number naming the indicator, e.g. "目录数据合格率"
     text: str = ""  # the phrase as written (one piece, stripped)
+    low: Decimal | None = None  # a range "3-5天": sign 定性, value None, low 3, high 5
+    high: Decimal | None = None
 
 
 # Longer digit runs are IDs or noise, not quantities; below this, arithmetic in _CTX is exact.
@@ -51,11 +59,12 @@ _LINE_BREAKS = re.compile("\r\n|[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 _SPACES = re.compile(r"[^\S\n]+")
 
 # [0-9], not \d: \d also matches other scripts' digits, which are not what the tables mean.
-_NUMBER = re.compile(
+_NUMBER_TEXT = (
     r"(?<![A-Za-z0-9.])"  # not inside "Win10" or "v1.2"
     r"(?P<neg>-)?"
     r"(?P<num>[0-9]{1,3}(?:,[0-9]{3})+(?![0-9])(?:\.[0-9]+)?|[0-9]+(?:\.[0-9]+)?)"
 )
+_NUMBER = re.compile(_NUMBER_TEXT)
 _TITLE = re.compile(r"《[^《》]*》|〈[^〈〉]*〉")  # linear: a class that excludes the opener
 _MULTIPLIER_RUN = re.compile("[百千万亿]+")
 _MULTIPLIERS = {"百": Decimal(100), "千": Decimal(1000), "万": Decimal(10**4), "亿": Decimal(10**8)}
@@ -145,6 +154,8 @@ def split_targets(text) -> list[str]:
 
 def describe(target: Target) -> str:
     """A short rendering for messages: "≥ 10000", "< 5%", "≥ 200人次", "定性"."""
+    if target.low is not None and target.high is not None:
+        return f"区间 {_plain(target.low)}～{_plain(target.high)}{target.unit}"
     if target.sign == "定性" or target.value is None:
         return "定性"
     return f"{target.sign} {_plain(target.value)}{target.unit}"
@@ -215,6 +226,9 @@ def _parse(s: str, text: str) -> Target:
     for number in _NUMBER.finditer(masked):
         pass
     if number is None:
+        converted = _with_chinese_numerals(s, masked)
+        if converted is not None:
+            return _parse(converted, text)
         zero = _ZERO_WORDS.search(masked)
         if zero is None:
             return _qualitative(text)
@@ -238,6 +252,17 @@ def _parse(s: str, text: str) -> Target:
     pos += len(multipliers)
 
     unit, pos = _read_unit(masked, pos)
+
+    if masked.startswith("±", number.start() - 1) and number.start():  # "100±5": a tolerance
+        return _tolerance(s, masked, number.start() - 1, value, unit, text)
+
+    low = _range_start(masked, number.start(), unit, multipliers)
+    if low is not None:  # "3-5天": a range is not "≥ 5天"
+        name = _clean_name(s[: low[1]])
+        high = _plain(abs(value) if number["neg"] else value)
+        if low[0] is not None and low[0] <= high:
+            return Target("定性", None, unit, name=name, text=text, low=_plain(low[0]), high=high)
+        return Target("定性", None, unit, name=name, text=text)
 
     # Sign after the unit: "100%以上", "3年及以上", "95%(含)以上".
     after = pos + 3 if masked.startswith("(含)", pos) else pos
@@ -263,6 +288,158 @@ def _parse(s: str, text: str) -> Target:
             return _qualitative(text)
         sign = "=" if value.is_zero() else "≥"
     return Target(sign, _plain(value), unit, name=_clean_name(s[:name_end]), text=text)
+
+
+# What joins the two ends of a range: "3-5", "3~5" (～ after NFKC), "3〜5", "3—5", "3至5", "3到5".
+_RANGE_JOINERS = "-~〜—–至到"
+_RANGE_START = re.compile(
+    _NUMBER_TEXT + r"(?P<mult>[百千万亿]*)(?P<unit>%|‰|[A-Za-z\u3400-\u4dbf\u4e00-\u9fff]{0,4})$"
+)
+
+
+def _range_start(masked: str, start: int, unit: str, multipliers: str) -> tuple[Decimal | None, int] | None:
+    """When the number at `start` ends a range ("3-5天"), the range's first value and where it
+    starts (value None for a chain like a date "2021-12-31"); else None. The first end's unit,
+    when written, must be the same ("3天-5天"); "1.5-2万" is 1.5万 to 2万."""
+    joiner = start if masked.startswith("-", start) else start - 1  # "3天-5天": "-" was read as a minus
+    if joiner < 0 or masked[joiner] not in _RANGE_JOINERS:
+        return None
+    found = _RANGE_START.search(masked, max(0, joiner - 80), joiner)
+    if found is None or found["unit"] not in ("", unit):
+        return None
+    before = masked[max(0, found.start() - 2) : found.start()]
+    if len(before) == 2 and before[1] in _RANGE_JOINERS and before[0].isdigit():
+        return None, found.start()  # "2021-12-31": a date; neither a range nor a quantity
+    mult = found["mult"]
+    if mult and mult[-1] in "千万亿" and found["unit"].startswith("元"):
+        mult = mult[:-1]
+    if not mult and not found["unit"]:
+        mult = multipliers
+    value = Decimal(found["num"].replace(",", ""))
+    if found["neg"]:
+        value = -value
+    for char in mult:
+        value = _CTX.multiply(value, _MULTIPLIERS[char])
+    return value, found.start()
+
+
+def _tolerance(s: str, masked: str, sign_at: int, value: Decimal, unit: str, text: str) -> Target:
+    """"100±5" is the range 95～100; "误差±5%" (no centre) is an error bound, ≤ 5%."""
+    centre = _RANGE_START.search(masked, max(0, sign_at - 80), sign_at)
+    if centre is None or centre["unit"] not in ("", unit):
+        return Target("≤", _plain(abs(value)), unit, name=_clean_name(s[:sign_at]), text=text)
+    middle = Decimal(centre["num"].replace(",", ""))
+    middle = -middle if centre["neg"] else middle
+    for char in centre["mult"]:
+        middle = _CTX.multiply(middle, _MULTIPLIERS[char])
+    name = _clean_name(s[: centre.start()])
+    spread = abs(value)
+    return Target("定性", None, unit, name=name, text=text, low=_plain(middle - spread), high=_plain(middle + spread))
+
+
+# Chinese numerals ("一千", "两万", "三百五十", "一万五").
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+_CN_RUN = re.compile("[零〇一二两三四五六七八九十百千万亿]+")
+# Words holding numeral characters that are not quantities; masked before looking for numerals.
+_CN_WORDS = re.compile(
+    "百分之|百分百|百分比|(?<![零〇一二两三四五六七八九])十分|一致|一般|统一|唯一|一体|一流|一次性|一定|一些|一切|一律|"
+    "一直|一起|一站式|一网|一件事|一把手|进一步|逐一|同一|之一|一线|三公|三重一大|两学一做|十四五|十三五|"
+    "万无一失|千方百计|一年一度|第[零〇一二两三四五六七八九十百千万亿]+|[几数上成][十百千万亿]+"
+)
+_CN_JOINERS = "至到-~〜—–"
+
+
+def _chinese_number(run: str) -> int | None:
+    """The value of a Chinese numeral ("三百五十" → 350), or None when `run` is not one ("三五")."""
+    total = wan = section = 0
+    number: int | None = None
+    last_unit = 0
+    prev = ""
+    abbreviable = False  # a digit right after 百/千/万/亿: "一万五" is 15000
+    for char in run:
+        if char in _CN_DIGITS:
+            if prev and prev in _CN_DIGITS and _CN_DIGITS[prev] != 0:
+                return None  # "三五" is not a numeral
+            number = _CN_DIGITS[char]
+            abbreviable = prev in ("百", "千", "万", "亿")
+        elif char in _CN_UNITS:
+            unit = _CN_UNITS[char]
+            if number is None:
+                if char != "十" or (prev and prev not in "零〇万亿"):
+                    return None  # "百" alone, "十百"
+                number = 1
+            elif number == 0:
+                return None  # "零十"
+            if section and unit >= last_unit and last_unit < 10**4:
+                return None  # "十百", "百千" out of order
+            section += number * unit
+            number, last_unit, abbreviable = None, unit, False
+        elif char == "万":
+            if (section == 0 and not number) or wan:
+                return None
+            wan = (section + (number or 0)) * 10**4
+            section, number, last_unit, abbreviable = 0, None, 10**4, False
+        else:  # 亿
+            if section == 0 and wan == 0 and not number:
+                return None
+            total = (total + wan + section + (number or 0)) * 10**8
+            wan = section = 0
+            number, last_unit, abbreviable = None, 10**8, False
+        prev = char
+    if number and abbreviable and last_unit >= 100:
+        number *= last_unit // 10
+    value = total + wan + section + (number or 0)
+    return value if run.strip("零〇") else None
+
+
+def _with_chinese_numerals(s: str, masked: str) -> str | None:
+    """`s` with the target written in Chinese numerals turned into digits ("一千册以上" → "1000册以上",
+    "三至五天" → "3至5天"), or None when the phrase has no numeral that reads as a quantity.
+    Like digits, the target is the last numeral; only the last ones are looked at."""
+    hidden = _CN_WORDS.sub(lambda m: "\0" * len(m[0]), masked)
+    runs = list(_CN_RUN.finditer(hidden))
+    for i in range(len(runs) - 1, -1, -1):
+        found = _numeral(hidden, runs[i])
+        if found is None:
+            continue
+        before = _numeral(hidden, runs[i - 1]) if i else None
+        in_range = before is not None and before[1] + 1 == found[0] and hidden[before[1]] in _CN_JOINERS
+        if found[3] and not in_range:
+            continue  # a lone "三" with no unit is a word, not a quantity
+        for start, end, value, _lone in (found, before) if in_range else (found,):
+            s = s[:start] + str(value) + s[end:]
+        return s
+    return None
+
+
+def _numeral(hidden: str, run: re.Match) -> tuple[int, int, int, bool] | None:
+    """(start, end, value, lone) for a numeral run that reads as a quantity: followed by a short
+    unit (at most 4 letters), then the end, a sign word, a separator or a range joiner. `lone` is
+    a single digit with no unit and no joiner after it, a quantity only as a range's second end."""
+    start, end = run.span()
+    text = run[0]
+    if text[-1] in "千万亿" and hidden.startswith("元", end) and len(text) > 1:
+        text, end = text[:-1], end - 1  # "三百万元": 万元 is the unit
+    value = _chinese_number(text)
+    if not value:
+        return None
+    unit, _pos = _read_unit(hidden[end : end + 12], 0)  # a unit is short: never read the rest
+    cut = next((i for i, c in enumerate(unit) if c in _CN_DIGITS or c in "至到"), len(unit))
+    unit, after = unit[:cut], end + cut
+    joined = hidden.startswith(tuple(_CN_JOINERS), after)
+    if len(unit) > 4 or (
+        after < len(hidden)
+        and _is_letter(hidden[after])
+        and not joined
+        and not hidden.startswith(tuple(_UNIT_STOPS) + ("(含)",), after)
+    ):
+        return None
+    return start, end, value, not unit and len(text) == 1 and text in _CN_DIGITS and not joined
+
+
+def _is_letter(char: str) -> bool:
+    return bool(_UNIT_RUN.fullmatch(char)) and not char.isdigit()
 
 
 def _read_unit(masked: str, pos: int) -> tuple[str, int]:

@@ -38,6 +38,8 @@ from functools import lru_cache
 
 from lxml import etree
 
+from .messages import explain
+
 MB = 1024 * 1024
 
 # ---------------------------------------------------------------- limits
@@ -137,6 +139,7 @@ class Book:
     shared_part: str | None = None
     shared: list[str] | None = field(default=None, repr=False)
     cell_count: int = 0
+    duplicate_sheets: list[str] = field(default_factory=list)  # a second <sheet> with a name already used
 
 
 # ---------------------------------------------------------------- what a file is
@@ -177,7 +180,7 @@ def describe(data: bytes) -> str:
             return text
     text = _as_text(head)
     if text is None:
-        return "无法识别的文件格式"
+        return "一种无法识别的文件"
     lowered = text.lower()
     if _HTML.search(text.encode("utf-8", "replace")):
         return "HTML 网页（常见于从网页或业务系统导出后改了扩展名）"
@@ -188,7 +191,7 @@ def describe(data: bytes) -> str:
     lines = [line for line in text.splitlines()[:20] if line.strip()]
     if lines and sum(("," in line or "\t" in line or "，" in line) for line in lines) >= max(1, len(lines) // 2):
         return "CSV 或制表符分隔的文本（不是工作簿）"
-    return "纯文本文件"
+    return "纯文本文件"  # each phrase reads after "看起来是" in FILE_NOT_ZIP
 
 
 def _as_text(head: bytes) -> str | None:
@@ -338,6 +341,15 @@ def ole_kind(data: bytes) -> str:
     return "other"
 
 
+def ole_code(data: bytes) -> str:
+    """The finding code for an OLE compound file: a password (FILE_ENCRYPTED), a legacy .xls
+    (FILE_XLS_LEGACY), or another Office document such as a Word .doc (FILE_NOT_ZIP)."""
+    kind = ole_kind(data)
+    if kind in ("encrypted", "xls_encrypted"):
+        return "FILE_ENCRYPTED"
+    return "FILE_XLS_LEGACY" if kind == "xls" else "FILE_NOT_ZIP"
+
+
 def ole_is_encrypted_scan(data: bytes) -> bool:
     return "EncryptionInfo".encode("utf-16-le") in data or "EncryptedPackage".encode("utf-16-le") in data
 
@@ -360,21 +372,40 @@ def _mb(n: int) -> str:
     return f"{n / MB:.0f} MB" if n >= MB else f"{n // 1024} KB"
 
 
+def _too_many_parts(count: int) -> str:
+    return f"工作簿内部有 {count} 个以上的部件（图片、对象等），上限 {MAX_PARTS} 个，通常是粘贴了大量图片或对象"
+
+
+def _directory_entries(data: bytes) -> int:
+    """How many entries zipfile would build: the central-directory signatures inside the central
+    directory only. The same four bytes anywhere else (inside a stored image or embedded object)
+    are part data, not entries, and must not make a valid workbook look like an attack."""
+    tail = max(0, len(data) - 65_557)  # the end record sits in the last 22 bytes + a comment
+    end = data.rfind(b"PK\x05\x06", tail)
+    if end < 0 or end + 22 > len(data):
+        return data.count(b"PK\x01\x02")  # no end record: zipfile will refuse it anyway
+    size = struct.unpack_from("<I", data, end + 12)[0]
+    if size == 0xFFFFFFFF:  # zip64: the size is elsewhere; count everything, as before
+        return data.count(b"PK\x01\x02")
+    start = max(0, end - size - 76)  # a zip64 end record and locator may sit in between
+    return data.count(b"PK\x01\x02", start, end)
+
+
 class _Package:
     def __init__(self, data: bytes):
         self.data = data
         # zipfile builds one object per central-directory entry before anything can be checked;
         # each entry starts with this signature, so this bounds what it will build.
-        entries = data.count(b"PK\x01\x02")
+        entries = _directory_entries(data)
         if entries > MAX_PARTS:
-            raise XlsxError("FILE_ZIP_BOMB", f"压缩包内有 {entries} 个以上部件，上限 {MAX_PARTS}")
+            raise XlsxError("FILE_TOO_LARGE", _too_many_parts(entries))
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
             infos = archive.infolist()
         except Exception as exc:  # BadZipFile, struct.error, UnicodeDecodeError, …
-            raise XlsxError("FILE_CORRUPT", f"不是完整的压缩包：{_clip(exc)}") from None
+            raise XlsxError("FILE_CORRUPT", f"不是完整的压缩包：{explain(exc)}") from None
         if len(infos) > MAX_PARTS:
-            raise XlsxError("FILE_ZIP_BOMB", f"压缩包内有 {len(infos)} 个部件，上限 {MAX_PARTS}")
+            raise XlsxError("FILE_TOO_LARGE", _too_many_parts(len(infos)))
         self.infos: dict[str, zipfile.ZipInfo] = {}
         self.lower: dict[str, zipfile.ZipInfo] = {}
         for info in infos:
@@ -457,7 +488,7 @@ class _Package:
                 crc = zlib.crc32(out, crc)
                 yield out
         except zlib.error as exc:
-            raise XlsxError("FILE_CORRUPT", f"{shown} 无法解压：{_clip(exc)}") from None
+            raise XlsxError("FILE_CORRUPT", f"{shown} 无法解压：{explain(exc)}") from None
         if size != info.file_size or crc != info.CRC:
             raise XlsxError("FILE_CORRUPT", f"{shown} 校验不符（文件损坏或被截断）")
 
@@ -532,9 +563,9 @@ def parse_xml(data: bytes, name: str = ""):
     try:
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
-        raise XlsxError("FILE_CORRUPT", f"{_clip(name)} 不是有效的 XML：{_clip(exc)}") from None
+        raise XlsxError("FILE_CORRUPT", f"{_clip(name)} 不是有效的 XML：{explain(exc)}") from None
     except ValueError as exc:  # e.g. "can only parse strings" or an encoding lxml refuses
-        raise XlsxError("FILE_CORRUPT", f"{_clip(name)}：{_clip(exc)}") from None
+        raise XlsxError("FILE_CORRUPT", f"{_clip(name)} 的文字编码无法识别") from None
     _refuse_dtd(root.getroottree(), name)
     return root
 
@@ -593,7 +624,7 @@ def _stream(reader: _ChunkReader, name: str, tags: frozenset, too_large: str):
                 while el.getprevious() is not None:
                     del parent[0]
     except etree.XMLSyntaxError as exc:
-        raise XlsxError("FILE_CORRUPT", f"{_clip(name)} 不是有效的 XML：{_clip(exc)}") from None
+        raise XlsxError("FILE_CORRUPT", f"{_clip(name)} 不是有效的 XML：{explain(exc)}") from None
 
 
 def _rels(pkg: _Package, part: str) -> dict[str, tuple[str, str, bool]]:
@@ -635,16 +666,39 @@ def _what_package(pkg: _Package) -> str:
     return "压缩包中没有工作簿"
 
 
+_STRICT_NS = b"purl.oclc.org/ooxml/spreadsheetml/main"
+
+
+def _not_workbook(pkg: _Package, workbook_part: str) -> XlsxError:
+    """Why a package holds no (transitional) workbook: an .ods spreadsheet (FILE_ODS), an Excel
+    workbook saved as "Strict Open XML" (FILE_STRICT_OOXML), or something else (NOT_WORKBOOK)."""
+    if pkg.has("mimetype") and pkg.has("content.xml"):
+        try:
+            kind = pkg.read("mimetype", 200)
+        except XlsxError:
+            kind = b""
+        if b"opendocument.spreadsheet" in kind:
+            return XlsxError("FILE_ODS", "OpenDocument 表格（.ods）")
+    if pkg.has(workbook_part):
+        try:
+            head = next(iter(pkg.chunks(workbook_part, MAX_PART_BYTES)), b"")
+        except XlsxError:
+            head = b""
+        if _STRICT_NS in head[:4096]:
+            return XlsxError("FILE_STRICT_OOXML", "Strict Open XML 电子表格")
+    return XlsxError("NOT_WORKBOOK", _what_package(pkg))
+
+
 _MACRO_RELS = ("/vbaProject", "/xlMacrosheet", "/xlIntlMacrosheet", "/macrosheet")
 
 
 def open_book(data: bytes) -> tuple[Book, _Package]:
     """Read the workbook part, its relationships, names and styles (not the sheets yet)."""
     if len(data) > MAX_FILE_BYTES:
-        raise XlsxError("FILE_TOO_LARGE", f"{_mb(len(data))}，上限 {_mb(MAX_FILE_BYTES)}")
+        raise XlsxError("FILE_TOO_LARGE", f"文件大小 {_mb(len(data))}，上限 {_mb(MAX_FILE_BYTES)}")
     kind = sniff(bytes(data[:8]))
     if kind == "FILE_OLE":
-        raise XlsxError("FILE_ENCRYPTED" if ole_is_encrypted(data) else "FILE_XLS_LEGACY", describe(data))
+        raise XlsxError(ole_code(data), describe(data))
     if kind:
         raise XlsxError(kind, describe(data))
     pkg = _Package(data)
@@ -653,30 +707,33 @@ def open_book(data: bytes) -> tuple[Book, _Package]:
         if rtype.endswith("/officeDocument") and not external and pkg.has(target):
             workbook_part = target
     if not pkg.has(workbook_part):
-        raise XlsxError("NOT_WORKBOOK", _what_package(pkg))
+        raise _not_workbook(pkg, workbook_part)
     rels = _rels(pkg, workbook_part)
     sheets: dict[str, Sheet] = {}
     if not workbook_part.lower().startswith("xl/") and not pkg.has("xl/workbook.xml"):
-        raise XlsxError("NOT_WORKBOOK", _what_package(pkg))
+        raise _not_workbook(pkg, workbook_part)
     names: dict[str, str] = {}
+    duplicates: list[str] = []
     for el in pkg.elements(workbook_part, (_M + "sheet", _M + "definedName")):
         if el.tag == _M + "sheet":
             if len(sheets) >= MAX_SHEETS:
-                raise XlsxError("FILE_TOO_LARGE", f"工作表超过 {MAX_SHEETS} 个")
+                raise XlsxError("FILE_TOO_LARGE", f"工作表超过 {MAX_SHEETS} 个，模板只有几个工作表")
             rid = el.get(_R + "id", "") or ""
             _rtype, target, external = rels.get(rid, ("", "", False))
             name = el.get("name", "") or ""
             if name not in sheets:
                 sheets[name] = Sheet(name, el.get("state", "visible") or "visible", "" if external else target)
+            else:
+                duplicates.append(name)
         else:
             name = el.get("name")
             text = el.text or ""
             if len(names) >= MAX_NAMES:
-                raise XlsxError("FILE_TOO_LARGE", f"定义名称超过 {MAX_NAMES} 个")
+                raise XlsxError("FILE_TOO_LARGE", f"定义名称超过 {MAX_NAMES} 个，通常是从其他工作簿复制了工作表或单元格")
             if el.get("localSheetId") is None and name and len(text) <= MAX_NAME_TEXT:
                 names[name] = text.strip()
     if not sheets:  # a workbook has at least one sheet: this is some other package
-        raise XlsxError("NOT_WORKBOOK", _what_package(pkg))
+        raise _not_workbook(pkg, workbook_part)
     lowered = list(pkg.lower)
     has_macros = any(p.endswith("vbaproject.bin") or p.startswith("xl/macrosheets/") for p in lowered) or any(
         t.endswith(_MACRO_RELS) for t, _x, _e in rels.values()
@@ -685,7 +742,7 @@ def open_book(data: bytes) -> tuple[Book, _Package]:
     styles_part = next((target for t, target, _e in rels.values() if t.endswith("/styles")), None)
     unlocked = _unlocked_styles(pkg, styles_part)
     shared_part = next((target for t, target, _e in rels.values() if t.endswith("/sharedStrings")), None)
-    book = Book(sheets, names, unlocked, has_macros, has_links, len(pkg.infos), shared_part=shared_part)
+    book = Book(sheets, names, unlocked, has_macros, has_links, len(pkg.infos), shared_part=shared_part, duplicate_sheets=duplicates)
     return book, pkg
 
 
@@ -703,7 +760,7 @@ def _unlocked_styles(pkg: _Package, part: str | None) -> frozenset[int]:
             unlocked.add(index)
         index += 1
         if index > MAX_STYLES:
-            raise XlsxError("FILE_TOO_LARGE", f"单元格格式超过 {MAX_STYLES} 种")
+            raise XlsxError("FILE_TOO_LARGE", f"单元格格式超过 {MAX_STYLES} 种，通常是从其他工作簿复制粘贴了大量格式")
     return frozenset(unlocked)
 
 

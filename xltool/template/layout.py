@@ -231,6 +231,10 @@ class _Builder:
         return spec
 
     def put(self, sheet, row, col, role, value=None, style="label", validation=None, span=1, field="", name=None):
+        if isinstance(value, str) and not value.strip():
+            # Never write an empty text: Excel, LibreOffice, Gnumeric and openpyxl save "" as a
+            # blank cell, and blank and "" must be the same thing everywhere.
+            value = None
         cell = CellSpec(sheet, row, col, role, value, style, validation, span, field)
         self.cells.append(cell)
         if name:
@@ -802,9 +806,12 @@ def _indicator_block(framework: Framework, block: int, prefix: str):
 
 def build_plan(framework: Framework, unit: UnitInfo) -> Plan:
     """The whole workbook for one archive, as data."""
-    return _cached_plan(framework, unit)
+    # Decimal("300") == Decimal("300.00") with the same hash, but they are written differently:
+    # the cache key carries the unit's text as well, so equal-but-differently-written figures
+    # never share a plan (and its fingerprint).
+    return _cached_plan(framework, unit, repr(unit))
 
 
 @lru_cache(maxsize=16)  # a plan is ~1 MB: keep a few, not one per archive of a batch
-def _cached_plan(framework: Framework, unit: UnitInfo) -> Plan:
+def _cached_plan(framework: Framework, unit: UnitInfo, _written: str) -> Plan:
     return _Builder(framework, unit).build()

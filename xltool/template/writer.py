@@ -20,7 +20,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .layout import CellSpec, Plan, Validation
+from .layout import SHEET_META, CellSpec, Plan, Validation
 from .styles import CONDITIONAL, STYLES, text_width
 
 # A fixed creation time makes the same inputs give the same bytes (samples are checked for
@@ -28,17 +28,21 @@ from .styles import CONDITIONAL, STYLES, text_width
 _FIXED_TIME = _dt.datetime(2000, 1, 1)
 
 
-def write_plan(plan: Plan, path: str | Path, values: dict | None = None) -> Path:
+def write_plan(plan: Plan, path: str | Path, values: dict | None = None, key: bytes | None = None) -> Path:
     """Write the workbook atomically; returns the final path.
 
     `values` fills input cells, keyed by (sheet, row, col): how samples and test files are made
-    (see xltool.fill). A blank template has none."""
+    (see xltool.fill). A blank template has none. The metadata is signed with `key`, by default
+    this run's key (xltool.signing.current_key)."""
+    from ..signing import current_key
+
+    key = current_key() if key is None else key
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".xltool-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        _render(plan, tmp, values or {})
+        _render(plan, tmp, values or {}, key)
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
@@ -53,7 +57,9 @@ def _umask() -> int:
     return mask
 
 
-def _render(plan: Plan, filename: str, values: dict) -> None:
+def _render(plan: Plan, filename: str, values: dict, key: bytes) -> None:
+    from ..signing import SIGNATURE, sign
+
     wb = xlsxwriter.Workbook(
         filename,
         {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False, "in_memory": True},
@@ -93,6 +99,9 @@ def _render(plan: Plan, filename: str, values: dict) -> None:
             if cell.role == "input" and (cell.sheet, cell.row, cell.col) in values:
                 cell = replace(cell, value=values[(cell.sheet, cell.row, cell.col)])
             _write_cell(ws, cell, formats[cell.style])
+        if spec.name == SHEET_META:  # the signature row, below the metadata it signs
+            ws.write_string(len(plan.meta), 0, SIGNATURE, formats["meta"])
+            ws.write_string(len(plan.meta), 1, sign(plan.meta, key), formats["meta"])
         _add_validations(ws, cells)
         _set_row_heights(ws, spec, cells)
         if spec.freeze:
