@@ -267,6 +267,7 @@ def test_over_achieved_row_lowered_by_hand_with_a_reason_in_formulas_and_checker
         (100, 130, 8, None, D("10.00")),  # lowered without a reason: not accepted
         (100, 110, 8, "原因", D("10.00")),  # not over-achieved (110% < 120%): the rule gives 10
         (100, 95, 9.5, None, D("9.50")),
+        (10000, 9996, 10, None, D("10.00")),  # the national rule rounds a near miss to full points: no cap, no finding
     ]
     values = {"PROJ1_EXECUTED": 300}
     cols = {k: [] for k in ("LEVEL1", "LEVEL2", "INDICATOR", "SIGN", "TARGET", "UNIT", "ACTUAL", "POINTS", "SCORE", "REASON")}
@@ -284,3 +285,5 @@ def test_over_achieved_row_lowered_by_hand_with_a_reason_in_formulas_and_checker
     assert len(over) == 2 and all(f.severity == "warning" and "130%" in f.message for f in over)
     mismatch = [f for f in result.findings if f.code == "SCORE_MISMATCH"]
     assert len(mismatch) == 2  # the lowering without a reason, and 8 where the rule gives 10
+    assert [f.code for f in result.findings if "指标3" in f.message] == ["TARGET_UNMET_NO_REASON"]  # 95 of 100, no reason
+    assert not [f for f in result.findings if "指标4" in f.message or f.code == "FULL_SCORE_UNMET"]  # 9,996 of 10,000: full
