@@ -287,3 +287,17 @@ def test_over_achieved_row_lowered_by_hand_with_a_reason_in_formulas_and_checker
     assert len(mismatch) == 2  # the lowering without a reason, and 8 where the rule gives 10
     assert [f.code for f in result.findings if "指标3" in f.message] == ["TARGET_UNMET_NO_REASON"]  # 95 of 100, no reason
     assert not [f for f in result.findings if "指标4" in f.message or f.code == "FULL_SCORE_UNMET"]  # 9,996 of 10,000: full
+
+
+def test_boundary_totals_after_libreoffice_recalculates(tmp_path):
+    from libreoffice import require_libreoffice, resave
+    from test_template import _cached_values
+
+    require_libreoffice()
+    plan = plan_for(WUCHANG)
+    pair = [BOUNDARY_CASES[1], BOUNDARY_CASES[2]]  # 19.995 → 20.00 (90.00 优) and 19.989 → 19.99 (89.99 良)
+    path = write_filled(plan, _boundary_project(plan, [(b, o) for b, o, _t, _g in pair]), tmp_path / "boundary.xlsx")
+    values = _cached_values(resave(path, tmp_path / "lo"))
+    cell = lambda n: (SHEET_SCORES, plan.names[n].ref.split("!")[1].replace("$", ""))  # noqa: E731
+    for p, (_b, _o, total, grade) in enumerate(pair, start=1):
+        assert (_cent(values[cell(f"PROJ{p}_CALC_TOTAL")]), values[cell(f"PROJ{p}_CALC_GRADE")]) == (total, grade)
