@@ -65,8 +65,15 @@ def test_blank_template_fails_the_check_with_null_scores(key, blanks, tmp_path):
     for ev in out[0]["evaluations"]:
         assert ev["score"] is None and ev["grade"] is None, ev
     if key == "department":
-        first = next(f for f in result.findings if f.code == "REQUIRED_BLANK" and "扣分" in f.message)
-        assert "没有扣分请填 0" in first.message
+        (blank,) = [f for f in result.findings if f.code == "REQUIRED_BLANK" and "扣分" in f.message]  # one, not 29
+        assert "29 个指标的扣分都未填写" in blank.message and "没有扣分请填 0" in blank.message
+    from xltool.report import write_summary
+    import openpyxl
+
+    ws = openpyxl.load_workbook(write_summary([result], tmp_path / "汇总.xlsx")).worksheets[0]
+    header = next(r for r in ws.iter_rows(values_only=True) if r and "复核得分" in r)
+    rows = [r for r in ws.iter_rows(values_only=True) if r and r[0] == blanks[key].name]
+    assert rows and all(r[header.index("复核得分")] is None and r[header.index("复核等级")] in (None, "") for r in rows)
     if key == "project_blank":
         assert any(f.code == "NO_INDICATORS" and "没有填写任何项目" in f.message for f in result.findings)
 

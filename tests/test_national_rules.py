@@ -53,8 +53,10 @@ def band_bounds(label: str, w: D) -> tuple[D, D]:
     return r2(low * w), top
 
 
-def qualitative(label: str, declared: D, w: D) -> D:
+def qualitative(label: str, declared: D, w: D) -> D | None:
     low, high = band_bounds(label, w)
+    if high < low:  # points too small for the band to hold any 2-decimal score (w = 0.01)
+        return None
     return min(max(r2(declared), low), high)
 
 
@@ -83,8 +85,8 @@ def quantitative_rows(draw):
 
 
 @st.composite
-def qualitative_rows(draw):
-    w = draw(points)
+def qualitative_rows(draw, least=D("0.1")):
+    w = draw(st.decimals(min_value=least, max_value=20, places=2))
     label = draw(st.sampled_from(tuple(BAND_SHARES)))
     declared = draw(st.decimals(min_value=0, max_value=w, places=2))
     return "定性", label, declared, w
@@ -116,14 +118,14 @@ def test_reverse_linear_cut_off_at_twice_the_target(target, extra, w):
     assert scoring.indicator_score("<", target, target, w) == r2(w)
 
 
-@given(qualitative_rows())
+@given(qualitative_rows(least=D("0.01")))
 def test_qualitative_bands_by_the_national_bounds(row):
     _sign, label, declared, w = row
     band = load_framework("project").band(label)
     assert scoring.band_range(band, w) == band_bounds(label, w)
     assert scoring.qualitative_score(band, declared, w) == qualitative(label, declared, w)
     low, high = band_bounds(label, w)
-    assert scoring.qualitative_in_band(band, declared, w) == (low <= declared <= high)
+    assert scoring.qualitative_in_band(band, declared, w) == (None if high < low else low <= declared <= high)
 
 
 def test_nine_thousand_nine_hundred_ninety_six_of_ten_thousand_is_full_points():
@@ -265,6 +267,7 @@ def test_over_achieved_row_lowered_by_hand_with_a_reason_in_formulas_and_checker
         (100, 130, 8, None, D("10.00")),  # lowered without a reason: not accepted
         (100, 110, 8, "原因", D("10.00")),  # not over-achieved (110% < 120%): the rule gives 10
         (100, 95, 9.5, None, D("9.50")),
+        (10000, 9996, 10, None, D("10.00")),  # the national rule rounds a near miss to full points: no cap, no finding
     ]
     values = {"PROJ1_EXECUTED": 300}
     cols = {k: [] for k in ("LEVEL1", "LEVEL2", "INDICATOR", "SIGN", "TARGET", "UNIT", "ACTUAL", "POINTS", "SCORE", "REASON")}
@@ -282,3 +285,19 @@ def test_over_achieved_row_lowered_by_hand_with_a_reason_in_formulas_and_checker
     assert len(over) == 2 and all(f.severity == "warning" and "130%" in f.message for f in over)
     mismatch = [f for f in result.findings if f.code == "SCORE_MISMATCH"]
     assert len(mismatch) == 2  # the lowering without a reason, and 8 where the rule gives 10
+    assert [f.code for f in result.findings if "指标3" in f.message] == ["TARGET_UNMET_NO_REASON"]  # 95 of 100, no reason
+    assert not [f for f in result.findings if "指标4" in f.message or f.code == "FULL_SCORE_UNMET"]  # 9,996 of 10,000: full
+
+
+def test_boundary_totals_after_libreoffice_recalculates(tmp_path):
+    from libreoffice import require_libreoffice, resave
+    from test_template import _cached_values
+
+    require_libreoffice()
+    plan = plan_for(WUCHANG)
+    pair = [BOUNDARY_CASES[1], BOUNDARY_CASES[2]]  # 19.995 → 20.00 (90.00 优) and 19.989 → 19.99 (89.99 良)
+    path = write_filled(plan, _boundary_project(plan, [(b, o) for b, o, _t, _g in pair]), tmp_path / "boundary.xlsx")
+    values = _cached_values(resave(path, tmp_path / "lo"))
+    cell = lambda n: (SHEET_SCORES, plan.names[n].ref.split("!")[1].replace("$", ""))  # noqa: E731
+    for p, (_b, _o, total, grade) in enumerate(pair, start=1):
+        assert (_cent(values[cell(f"PROJ{p}_CALC_TOTAL")]), values[cell(f"PROJ{p}_CALC_GRADE")]) == (total, grade)

@@ -770,11 +770,17 @@ def _department(sub: Submission, fw: Framework, out: _Out) -> None:
     # 评分表: deductions
     points = {(i.criterion, i.group, i.name): i.points for i in fw.criterion_indicators}
     by_index = fw.criterion_indicators
+    none_typed = len(sub.criteria) > 1 and all(r.deduction.blank and not r.deduction.is_error for r in sub.criteria)
+    if none_typed:  # the table as it came: one finding, not one per row
+        out.add("REQUIRED_BLANK", sub.criteria[0].deduction, field="扣分", item="评分表",
+                hint=f"评分表 {len(sub.criteria)} 个指标的扣分都未填写。每个指标都要填写扣分，没有扣分请填 0。")
     for k, row in enumerate(sub.criteria):
         p = points.get((row.criterion, row.group, row.name))
         if p is None and k < len(by_index):
             p = by_index[k].points
         crow_item = f"评分表“{row.name}”"
+        if none_typed:
+            continue
         if row.deduction.blank and not row.deduction.is_error:
             # 0 is typed, never assumed: a blank table must not grade itself 100 优
             out.add("REQUIRED_BLANK", row.deduction, field="扣分", item=crow_item, hint="每个指标都要填写扣分，没有扣分请填 0。")
