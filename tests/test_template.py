@@ -120,7 +120,7 @@ def test_conditional_format_marks_rows_needing_a_reason_by_the_framework_rule(wu
     rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
     # project: the national rule, score (K) below points (I) with the reason (M) empty
     assert "AND(AND(ISNUMBER($K5),ISNUMBER($I5),$K5<$I5),LEN(TRIM($M5))=0)" in rules
-    assert any("$G5*100>=$E5*120" in f for f in rules)  # over-achieved actual values are marked
+    assert any("ROUND($G5*100,6)>=ROUND($E5*120,6)" in f for f in rules)  # over-achieved actual values are marked
     ws = openpyxl.load_workbook(wuhan_template)[SHEET_INDICATORS]
     rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
     assert any('="未达成",LEN(TRIM(' in f for f in rules)  # unit-wide goals are not scored: unmet targets
@@ -130,7 +130,7 @@ def test_conditional_format_marks_rows_needing_a_reason_by_the_framework_rule(wu
 
     fw = replace(load_framework("project"), reason_rule="target_unmet", reason_above_percent=D(30))
     rules = [cf.formula for cf in build_plan(fw, WUCHANG).conditional if cf.style == "alert" and cf.sheet == SHEET_INDICATORS]
-    assert '=AND(OR($L5="未达成",AND(OR($D5="≥",$D5=">",$D5="="),ISNUMBER($E5),ISNUMBER($G5),$E5>0,$G5*100>=$E5*130)),LEN(TRIM($M5))=0)' in rules
+    assert '=AND(OR($L5="未达成",AND(OR($D5="≥",$D5=">",$D5="="),ISNUMBER($E5),ISNUMBER($G5),$E5>0,ROUND($G5*100,6)>=ROUND($E5*130,6))),LEN(TRIM($M5))=0)' in rules
 
 
 # ---------------------------------------------------------------- formulas agree with scoring.py

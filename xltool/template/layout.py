@@ -545,7 +545,8 @@ class _Builder:
         if pct is None:
             return ""
         d, e, g = c["sign"], c["target"], c["actual"]
-        return f'AND(OR({d}="≥",{d}=">",{d}="="),ISNUMBER({e}),ISNUMBER({g}),{e}>0,{g}*100>={e}*{_num(pct)})'
+        # rounded at 6 places: 2-decimal figures compare exactly, as the checker's decimals do
+        return f'AND(OR({d}="≥",{d}=">",{d}="="),ISNUMBER({e}),ISNUMBER({g}),{e}>0,ROUND({g}*100,6)>=ROUND({e}*{_num(pct)},6))'
 
     def _reason_formula(self, c) -> str:
         """True where a 偏差原因 is required, by the framework's rule (mirrors checks._reason_required)."""
@@ -558,7 +559,7 @@ class _Builder:
         above = self.fw.reason_above_percent
         if above is not None:
             d, e, g = c["sign"], c["target"], c["actual"]
-            needed.append(f'AND(OR({d}="≥",{d}=">",{d}="="),ISNUMBER({e}),ISNUMBER({g}),{e}>0,{g}*100>={e}*{_num(100 + above)})')
+            needed.append(f'AND(OR({d}="≥",{d}=">",{d}="="),ISNUMBER({e}),ISNUMBER({g}),{e}>0,ROUND({g}*100,6)>=ROUND({e}*{_num(100 + above)},6))')
         return needed[0] if len(needed) == 1 else f"OR({','.join(needed)})"
 
     def _calc_formula(self, c) -> str:
