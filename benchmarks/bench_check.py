@@ -31,8 +31,8 @@ def make_files(folder: Path, n: int) -> list[Path]:
     from decimal import Decimal
 
     from fillgen import department_values, project_values
-    from xltool.fill import write_filled
-    from xltool.model import ProjectInfo, UnitInfo
+    from xltool.template.fill import write_filled
+    from xltool.core.model import ProjectInfo, UnitInfo
     from xltool.template import plan_for
 
     rng = random.Random(7)

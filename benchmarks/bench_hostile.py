@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 CHILD = """
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
-from xltool.batch import check_file
-import xltool.checks, xltool.evaluate, xltool.reader  # imported before timing: not a per-file cost
+from xltool.check.batch import check_file
+import xltool.check.rules, xltool.check.evaluate, xltool.check.reader  # imported before timing: not a per-file cost
 
 def peak_mb():
     try:

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import xlsxwriter  # noqa: E402
 
-from xltool.model import ProjectInfo, UnitInfo  # noqa: E402
+from xltool.core.model import ProjectInfo, UnitInfo  # noqa: E402
 from xltool.template import generate, plan_for  # noqa: E402
 
 

@@ -34,8 +34,8 @@ _WORK: Path | None = None
 def make_seeds(folder: Path) -> list[Path]:
     from cases import write_department, write_project
     from fillgen import department_values, project_values
-    from xltool.fill import write_filled
-    from xltool.model import ProjectInfo, UnitInfo
+    from xltool.template.fill import write_filled
+    from xltool.core.model import ProjectInfo, UnitInfo
     from xltool.template import plan_for
 
     rng = random.Random(11)
@@ -58,7 +58,7 @@ def _init(seed_paths: list[str], work: str) -> None:
 
 
 def _one(index: int) -> tuple[int, str, str, list[str], float, str | None, bytes | None]:
-    from xltool.batch import check_file
+    from xltool.check.batch import check_file
 
     kind, data = _MUTATOR.mutate(index)
     path = _WORK / f"{os.getpid()}.xlsx"

@@ -27,9 +27,9 @@ for folder in (ROOT, HERE):
 
 import seed_data  # noqa: E402
 
-from xltool.fill import write_filled  # noqa: E402
-from xltool.roster import read_roster  # noqa: E402
-from xltool.signing import use_key_file  # noqa: E402
+from xltool.template.fill import write_filled  # noqa: E402
+from xltool.template.roster import read_roster  # noqa: E402
+from xltool.template.signing import use_key_file  # noqa: E402
 from xltool.template import plan_for  # noqa: E402
 
 ROSTER = HERE / "roster.csv"

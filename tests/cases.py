@@ -13,7 +13,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from xltool.fill import write_filled
+from xltool.template.fill import write_filled
 from xltool.template import plan_for
 
 from conftest import WUCHANG, WUHAN
@@ -62,7 +62,7 @@ def clean_department_values() -> dict[str, object]:
     for key, items in goal.items():
         values[f"GOAL1_{key}"] = items
     values.update({"DECLARED_C1": 20, "DECLARED_C2": 30, "DECLARED_C3": 25, "DECLARED_C4": 25, "DECLARED_TOTAL": 100, "DECLARED_GRADE": "优"})
-    from xltool.framework import load_framework
+    from xltool.core.framework import load_framework
 
     values["CRIT_DEDUCTION"] = [0] * len(load_framework("department").criterion_indicators)  # no deduction: 0, typed
     return values

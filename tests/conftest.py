@@ -20,7 +20,7 @@ os.environ.pop("XLTOOL_ROSTER", None)
 sys.path.insert(0, str(ROOT))  # the tests run against the checkout, installed or not
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tests/libreoffice.py
 
-from xltool.model import ProjectInfo, UnitInfo  # noqa: E402
+from xltool.core.model import ProjectInfo, UnitInfo  # noqa: E402
 from xltool.template import plan_for, write_plan  # noqa: E402
 
 WUHAN = UnitInfo(

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from decimal import Decimal as D
 
-from xltool import scoring
+from xltool.core import scoring
 from xltool.template.layout import Plan
 
 SIGNS = ("≥", ">", "≤", "<", "=", "定性")

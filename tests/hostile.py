@@ -112,7 +112,7 @@ def _inline(ref: str, text: str) -> str:
 
 def set_meta(src: Path, dest: Path, **values: str) -> Path:
     """A copy whose very hidden _meta sheet says something else (framework_version="2019.1")."""
-    from xltool import xlsx
+    from xltool.check import xlsx
 
     book, pkg = xlsx.open_book(src.read_bytes())
     meta = xlsx.load_sheet(book, pkg, "_meta")

@@ -26,10 +26,12 @@ from pathlib import Path
 import pytest
 
 from cases import write_department, write_project
-from xltool import batch, report
-from xltool.cli import main, print_table
-from xltool.model import Evaluation, Result
-from xltool.messages import finding
+from xltool.check import batch
+from xltool import report
+from xltool.cli import main
+from xltool.report import print_table
+from xltool.core.model import Evaluation, Result
+from xltool.core.messages import finding
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -100,7 +102,9 @@ def test_jobs_default_to_the_cores_but_not_more_than_the_files():
 _SLOW_RUN = """
 import os, sys, time
 sys.path.insert(0, {root!r})
-from xltool import batch, cli, report
+from xltool.check import batch
+from xltool import cli
+from xltool import report
 marks = {marks!r}
 phase = {phase!r}
 if phase == "checking":
@@ -109,12 +113,12 @@ if phase == "checking":
         time.sleep(120)
     batch.check_file = slow
 else:
-    real = report._close_workbook
+    real = report.summary._close_workbook
     def slow_close(wb):
         real(wb)
         open(os.path.join(marks, str(os.getpid())), "w").close()
         time.sleep(120)
-    report._close_workbook = slow_close
+    report.summary._close_workbook = slow_close
 sys.exit(cli.main(sys.argv[1:]))
 """
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import BLANK_PROJECT, WUCHANG, WUHAN
 from test_template import _cached_values, _formulas_engine
-from xltool.batch import check_file
+from xltool.check.batch import check_file
 from xltool.report import write_json
 from xltool.template import plan_for, write_plan
 
@@ -84,9 +84,9 @@ def test_libreoffice_resaved_blank_templates_still_fail(blanks_in_libreoffice):
 
 
 def test_one_blank_deduction_leaves_its_criterion_total_and_grade_empty(tmp_path):
-    from xltool.batch import check_file as check
-    from xltool.fill import write_filled
-    from xltool.framework import load_framework
+    from xltool.check.batch import check_file as check
+    from xltool.template.fill import write_filled
+    from xltool.core.framework import load_framework
 
     plan = plan_for(WUHAN)
     deductions = [0] * len(load_framework("department").criterion_indicators)

@@ -28,9 +28,9 @@ from cases import (
     write_project,
 )
 from conftest import BLANK_PROJECT, WUCHANG, WUHAN
-from xltool.batch import check_file
+from xltool.check.batch import check_file
 from xltool.cli import main
-from xltool.fill import write_filled
+from xltool.template.fill import write_filled
 from xltool.template import plan_for
 from xltool.template.layout import SHEET_BUDGET, SHEET_INDICATORS, SHEET_SCORES, SHEET_TEXT, a1
 
@@ -295,7 +295,7 @@ def test_jobs_give_the_same_results_as_one_process(tmp_path, crafted):
 
 
 def test_library_returns_a_dataframe(crafted):
-    from xltool.batch import check_paths
+    from xltool.check.batch import check_paths
     from xltool.report import to_dataframe
 
     frame = to_dataframe(check_paths([crafted["LOW_EXECUTION_NO_NOTE"]]))

@@ -28,10 +28,10 @@ from test_evaluate import (
     seed_000,
     seed_001,
 )
-from xltool.evaluate import evaluate
-from xltool.checks import check, describe_name, integrity_findings, order_findings, result_status
-from xltool.messages import CODES, finding, percent, plain_number, show
-from xltool.model import Finding, Integrity, UnitInfo
+from xltool.check.evaluate import evaluate
+from xltool.check.rules import check, describe_name, integrity_findings, order_findings, result_status
+from xltool.core.messages import CODES, finding, percent, plain_number, show
+from xltool.core.model import Finding, Integrity, UnitInfo
 from xltool.template.layout import SHEET_BUDGET, SHEET_INDICATORS, SHEET_SCORES
 
 CJK = re.compile("[\u4e00-\u9fff]")

@@ -12,9 +12,9 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from xltool.evaluate import choice, evaluate, number, sign_of, text
-from xltool.framework import load_framework
-from xltool.model import (
+from xltool.check.evaluate import choice, evaluate, number, sign_of, text
+from xltool.core.framework import load_framework
+from xltool.core.model import (
     CriterionRow,
     GoalBlock,
     IndicatorRow,

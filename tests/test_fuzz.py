@@ -19,9 +19,9 @@ import pytest
 import hostile
 from cases import write_department, write_project
 from fillgen import project_values
-from xltool.batch import check_file
-from xltool.fill import write_filled
-from xltool.model import ProjectInfo, UnitInfo
+from xltool.check.batch import check_file
+from xltool.template.fill import write_filled
+from xltool.core.model import ProjectInfo, UnitInfo
 from xltool.template import plan_for
 
 ITERATIONS = int(os.environ.get("XLTOOL_FUZZ_ITERATIONS", "3000"))

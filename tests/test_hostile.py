@@ -27,9 +27,9 @@ import pytest
 import hostile
 from cases import clean_project_values, write_department, write_project
 from conftest import WUCHANG
-from xltool import xlsx
+from xltool.check import xlsx
 from xltool.cli import main
-from xltool.fill import write_filled
+from xltool.template.fill import write_filled
 from xltool.template import plan_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -180,7 +180,7 @@ def peak_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 sys.path.insert(0, {root!r})
-from xltool.batch import check_file
+from xltool.check.batch import check_file
 start = time.perf_counter()
 result = check_file(sys.argv[1])
 print(json.dumps({{"seconds": time.perf_counter() - start, "rss_mb": peak_mb(),
@@ -426,7 +426,7 @@ def test_an_output_that_is_an_input_is_refused(valid, tmp_path):
 
 
 def test_an_interrupted_run_leaves_the_old_outputs_whole(valid, companion, tmp_path, monkeypatch):
-    import xltool.report as report
+    from xltool import report
 
     folder = tmp_path / "in"
     folder.mkdir()
@@ -440,13 +440,13 @@ def test_an_interrupted_run_leaves_the_old_outputs_whole(valid, companion, tmp_p
         raise KeyboardInterrupt
 
     # Interrupted while the summary workbook is being written …
-    monkeypatch.setattr(report, "_close_workbook", interrupted)
+    monkeypatch.setattr(report.summary, "_close_workbook", interrupted)
     assert main(["check", str(folder), "--out", str(out / "汇总.xlsx"), "--json", str(out / "r.json"), "--quiet"]) == 1
     assert _hashes(out) == old
     monkeypatch.undo()
     # … and half-way through the JSON report (after its first file).
     calls = {"n": 0}
-    real = report._safe_tree
+    real = report.tabular._safe_tree
 
     def second_fails(value):
         if isinstance(value, dict) and "findings" in value:
@@ -455,7 +455,7 @@ def test_an_interrupted_run_leaves_the_old_outputs_whole(valid, companion, tmp_p
                 raise KeyboardInterrupt
         return real(value)
 
-    monkeypatch.setattr(report, "_safe_tree", second_fails)
+    monkeypatch.setattr(report.tabular, "_safe_tree", second_fails)
     assert main(["check", str(folder), "--out", str(out / "汇总.xlsx"), "--json", str(out / "r.json"), "--quiet"]) == 1
     assert {k: v for k, v in _hashes(out).items() if k != "汇总.xlsx"} == {k: v for k, v in old.items() if k != "汇总.xlsx"}
     assert sorted(p.name for p in out.iterdir()) == sorted(old), "a temporary file was left behind"
@@ -511,7 +511,7 @@ def test_shared_formulas_are_translated_when_asked(tmp_path, valid):
 
 @pytest.mark.parametrize("text", ["", "PK", "PK\x03\x04", "PK\x05\x06" + "\0" * 18])
 def test_tiny_zip_like_files(text, tmp_path):
-    from xltool.batch import check_file
+    from xltool.check.batch import check_file
 
     path = tmp_path / "x.xlsx"
     path.write_bytes(text.encode("latin-1"))
@@ -540,7 +540,7 @@ def test_zip_signatures_inside_an_embedded_object_are_not_a_bomb(valid, companio
     ],
 )
 def test_sentences_fit_their_case(case, words, wrong, valid, tmp_path):
-    from xltool.batch import check_paths
+    from xltool.check.batch import check_paths
 
     built = hostile.build(next(c for c in hostile.CASES if c.name == case), tmp_path, valid)
     (result,) = check_paths([built])
@@ -552,7 +552,7 @@ def test_sentences_fit_their_case(case, words, wrong, valid, tmp_path):
 
 
 def test_too_many_defined_names_is_not_told_to_delete_pictures(valid, tmp_path):
-    from xltool.batch import check_paths
+    from xltool.check.batch import check_paths
 
     names = "".join(f'<definedName name="n{i}">Sheet1!$A$1</definedName>' for i in range(xlsx.MAX_NAMES + 1))
 
@@ -571,7 +571,7 @@ def test_too_many_defined_names_is_not_told_to_delete_pictures(valid, tmp_path):
 
 
 def test_a_kind_that_does_not_match_its_framework_is_said_in_chinese(valid, tmp_path):
-    from xltool.batch import check_paths
+    from xltool.check.batch import check_paths
 
     (result,) = check_paths([hostile.set_meta(valid, tmp_path / "类型不符.xlsx", kind="department")])
     f = result.findings[0]

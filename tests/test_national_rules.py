@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from conftest import WUCHANG
-from xltool import scoring
-from xltool.fill import write_filled
-from xltool.framework import load_framework
+from xltool.core import scoring
+from xltool.template.fill import write_filled
+from xltool.core.framework import load_framework
 from xltool.template import plan_for
 from xltool.template.layout import SHEET_INDICATORS, SHEET_SCORES, a1
 
@@ -239,7 +239,7 @@ BOUNDARY_CASES = [  # (效益 actual %, 产出 actual %, total, grade)
 @pytest.mark.parametrize("pair", [BOUNDARY_CASES[k:k + 2] for k in range(0, len(BOUNDARY_CASES), 2)], ids=lambda p: "+".join(str(c[2]) for c in p))
 def test_boundary_totals_in_the_template_formulas_and_the_checker(tmp_path, pair):
     from test_template import _formulas_engine
-    from xltool.batch import check_file
+    from xltool.check.batch import check_file
 
     plan = plan_for(WUCHANG)  # two projects: two cases per workbook
     fw = plan.framework
@@ -258,7 +258,7 @@ def test_boundary_totals_in_the_template_formulas_and_the_checker(tmp_path, pair
 
 def test_over_achieved_row_lowered_by_hand_with_a_reason_in_formulas_and_checker(tmp_path):
     from test_template import _formulas_engine
-    from xltool.batch import check_file
+    from xltool.check.batch import check_file
 
     plan = plan_for(WUCHANG)
     fw = plan.framework

@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from xltool import report
-from xltool.model import Evaluation, Finding, Result
+from xltool.core.model import Evaluation, Finding, Result
 from xltool.report import safe_text
 
 INJECTED_UNIT = '=HYPERLINK("http://x")'
@@ -539,7 +539,7 @@ def test_failed_write_leaves_old_output(tmp_path, monkeypatch, kind):
     def boom(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(report, "_fsync", boom)  # fails after the temporary file is written
+    monkeypatch.setattr(report.outputs, "_fsync", boom)  # fails after the temporary file is written
     with pytest.raises(OSError):
         WRITERS[kind](all_results(), target)
     assert target.read_bytes() == b"previous output"
@@ -554,7 +554,7 @@ def test_summary_failing_midway_leaves_old_output(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("interrupted")
 
-    monkeypatch.setattr(report, "_write_details", boom)
+    monkeypatch.setattr(report.summary, "_write_details", boom)
     with pytest.raises(RuntimeError):
         report.write_summary(all_results(), target)
     assert target.read_bytes() == before
@@ -562,7 +562,7 @@ def test_summary_failing_midway_leaves_old_output(tmp_path, monkeypatch):
 
 
 def test_failed_first_write_leaves_nothing(tmp_path, monkeypatch):
-    monkeypatch.setattr(report, "_write_charts", lambda *a: (_ for _ in ()).throw(RuntimeError("x")))
+    monkeypatch.setattr(report.summary, "_write_charts", lambda *a: (_ for _ in ()).throw(RuntimeError("x")))
     with pytest.raises(RuntimeError):
         report.write_summary(all_results(), tmp_path / "s.xlsx")
     assert list(tmp_path.iterdir()) == []
@@ -571,7 +571,7 @@ def test_failed_first_write_leaves_nothing(tmp_path, monkeypatch):
 def test_feedback_failing_leaves_old_output(tmp_path, monkeypatch):
     target = report.write_feedback(wuchang(), tmp_path)
     before = target.read_bytes()
-    monkeypatch.setattr(report, "_advice", lambda f: (_ for _ in ()).throw(RuntimeError("x")))
+    monkeypatch.setattr(report.feedback, "_advice", lambda f: (_ for _ in ()).throw(RuntimeError("x")))
     with pytest.raises(RuntimeError):
         report.write_feedback(wuchang(), tmp_path)
     assert target.read_bytes() == before

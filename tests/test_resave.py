@@ -18,8 +18,8 @@ import pytest
 
 from cases import clean_department_values, clean_project_values
 from conftest import WUCHANG, WUHAN
-from xltool.batch import check_file
-from xltool.fill import write_filled
+from xltool.check.batch import check_file
+from xltool.template.fill import write_filled
 from xltool.template import plan_for, write_plan
 
 # Codes that say the template itself was changed: none may appear on a correct file re-saved.

@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 
 from xltool.cli import main
-from xltool.framework import FrameworkError, load_framework, parse_framework
-from xltool.roster import RosterError, read_roster
+from xltool.core.framework import FrameworkError, load_framework, parse_framework
+from xltool.template.roster import RosterError, read_roster
 
 HEADER = "单位名称,单位编码,年度,类型,年初预算数,调整预算数,决算数,项目名称,全年预算数\n"
 GOOD = HEADER + (
@@ -159,7 +159,7 @@ def test_framework_settings_for_cap_reasons_and_over_achievement_are_checked():
 
 
 def test_readme_lists_every_finding_code():
-    from xltool.messages import CODES
+    from xltool.core.messages import CODES
 
     readme = (Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8")
     assert [code for code in CODES if f"`{code}`" not in readme] == []
@@ -323,7 +323,7 @@ def test_exception_details_are_chinese(tmp_path):
 
     from lxml import etree
 
-    from xltool.messages import explain
+    from xltool.core.messages import explain
 
     def raised(action):
         try:

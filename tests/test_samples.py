@@ -12,9 +12,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from xltool.framework import load_framework
-from xltool.roster import read_roster
-from xltool.targets import parse_target
+from xltool.core.framework import load_framework
+from xltool.template.roster import read_roster
+from xltool.core.targets import parse_target
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -222,7 +222,7 @@ def test_texts_fit_the_template_limits():
 
 # ---------------------------------------------------------------- what the checker makes of them
 
-batch = pytest.importorskip("xltool.batch")
+batch = pytest.importorskip("xltool.check.batch")
 
 
 def _finding(result, code):

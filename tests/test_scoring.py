@@ -5,7 +5,7 @@ from decimal import Decimal, localcontext, ROUND_HALF_EVEN
 import pytest
 from hypothesis import given, strategies as st
 
-from xltool.scoring import (
+from xltool.core.scoring import (
     D,
     DEFAULT_BANDS,
     DEFAULT_GRADES,

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from xltool.targets import (
+from xltool.core.targets import (
     SIGNS,
     Target,
     describe,

@@ -13,8 +13,8 @@ from openpyxl.utils.cell import range_boundaries
 
 from fillgen import department_values, project_values
 from conftest import BLANK_PROJECT, WUCHANG, WUHAN
-from xltool.fill import write_filled
-from xltool.framework import load_framework
+from xltool.template.fill import write_filled
+from xltool.core.framework import load_framework
 from xltool.template import plan_for, template_filename
 from xltool.template.layout import SHEET_BUDGET, SHEET_INDICATORS, SHEET_LISTS, SHEET_META, SHEET_SCORES, a1
 

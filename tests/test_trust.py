@@ -13,7 +13,7 @@ import pytest
 
 import hostile
 from cases import write_department, write_project
-from xltool.batch import check_file
+from xltool.check.batch import check_file
 from xltool.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,7 +82,7 @@ def _stretch_names(src: Path, dest: Path) -> Path:
 
 _MEASURE = """
 import resource, sys, time
-from xltool.batch import check_file
+from xltool.check.batch import check_file
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 start = time.monotonic()
 result = check_file(sys.argv[1])
@@ -165,7 +165,7 @@ def test_budget_edited_in_the_sheet_only_names_the_signed_figure(tmp_path):
 
 def _second_meta(src: Path, dest: Path, unit: str) -> Path:
     """A forged copy of _meta (another unit name) listed first, under the same sheet name."""
-    from xltool import xlsx
+    from xltool.check import xlsx
 
     book, pkg = xlsx.open_book(src.read_bytes())
     meta = xlsx.load_sheet(book, pkg, "_meta")
@@ -300,7 +300,7 @@ def test_a_code_typed_into_the_blank_prefilled_code_is_reported(tmp_path):
 
     from cases import clean_project_values, edit_sheet, replace_cell, text_cell
     from conftest import WUCHANG
-    from xltool.fill import write_filled
+    from xltool.template.fill import write_filled
     from xltool.template import plan_for
     from xltool.template.layout import a1
 

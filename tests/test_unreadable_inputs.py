@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 from cases import write_project
-from xltool.batch import check_file
+from xltool.check.batch import check_file
 from xltool.report import write_json
 
 

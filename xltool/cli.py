@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-from .messages import explain
+from xltool.core.messages import explain
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -138,7 +138,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _version() -> str:
-    from . import __version__
+    from xltool import __version__
 
     return __version__
 
@@ -174,19 +174,26 @@ def main(argv: list[str] | None = None) -> int:
 _RUN_ENV = ("XLTOOL_KEY_FILE", "XLTOOL_ROSTER", "XLTOOL_FRAMEWORKS")
 
 
+def _safe(text) -> str:
+    """Text from a file name or a file, safe to print (see report.terminal.printable)."""
+    from xltool.report.terminal import printable
+
+    return printable(text)
+
+
 def _usage(message: str) -> int:
     sys.stderr.write(f"xltool：命令用法有误：{message}\n")
     return EXIT_USAGE
 
 
 def cmd_template(args, parser) -> int:
-    from .framework import FrameworkError, load_framework
-    from .model import UnitInfo
-    from .roster import KIND_NAMES, RosterError, read_roster
-    from .template import generate
+    from xltool.core.framework import FrameworkError, load_framework
+    from xltool.core.model import UnitInfo
+    from xltool.template.roster import KIND_NAMES, RosterError, read_roster
+    from xltool.template import generate
 
     if args.key:
-        from .signing import KeyError_, create_key, use_key_file
+        from xltool.template.signing import KeyError_, create_key, use_key_file
 
         try:
             if not os.path.lexists(args.key):  # a new key for a new campaign: made here, kept by finance
@@ -238,7 +245,8 @@ def _with_framework(unit, framework: str):
 
 
 def cmd_check(args, parser) -> int:
-    from . import batch, report
+    from xltool.check import batch
+    from xltool import report
 
     if args.jobs is not None and not 1 <= args.jobs <= 64:
         return _usage("--jobs 应为 1 到 64 之间的整数。")
@@ -246,14 +254,14 @@ def cmd_check(args, parser) -> int:
     if problem:
         return _usage(problem)
     if args.framework:
-        from .framework import FrameworkError, register_frameworks
+        from xltool.core.framework import FrameworkError, register_frameworks
 
         try:
             register_frameworks(args.framework)
         except FrameworkError as exc:
             return _usage(str(exc))
     if args.key:
-        from .signing import KeyError_, use_key_file
+        from xltool.template.signing import KeyError_, use_key_file
 
         try:
             use_key_file(args.key)
@@ -261,8 +269,8 @@ def cmd_check(args, parser) -> int:
             return _usage(str(exc))
     roster = None
     if args.roster:
-        from .reader import ROSTER_ENV
-        from .roster import RosterError, read_roster
+        from xltool.check.reader import ROSTER_ENV
+        from xltool.template.roster import RosterError, read_roster
 
         try:
             roster = read_roster(args.roster)
@@ -282,7 +290,7 @@ def cmd_check(args, parser) -> int:
     conflicts = batch.output_conflicts([Path(p) for p in named_outputs], on_disk)
     if conflicts:
         return _usage(f"输出文件 {_safe(str(conflicts[0]))} 是被检查的文件之一：检查程序不会覆盖任何输入文件，请换一个输出路径。")
-    feedback = feedback_plan(inputs.sources, args.feedback, on_disk) if args.feedback else []
+    feedback = report.feedback_plan(inputs.sources, args.feedback, on_disk) if args.feedback else []
     taken = {os.path.realpath(p): p for p in named_outputs}
     for _source, path in feedback:
         if os.path.realpath(path) in taken:
@@ -301,7 +309,7 @@ def cmd_check(args, parser) -> int:
         if roster is not None:
             results.extend(batch.missing_returns(roster, results))
         if args.year:
-            from .checks import apply_expected_year
+            from xltool.check.rules import apply_expected_year
 
             for result in results:
                 apply_expected_year(result, args.year)
@@ -311,7 +319,7 @@ def cmd_check(args, parser) -> int:
     to_stdout = any(p and report.is_direct(p) and p in ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1") for p in (args.json, args.csv))
     if not args.quiet:
         stream = sys.stderr if to_stdout else sys.stdout
-        print_table(results, file=stream)
+        report.print_table(results, file=stream)
         print(f"汇总：{_safe(args.out)}", file=stream)
     return EXIT_OK if results and all(r.status == "passed" for r in results) else EXIT_FAILED
 
@@ -321,7 +329,7 @@ _OUTPUT_LABELS = {"out": "汇总工作簿", "json": "JSON 报告", "csv": "CSV �
 
 def _output_problem(args) -> str:
     """Why the outputs asked for cannot be written as asked, or ""."""
-    from . import report
+    from xltool import report
 
     if not args.out.lower().endswith(".xlsx") or report.is_direct(args.out):
         return f"汇总文件 --out {_safe(args.out)} 必须是以 .xlsx 结尾的文件路径，如 汇总.xlsx；JSON、CSV 报告请用 --json、--csv 输出。"
@@ -349,7 +357,7 @@ def _output_problem(args) -> str:
 def _write_outputs(results, args, feedback) -> bool:
     """Write every output to a temporary file, then put them all in place: if one cannot be
     written, none is replaced (no new summary beside a stale JSON report). True if it failed."""
-    from . import report
+    from xltool import report
 
     label, target = "", ""
     try:
@@ -437,131 +445,24 @@ def _stop_on_sigterm():
     return handler()
 
 
-def feedback_plan(results, folder, inputs) -> list[tuple[object, Path]]:
-    """Each result's feedback path, decided before anything is written: names made unique
-    (two returned files may share a name in different folders), and never an input's path.
-    `results` may be results or sources (anything with `.file`)."""
-    from . import report
-
-    taken = {os.path.realpath(p) for p in inputs}
-    planned = []
-    for result in results:
-        name = report.feedback_filename(result.file)
-        path = Path(folder) / name
-        n = 1
-        while os.path.realpath(path) in taken:
-            n += 1
-            path = Path(folder) / name.replace("_检查意见.xlsx", f"_检查意见_{n}.xlsx")
-        taken.add(os.path.realpath(path))
-        planned.append((result, path))
-    return planned
 
 
-def write_feedback_files(results, folder, inputs) -> list[Path]:
-    from . import report
-
-    return [report.write_feedback(result, folder, filename=path.name) for result, path in feedback_plan(results, folder, inputs)]
 
 
-STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取", "missing": "未找到"}
-_STATUS_ORDER = {"missing": 0, "unreadable": 1, "failed": 2, "passed": 3}
-_KEEP_FORMAT = {"\u200c", "\u200d"}  # joiners inside emoji and scripts: harmless
 
 
-def _safe(text) -> str:
-    """Text from a file name or a file, safe to print: bytes the file system gave undecoded
-    (surrogateescape) shown as \\xNN, control and direction characters escaped, so a name can
-    neither crash the output nor move the cursor, clear the screen or reverse the line."""
-    import unicodedata
-
-    out = []
-    for ch in str(text):
-        code = ord(ch)
-        if 0xDC80 <= code <= 0xDCFF:
-            out.append(f"\\x{code - 0xDC00:02x}")
-        elif 0xD800 <= code <= 0xDFFF:
-            out.append(f"\\u{code:04x}")
-        elif ch not in _KEEP_FORMAT and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
-def _fmt_rate(rate) -> str:
-    return "—" if rate is None else f"{float(rate) * 100:.2f}%"
 
 
-def _fmt_score(score) -> str:
-    return "—" if score is None else f"{float(score):.2f}"
 
 
-def print_table(results, file=None) -> None:
-    """A short table a finance officer can read in the terminal: failures first, fitted to the
-    terminal's width (long names fold), every name printed safely."""
-    from rich import box
-    from rich.console import Console
-    from rich.table import Table
-    from rich.text import Text
-
-    from . import report
-
-    stream = file or sys.stdout
-    encoding = getattr(stream, "encoding", None) or "utf-8"
-
-    def cell(text) -> Text:
-        shown = _safe(text)
-        try:
-            shown.encode(encoding)
-        except (UnicodeEncodeError, LookupError):
-            shown = shown.encode(encoding, "backslashreplace").decode(encoding, "replace")
-        return Text(shown)
-
-    console = Console(file=stream, highlight=False, markup=False, emoji=False)
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
-    for name, kind in (("状态", "short"), ("文件", "text"), ("单位", "text"), ("评价对象", "text"), ("执行率", "number"),
-                       ("自评", "number"), ("复核", "number"), ("等级", "short"), ("错误/警告", "number")):
-        table.add_column(cell(name), justify="right" if kind == "number" else "left", overflow="fold",
-                         no_wrap=kind != "text", ratio=1 if kind == "text" else None)
-    ordered = sorted(results, key=lambda r: _STATUS_ORDER.get(r.status, 1))
-    for r in ordered:
-        name = _shown_name(r.file)
-        status = report.status_label(r.status, r.file)
-        counts = f"{r.errors}/{r.warnings}"
-        if not r.evaluations:
-            table.add_row(*map(cell, (status, name, r.unit or "—", "—", "—", "—", "—", "—", counts)))
-        for e in r.evaluations:
-            table.add_row(*map(cell, (status, name, r.unit or "—", e.name or "—", _fmt_rate(e.execution_rate), _fmt_score(e.declared_score),
-                                      _fmt_score(e.score), e.grade or "—", counts)))
-    try:
-        console.print(table)
-    except UnicodeEncodeError:  # a stream that cannot print the frame either: plain lines
-        for row in ordered:
-            stream.write(cell(f"{report.status_label(row.status, row.file)}  {_shown_name(row.file)}").plain + "\n")
-    counts = {key: sum(r.status == key for r in results) for key in STATUS_TEXT}
-    unsent = sum(r.status == "missing" and not r.file for r in results)
-    counts["missing"] -= unsent
-    line = f"共 {len(results) - unsent} 个文件：通过 {counts['passed']}，不通过 {counts['failed']}，无法读取 {counts['unreadable']}"
-    line += f"，未找到 {counts['missing']}。" if counts["missing"] else "。"
-    if unsent:
-        line += f"名册中另有 {unsent} 个单位未交，请催交。"
-    if len(results) > counts["passed"]:
-        line += "不通过的原因见汇总工作簿的“问题清单”，或用 --feedback 为每个文件生成检查意见。"
-    console.print(cell(line))
 
 
-def _shown_name(file: str) -> str:
-    """A file's name for the table: the last part of its path; a member of a .zip keeps the
-    archive's name in front ("回收.zip/单位A.xlsx")."""
-    parts = file.replace("\\", "/").split("/")
-    for i in range(len(parts) - 2, -1, -1):
-        if parts[i].lower().endswith(".zip"):
-            return parts[i] + "/" + parts[-1]
-    return parts[-1]
 
 
 def cmd_demo(args) -> int:
-    from .demo import run_demo
+    from xltool.demo import run_demo
 
     return run_demo(args.out, quiet=args.quiet)
 

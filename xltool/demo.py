@@ -53,7 +53,7 @@ def run_demo(out: str | None = None, quiet: bool = False) -> int:
     say = (lambda *a: None) if quiet else print
     # The samples are signed with the published demonstration key (samples/demo.key): the demo
     # uses it for its own templates and checks too, and leaves the user's key alone.
-    from .signing import KEY_ENV, use_key_file
+    from xltool.template.signing import KEY_ENV, use_key_file
 
     before = os.environ.get(KEY_ENV)
     use_key_file(samples / "demo.key")
@@ -67,10 +67,10 @@ def run_demo(out: str | None = None, quiet: bool = False) -> int:
 
 
 def _run(samples, folder, quiet, say) -> int:
-    from . import batch, report
-    from .cli import print_table, write_feedback_files
-    from .roster import read_roster
-    from .template import generate
+    from xltool.check import batch
+    from xltool import report
+    from xltool.template.roster import read_roster
+    from xltool.template import generate
 
     units = read_roster(samples / "roster.csv")
     templates = generate(units, folder / "模板")
@@ -81,10 +81,10 @@ def _run(samples, folder, quiet, say) -> int:
     report.write_summary(results, summary)
     report.write_json(results, folder / "汇总.json")
     report.write_csv(results, folder / "汇总.csv")
-    write_feedback_files(results, folder / "检查意见", files)
+    report.write_feedback_files(results, folder / "检查意见", files)
     say(f"2. 已检查 {len(results)} 份样例工作簿（来自 {samples}）：")
     if not quiet:
-        print_table(results)
+        report.print_table(results)
     say(f"3. 汇总：{summary}")
     say(f"   JSON：{folder / '汇总.json'}  CSV：{folder / '汇总.csv'}")
     say(f"   检查意见（每个文件一份，发回单位修改）：{folder / '检查意见'}")

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ..framework import load_framework
-from ..model import UnitInfo
-from .layout import Plan, build_plan
-from .writer import write_plan
+from xltool.core.framework import load_framework
+from xltool.core.model import UnitInfo
+from xltool.template.layout import Plan, build_plan
+from xltool.template.writer import write_plan
 
 KIND_LABELS = {"project": "项目支出绩效自评", "department": "部门整体支出绩效自评"}
 

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
-from ..framework import Framework
-from ..model import UnitInfo
+from xltool.core.framework import Framework
+from xltool.core.model import UnitInfo
 
 # Sheet names, in workbook order.
 SHEET_GUIDE = "填表说明"

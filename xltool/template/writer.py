@@ -20,8 +20,8 @@ from pathlib import Path
 
 import xlsxwriter
 
-from .layout import SHEET_META, CellSpec, Plan, Validation
-from .styles import CONDITIONAL, STYLES, text_width
+from xltool.template.layout import SHEET_META, CellSpec, Plan, Validation
+from xltool.template.styles import CONDITIONAL, STYLES, text_width
 
 # A fixed creation time makes the same inputs give the same bytes (samples are checked for
 # staleness, and a re-generated template should not look changed).
@@ -32,9 +32,9 @@ def write_plan(plan: Plan, path: str | Path, values: dict | None = None, key: by
     """Write the workbook atomically; returns the final path.
 
     `values` fills input cells, keyed by (sheet, row, col): how samples and test files are made
-    (see xltool.fill). A blank template has none. The metadata is signed with `key`, by default
-    this run's key (xltool.signing.current_key)."""
-    from ..signing import current_key
+    (see xltool.template.fill). A blank template has none. The metadata is signed with `key`, by default
+    this run's key (xltool.template.signing.current_key)."""
+    from xltool.template.signing import current_key
 
     key = current_key() if key is None else key
     path = Path(path)
@@ -58,7 +58,7 @@ def _umask() -> int:
 
 
 def _render(plan: Plan, filename: str, values: dict, key: bytes) -> None:
-    from ..signing import SIGNATURE, sign
+    from xltool.template.signing import SIGNATURE, sign
 
     wb = xlsxwriter.Workbook(
         filename,

@@ -16,8 +16,8 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .messages import explain, finding
-from .model import Result
+from xltool.core.messages import explain, finding
+from xltool.core.model import Result
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".et", ".ods")
 ARCHIVE_SUFFIXES = (".zip",)
@@ -195,7 +195,7 @@ def _member_name(info) -> str:
 
 
 def _archive_bytes(path: Path) -> bytes:
-    from . import xlsx
+    from xltool.check import xlsx
 
     size = os.stat(path).st_size
     if size > MAX_ARCHIVE_BYTES:
@@ -207,7 +207,7 @@ def _archive_bytes(path: Path) -> bytes:
 def _open_archive(path: Path):
     """The archive as the hardened reader's package: entries counted before zipfile parses them,
     members inflated in bounded steps with the ratio and size checked on what comes out."""
-    from . import xlsx
+    from xltool.check import xlsx
 
     data = _archive_bytes(path)
     if xlsx.sniff(data[:8]) or not data.startswith(b"PK"):
@@ -216,7 +216,7 @@ def _open_archive(path: Path):
 
 
 def _archive(path: Path, inputs: Inputs, scanned: bool) -> None:
-    from . import xlsx
+    from xltool.check import xlsx
 
     def unreadable(detail: str) -> None:
         inputs.problems.append(Result(file=str(path), status="unreadable", findings=[finding("ARCHIVE_UNREADABLE", file=path.name, detail=detail)]))
@@ -255,7 +255,7 @@ class _Members:
         self.total = 0
 
     def read(self, source: Source) -> bytes:
-        from . import xlsx
+        from xltool.check import xlsx
 
         if source.path != self.path:
             self.path, self.package, self.total = source.path, None, 0
@@ -272,7 +272,7 @@ def _load(source: Source, members: _Members) -> tuple[bytes | None, Result | Non
     """A member's bytes (read in this process, bounded), or the result saying why it cannot be."""
     if not source.member:
         return None, None
-    from . import xlsx
+    from xltool.check import xlsx
 
     name = source.file.rsplit("/", 1)[-1]
     try:
@@ -294,11 +294,11 @@ def check_source(source: Source, data: bytes | None = None) -> Result:
 
 
 def _is_our_output(source: Source, data: bytes | None) -> bool:
-    from . import xlsx
+    from xltool.check import xlsx
 
     try:
         if data is None:
-            from .reader import read_bytes
+            from xltool.check.reader import read_bytes
 
             data = read_bytes(Path(source.path))
         package = xlsx._Package(data)
@@ -314,9 +314,9 @@ def check_file(path: str | Path, *, strict: bool = False, data: bytes | None = N
     foresaw also does (FILE_UNREADABLE naming it) — unless `strict`, used by the fuzz tests,
     where it is raised so that it can be fixed where it happens. With `data`, the bytes are those
     (a member of an archive) and `path` is only shown."""
-    from .checks import check, result_status
-    from .evaluate import evaluate
-    from .reader import Unreadable, read_bytes, read_submission
+    from xltool.check.rules import check, result_status
+    from xltool.check.evaluate import evaluate
+    from xltool.check.reader import Unreadable, read_bytes, read_submission
 
     path = Path(path)
     shown = str(path)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import yaml
 
-from .messages import explain, explain_yaml
-from .scoring import Band, GradeBand
+from xltool.core.messages import explain, explain_yaml
+from xltool.core.scoring import Band, GradeBand
 
 KINDS = ("project", "department")
 SIGNS = ("≥", ">", "≤", "<", "=", "定性")
@@ -29,8 +29,8 @@ REASON_RULES = ("below_points", "target_unmet")
 # Where the bundled frameworks live: the repository's workbook_templates/ in a checkout or an
 # editable install, or the copy packaged beside the code (see pyproject's package-dir).
 _BUNDLED_DIRS = (
-    Path(__file__).resolve().parent.parent / "workbook_templates",
-    Path(__file__).resolve().parent / "workbook_templates",
+    Path(__file__).resolve().parents[2] / "workbook_templates",
+    Path(__file__).resolve().parents[1] / "workbook_templates",
 )
 
 

@@ -38,7 +38,7 @@ from functools import lru_cache
 
 from lxml import etree
 
-from .messages import explain
+from xltool.core.messages import explain
 
 MB = 1024 * 1024
 

@@ -15,10 +15,10 @@ from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from . import xlsx
-from .framework import Framework, find_framework, known_frameworks
-from .messages import explain, finding, plain_number
-from .model import (
+from xltool.check import xlsx
+from xltool.core.framework import Framework, find_framework, known_frameworks
+from xltool.core.messages import explain, finding, plain_number
+from xltool.core.model import (
     CriterionRow,
     Finding,
     GoalBlock,
@@ -30,7 +30,7 @@ from .model import (
     UnitInfo,
     Value,
 )
-from .template.layout import (
+from xltool.template.layout import (
     SHEET_META,
     VISIBLE_SHEETS,
     Plan,
@@ -124,7 +124,7 @@ def _read_meta(book: xlsx.Book, pkg, path: Path) -> tuple[dict[str, str], list[F
     the unit; the file still fails."""
     from dataclasses import replace
 
-    from .signing import SIGNATURE, current_key, verify
+    from xltool.template.signing import SIGNATURE, current_key, verify
 
     if SHEET_META not in book.sheets:
         raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=_what_is_it(book))])
@@ -176,7 +176,7 @@ ROSTER_ENV = "XLTOOL_ROSTER"
 
 @lru_cache(maxsize=4)
 def _roster_units(path: str, _stamp: float) -> tuple[UnitInfo, ...]:
-    from .roster import read_roster
+    from xltool.template.roster import read_roster
 
     return tuple(read_roster(path))
 
@@ -288,7 +288,7 @@ def _plan_from_meta(meta: dict[str, str], path: Path) -> tuple[Framework, Plan, 
         findings.append(finding("FRAMEWORK_VERSION_MISMATCH", file=path.name, framework=name, version=version, expected=framework.version))
     unit = unit_from_meta(meta)
     if unit.kind != framework.kind:
-        from .roster import KIND_NAMES
+        from xltool.template.roster import KIND_NAMES
 
         kind = KIND_NAMES.get(unit.kind, unit.kind)
         raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=f"记录的评价类型“{kind}”与评价框架“{framework.name}”不符")])

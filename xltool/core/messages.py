@@ -14,7 +14,7 @@ from __future__ import annotations
 import string
 from decimal import Decimal
 
-from .model import SEVERITIES, Finding
+from xltool.core.model import SEVERITIES, Finding
 
 ERROR, WARNING, INFO = SEVERITIES
 

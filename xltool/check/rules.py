@@ -15,8 +15,8 @@ import re
 import unicodedata
 from decimal import Decimal
 
-from . import scoring
-from .evaluate import (
+from xltool.core import scoring
+from xltool.check.evaluate import (
     QUALITATIVE,
     block_name,
     choice,
@@ -30,10 +30,10 @@ from .evaluate import (
     text,
     used_goals,
 )
-from .framework import SIGNS, Framework
-from .messages import finding, percent, plain_number
-from .model import SEVERITIES, EMPTY, Finding, IndicatorRow, Integrity, Submission, Value
-from .template.layout import FIELD_LABELS, MONEY_MAX, NUMBER_MAX, VISIBLE_SHEETS
+from xltool.core.framework import SIGNS, Framework
+from xltool.core.messages import finding, percent, plain_number
+from xltool.core.model import SEVERITIES, EMPTY, Finding, IndicatorRow, Integrity, Submission, Value
+from xltool.template.layout import FIELD_LABELS, MONEY_MAX, NUMBER_MAX, VISIBLE_SHEETS
 
 __all__ = ["check", "integrity_findings", "result_status", "LOW_EXECUTION_THRESHOLD", "order_findings"]
 
@@ -148,7 +148,7 @@ def _targets():
     """targets.py, imported when first needed; None if it cannot be imported (the checks then give
     a general hint and skip the several-targets rule rather than fail the whole file)."""
     try:
-        from . import targets
+        from xltool.core import targets
     except Exception:  # noqa: BLE001
         return None
     return targets

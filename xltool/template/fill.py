@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .template.layout import Plan
-from .template.writer import write_plan
+from xltool.template.layout import Plan
+from xltool.template.writer import write_plan
 
 
 class FillError(KeyError):

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from .messages import explain
-from .model import ProjectInfo, UnitInfo
+from xltool.core.messages import explain
+from xltool.core.model import ProjectInfo, UnitInfo
 
 COLUMNS = {
     "unit_name": ("单位名称", True),
@@ -235,7 +235,7 @@ def _money(row: _Row, key: str, problems: list[str]) -> Decimal | None:
 def build_units(rows: list[_Row], source: str = "名册") -> list[UnitInfo]:
     """Validate every row before anything is written: a bad roster produces no template at all,
     and its error lists every problem found (row and column), not only the first."""
-    from .framework import FrameworkError, load_framework
+    from xltool.core.framework import FrameworkError, load_framework
 
     problems: list[str] = []
     groups: dict[tuple, dict] = {}

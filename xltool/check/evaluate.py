@@ -16,9 +16,9 @@ import re
 import unicodedata
 from decimal import Decimal
 
-from . import scoring
-from .framework import Framework
-from .model import Evaluation, GoalBlock, IndicatorRow, ProjectBlock, Submission, Value
+from xltool.core import scoring
+from xltool.core.framework import Framework
+from xltool.core.model import Evaluation, GoalBlock, IndicatorRow, ProjectBlock, Submission, Value
 
 QUALITATIVE = "定性"
 

@@ -1,0 +1,1 @@
+"""Reading returned workbooks and checking them: xlsx, reader, evaluate, rules, batch."""

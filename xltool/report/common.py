@@ -1,0 +1,333 @@
+"""What every report shares: status and grade words, text made safe for outputs, the workbook helpers."""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+import xlsxwriter
+
+from xltool.core.model import Finding, Result
+
+
+STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取", "missing": "未找到"}
+
+
+def status_label(status: str, file: str = "x") -> str:
+    """The status as a user reads it; `missing` is 未交 for a roster unit that sent nothing (no
+    file) and 未找到 for a file named on the command line that is not there."""
+    if status == "missing" and not file:
+        return "未交"
+    return STATUS_TEXT.get(status, status)
+
+
+_NOT_EVALUATED = ("unreadable", "missing")
+
+
+KIND_TEXT = {"project": "项目支出", "department": "部门整体"}
+
+
+SEVERITY_TEXT = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+_SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+
+
+FONT = "宋体"
+
+
+OUTPUT_MARKER = "xltool-output"  # custom document property of every workbook written here
+
+
+MAX_CELL_CHARS = 32767  # Excel's limit for one cell's text
+
+
+WORKBOOK_OPTIONS = {
+    "strings_to_formulas": False,
+    "strings_to_numbers": False,
+    "strings_to_urls": False,
+    "in_memory": True,  # no scratch files outside the output's own temporary file
+    "default_format_properties": {"font_name": FONT},
+}
+
+
+# OWASP CSV injection: a cell starting with one of these is a formula (or DDE) to Excel, WPS or
+# LibreOffice. Full-width forms are included: WPS and IMEs turn them into ASCII on some paths.
+_TRIGGERS = frozenset("=+-@\t\r\n\uff1d\uff0b\uff0d\uff20")
+
+
+# Characters that may precede a trigger and are ignored by some importers.
+_LEADING_BLANKS = " \u3000\u00a0\u200b\ufeff"
+
+
+def _clean_unicode(text: str) -> str:
+    """Replace lone surrogates (e.g. from undecodable file names) so the text can be UTF-8."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def safe_text(value: Any) -> str:
+    """`value` as text that no spreadsheet program will take for a formula.
+
+    Text starting with = + - @ (also full-width ＝＋－＠), a tab, a carriage return or a line
+    feed — also after leading spaces — gets a single quote in front (the OWASP rule). None
+    becomes ''. Everything else is returned unchanged.
+    """
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    text = _clean_unicode(text)
+    stripped = text.lstrip(_LEADING_BLANKS)
+    if stripped and stripped[0] in _TRIGGERS:
+        return "'" + text
+    return text
+
+
+def _safe_tree(value: Any) -> Any:
+    """Every string in a JSON-shaped tree through safe_text; non-finite numbers to null."""
+    if isinstance(value, str):
+        return safe_text(value)
+    if isinstance(value, dict):
+        return {k: _safe_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_safe_tree(v) for v in value]
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else None
+    return value
+
+
+def _close_workbook(workbook: xlsxwriter.Workbook) -> None:
+    """Close (= write) a workbook; xlsxwriter's own file errors become OSError."""
+    from xlsxwriter.exceptions import FileCreateError
+
+    try:
+        workbook.close()
+    except FileCreateError as exc:
+        raise OSError(str(exc)) from exc
+
+
+def _dec(value: Any) -> Decimal | None:
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value if value.is_finite() else None
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and not math.isfinite(value):
+            return None
+        return Decimal(str(value))
+    return None
+
+
+def _float(value: Any) -> float | None:
+    d = _dec(value)
+    if d is None:
+        return None
+    number = float(d)  # a finite Decimal beyond float range (1E+400) becomes inf
+    return number if math.isfinite(number) else None
+
+
+def _difference(declared: Any, score: Any) -> Decimal | None:
+    a, b = _dec(declared), _dec(score)
+    if a is None or b is None:
+        return None
+    try:
+        return a - b
+    except InvalidOperation:
+        return None
+
+
+def _file_name(file: str) -> str:
+    """The last component of a path written with / or \\ (paths from Windows shares too)."""
+    parts = re.split(r"[\\/]", file or "")
+    return parts[-1] if parts and parts[-1] else (file or "")
+
+
+def _about(f: Finding, name: str) -> bool:
+    """Does the finding's message name this project (项目“名称”, or 项目 N when unnamed)?"""
+    if name.startswith("项目 "):
+        return re.search(re.escape(name) + r"(?!\d)", f.message) is not None
+    return f"项目“{name}”" in f.message
+
+
+def _note(result: Result, evaluation: str | None = None) -> str:
+    """One sentence for the 说明 column: why a file failed or could not be read. On the row of
+    one of several projects, only that project's findings and the file's own (those naming no
+    project) are named; errors about the other projects are only counted."""
+    findings = list(result.findings)
+    elsewhere = 0
+    if evaluation and len(result.evaluations) > 1:
+        others = {e.name for e in result.evaluations if e.name and e.name != evaluation}
+        mine = [f for f in findings if _about(f, evaluation) or not any(_about(f, o) for o in others)]
+        elsewhere = sum(1 for f in findings if f.severity == "error" and f not in mine)
+        findings = mine
+    errors = [f for f in findings if f.severity == "error"]
+    warnings = sum(1 for f in findings if f.severity == "warning")
+    if result.status in _NOT_EVALUATED:
+        reasons = errors or findings
+        return "；".join(f.message for f in reasons) or STATUS_TEXT.get(result.status, "无法读取")
+    others_text = f"同一文件中其他项目有 {elsewhere} 个错误，见问题清单" if elsewhere else ""
+    if errors:
+        more = f"（另有 {len(errors) - 1} 个错误，见问题清单）" if len(errors) > 1 else ""
+        return errors[0].message + more + (f"（{others_text}）" if others_text else "")
+    if others_text:
+        return f"本项目未发现错误；{others_text}。"
+    if warnings:
+        return f"{warnings} 条警告，请核实（见问题清单）"
+    return ""
+
+
+def text_width(text: str) -> float:
+    """Column width (Excel character units) showing `text` on one line: CJK characters are two
+    units wide (xlsxwriter's autofit measures Latin glyphs only)."""
+    longest = 0.0
+    for line in str(text).split("\n"):
+        longest = max(longest, sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in line))
+    return longest
+
+
+def _cell_text(value: Any) -> str:
+    text = safe_text(value)
+    if len(text) > MAX_CELL_CHARS:
+        text = text[: MAX_CELL_CHARS - 1] + "…"
+    return text
+
+
+class _Sheet:
+    """A worksheet that only ever writes text with write_string, and tracks column widths."""
+
+    def __init__(self, book: "_Book", name: str):
+        self.book = book
+        self.ws = book.wb.add_worksheet(name)
+        self.widths: dict[int, float] = {}
+
+    def _measure(self, col: int, shown: str) -> None:
+        self.widths[col] = max(self.widths.get(col, 0.0), text_width(shown))
+
+    def text(self, row: int, col: int, value: Any, fmt=None, measure: bool = True) -> None:
+        shown = _cell_text(value)
+        if shown:
+            self.ws.write_string(row, col, shown, fmt)
+        else:
+            self.ws.write_blank(row, col, None, fmt)
+        if measure:
+            self._measure(col, shown)
+
+    def number(self, row: int, col: int, value: Any, fmt=None, shown_as: str | None = None) -> None:
+        number = _float(value)
+        if number is None:
+            self.ws.write_blank(row, col, None, fmt)
+            return
+        self.ws.write_number(row, col, number, fmt)
+        self._measure(col, shown_as if shown_as is not None else f"{number:,.2f}")
+
+    def value(self, row: int, col: int, value: Any, fmt=None, text_fmt=None) -> None:
+        """Numbers as numbers, booleans as 是/否, everything else as text."""
+        if isinstance(value, bool):
+            self.text(row, col, "是" if value else "否", text_fmt or fmt)
+        elif isinstance(value, (int, float, Decimal)):
+            self.number(row, col, value, fmt, shown_as=str(value))
+        else:
+            self.text(row, col, value, text_fmt or fmt)
+
+    def fit_columns(self, minimum: float = 6, maximum: float = 50, caps: dict[int, float] | None = None) -> None:
+        caps = caps or {}
+        for col, width in self.widths.items():
+            self.ws.set_column(col, col, min(max(width + 2, minimum), caps.get(col, maximum)))
+
+    def print_setup(self, header_row: int | None, title: str, last_col: int) -> None:
+        ws = self.ws
+        ws.set_landscape()
+        ws.set_paper(9)  # A4
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        ws.center_horizontally()
+        if header_row is not None:
+            ws.repeat_rows(header_row)
+        safe_title = _cell_text(title).replace("&", "&&")[:200]
+        ws.set_header(f'&C&"{FONT},Bold"&12{safe_title}')
+        ws.set_footer("&C第 &P 页，共 &N 页")
+
+
+class _Book:
+    def __init__(self, path: Path, title: str, kind: str = "summary"):
+        self.wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+        self.wb.set_properties({"title": _cell_text(title), "author": "xltool", "comments": "由 xltool 生成"})
+        # The mark by which a later run passes over this workbook when it lies among the returns.
+        self.wb.set_custom_property(OUTPUT_MARKER, kind)
+        self._formats: dict[tuple, Any] = {}
+
+    def fmt(self, **props):
+        key = tuple(sorted(props.items()))
+        if key not in self._formats:
+            self._formats[key] = self.wb.add_format({"font_name": FONT, "font_size": 10, "valign": "vcenter", **props})
+        return self._formats[key]
+
+    # the recurring styles
+    @property
+    def title(self):
+        return self.fmt(font_size=16, bold=True, align="center")
+
+    @property
+    def header(self):
+        return self.fmt(bold=True, align="center", text_wrap=True, border=1, bg_color="#D9D9D9")
+
+    @property
+    def cell(self):
+        return self.fmt(border=1)
+
+    @property
+    def wrap(self):
+        return self.fmt(border=1, text_wrap=True)
+
+    @property
+    def center(self):
+        return self.fmt(border=1, align="center")
+
+    @property
+    def money(self):
+        return self.fmt(border=1, num_format="#,##0.00")
+
+    @property
+    def percent(self):
+        return self.fmt(border=1, num_format="0.00%", align="center")
+
+    @property
+    def score(self):
+        return self.fmt(border=1, num_format="0.00", align="center")
+
+    @property
+    def integer(self):
+        return self.fmt(border=1, num_format="0", align="center")
+
+    @property
+    def general(self):
+        return self.fmt(border=1, num_format="General")
+
+    def cond(self, bg: str, font: str):
+        return self.wb.add_format({"bg_color": bg, "font_color": font})
+
+
+def _plain_value(value: Any) -> Any:
+    """A seen/expected value for a cell: Decimal/int/float as a number, anything else as text."""
+    if value is None or isinstance(value, (bool, int, float, Decimal, str)):
+        return value
+    return str(value)
+
+
+FORMULA_EXPECTED = "公式（请勿改动，从下发的模板复制原公式恢复）"
+
+
+def _expected_value(value: Any) -> Any:
+    """The 应为 column: a formula is described, never shown as its raw text ("=IF(…)" means
+    nothing to staff, and pasted back it would overwrite the template's own formula)."""
+    if isinstance(value, str) and value.lstrip().startswith(("=", "\uff1d")):
+        return FORMULA_EXPECTED
+    return _plain_value(value)

@@ -1,0 +1,382 @@
+"""The graded summary workbook: 汇总, 问题清单, 评分明细 and 图表."""
+
+from __future__ import annotations
+
+import math
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Iterable
+
+from xltool.core.model import Result
+from xltool.report.common import FONT, KIND_TEXT, SEVERITY_TEXT, _Book, _NOT_EVALUATED, _Sheet, _cell_text, _close_workbook, _difference, _expected_value, _file_name, _float, _plain_value, status_label, text_width
+from xltool.report.outputs import _atomic
+from xltool.report.tabular import _rows
+
+
+GRADE_COLOURS = {  # grade → (fill, font)
+    "优": ("#C6EFCE", "#006100"),
+    "良": ("#E2EFDA", "#375623"),
+    "中": ("#FFEB9C", "#9C5700"),
+    "差": ("#FFC7CE", "#9C0006"),
+}
+
+
+RED = ("#FFC7CE", "#9C0006")
+
+
+GREEN = ("#C6EFCE", "#006100")
+
+
+SEVERITY_COLOURS = {"错误": RED, "警告": ("#FFEB9C", "#9C5700"), "提示": ("#DDEBF7", "#1F4E78")}
+
+
+SUMMARY_HEADERS = (
+    # header, row key, style
+    ("文件", "file_name", "text"),
+    ("单位", "unit", "text"),
+    ("年度", "year", "integer"),
+    ("类型", "kind_text", "center"),
+    ("评价对象", "evaluation", "text"),
+    ("预算数（万元）", "budget", "money"),
+    ("执行数（万元）", "executed", "money"),
+    ("执行率", "execution_rate", "percent"),
+    ("年初预算完成率", "initial_budget_completion_rate", "percent"),
+    ("自评得分", "declared_score", "score"),
+    ("复核得分", "score", "score"),
+    ("差异", "difference", "score"),
+    ("自评等级", "declared_grade", "center"),
+    ("复核等级", "grade", "center"),
+    ("错误数", "errors", "integer"),
+    ("警告数", "warnings", "integer"),
+    ("状态", "status_text", "center"),
+    ("说明", "note", "wrap"),
+    ("路径", "file", "text"),
+)
+
+
+SUMMARY_HEADER_ROW = 2  # 0: title, 1: totals, 2: header
+
+
+_COL = {key: i for i, (_, key, _) in enumerate(SUMMARY_HEADERS)}
+
+
+def _summary_rows(results: list[Result]) -> list[dict]:
+    """Rows of 汇总: readable files first (in the order given), unreadable files last, so the
+    charts can cover one unbroken block of evaluated rows."""
+    ordered = [r for r in results if r.status not in _NOT_EVALUATED] + [r for r in results if r.status == "unreadable"]
+    ordered += [r for r in results if r.status == "missing" and r.file] + [r for r in results if r.status == "missing" and not r.file]
+    rows = _rows(ordered)
+    for row in rows:
+        row["file_name"] = _file_name(row["file"])
+        row["kind_text"] = KIND_TEXT.get(row["kind"], row["kind"] or "")
+        row["status_text"] = status_label(row["status"], row["file"])
+    return rows
+
+
+def _write_overview(book: _Book, results: list[Result], title: str) -> tuple[int, int]:
+    """The 汇总 sheet; returns (first data row, last evaluated data row) for the charts."""
+    sh = _Sheet(book, "汇总")
+    ws = sh.ws
+    last_col = len(SUMMARY_HEADERS) - 1
+    ws.merge_range(0, 0, 0, last_col, "", book.title)
+    sh.text(0, 0, title, book.title, measure=False)
+    ws.set_row(0, 30)
+
+    passed = sum(r.status == "passed" for r in results)
+    failed = sum(r.status == "failed" for r in results)
+    unreadable = sum(r.status == "unreadable" for r in results)
+    missing = sum(r.status == "missing" for r in results)
+    rows = _summary_rows(results)
+    evaluated = sum(1 for r in results for _ in r.evaluations)
+    label = book.fmt(bold=True, align="right")
+    count = book.fmt(bold=True, align="left", num_format="0")
+    totals = (("文件数", len(results)), ("通过", passed), ("不通过", failed), ("无法读取", unreadable), ("评价对象", evaluated))
+    if missing:
+        totals += (("未找到", missing),)
+    for i, (name, n) in enumerate(totals):
+        sh.text(1, 2 * i, name, label, measure=False)
+        ws.write_number(1, 2 * i + 1, n, count)
+
+    header_fmt = book.header
+    for col, (name, _, _) in enumerate(SUMMARY_HEADERS):
+        sh.text(SUMMARY_HEADER_ROW, col, name, header_fmt)
+    ws.set_row(SUMMARY_HEADER_ROW, 30)
+    ws.write_comment(SUMMARY_HEADER_ROW, _COL["difference"], "差异 = 自评得分 − 复核得分：正数表示自评偏高。", {"font_name": FONT})
+
+    styles = {
+        "text": book.cell,
+        "wrap": book.wrap,
+        "center": book.center,
+        "money": book.money,
+        "percent": book.percent,
+        "score": book.score,
+        "integer": book.integer,
+    }
+    first = SUMMARY_HEADER_ROW + 1
+    last_evaluated = first - 1
+    for i, row in enumerate(rows):
+        r = first + i
+        for col, (_, key, style) in enumerate(SUMMARY_HEADERS):
+            value = row[key]
+            fmt = styles[style]
+            if style in ("money", "percent", "score"):
+                shown = None
+                if style == "percent" and _float(value) is not None:
+                    shown = f"{_float(value) * 100:.2f}%"
+                sh.number(r, col, value, fmt, shown_as=shown)
+            elif style == "integer":
+                sh.number(r, col, value, fmt, shown_as=None if value is None else str(value))
+            else:
+                sh.text(r, col, value, fmt, measure=key != "note")
+        # 说明 wraps within its column: give the row the lines it needs.
+        lines = min(6, int(text_width(_cell_text(row["note"])) // 46) + 1)
+        if lines > 1:
+            ws.set_row(r, 15 * lines)
+        if row["status"] not in _NOT_EVALUATED:
+            last_evaluated = r
+    last = first + len(rows) - 1
+
+    # 说明 wraps; 文件 and 路径 are long but 路径 is for lookups, not for the printed page.
+    sh.fit_columns(minimum=6, maximum=30, caps={_COL["file"]: 40, _COL["file_name"]: 36})
+    ws.set_column(_COL["note"], _COL["note"], 48)
+    ws.freeze_panes(first, 0)
+    ws.autofilter(SUMMARY_HEADER_ROW, 0, max(last, SUMMARY_HEADER_ROW), last_col)
+    sh.print_setup(SUMMARY_HEADER_ROW, title, last_col)
+    ws.print_area(0, 0, max(last, SUMMARY_HEADER_ROW), _COL["note"])
+
+    if rows:
+        for key in ("declared_grade", "grade"):
+            col = _COL[key]
+            for grade, (bg, font) in GRADE_COLOURS.items():
+                ws.conditional_format(
+                    first, col, last, col, {"type": "text", "criteria": "begins with", "value": grade, "format": book.cond(bg, font)}
+                )
+        col = _COL["status_text"]
+        for text, (bg, font) in (("不通过", RED), ("无法读取", RED), ("未找到", RED), ("通过", GREEN)):
+            ws.conditional_format(first, col, last, col, {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": book.cond(bg, font)})
+        col = _COL["difference"]
+        ws.conditional_format(
+            first, col, last, col, {"type": "cell", "criteria": "!=", "value": 0, "format": book.wb.add_format({"font_color": "#C00000", "bold": True})}
+        )
+        col = _COL["execution_rate"]
+        ws.conditional_format(
+            first, col, last, col, {"type": "cell", "criteria": ">", "value": 1, "format": book.wb.add_format({"font_color": "#C65911", "bold": True})}
+        )
+    return first, last_evaluated
+
+
+FINDING_HEADERS = ("文件", "单位", "工作表", "单元格", "代码", "级别", "说明", "填报值", "应为")
+
+
+def _write_findings(book: _Book, results: list[Result], title: str) -> int:
+    sh = _Sheet(book, "问题清单")
+    ws = sh.ws
+    for col, name in enumerate(FINDING_HEADERS):
+        sh.text(0, col, name, book.header)
+    ws.set_row(0, 24)
+    r = 0
+    for result in results:
+        name = _file_name(result.file)
+        for f in result.findings:
+            r += 1
+            sh.text(r, 0, name, book.cell)
+            sh.text(r, 1, result.unit, book.cell)
+            sh.text(r, 2, f.sheet, book.cell)
+            sh.text(r, 3, f.cell, book.center)
+            sh.text(r, 4, f.code, book.cell)
+            sh.text(r, 5, SEVERITY_TEXT.get(f.severity, f.severity), book.center)
+            sh.text(r, 6, f.message, book.wrap)
+            sh.value(r, 7, _plain_value(f.seen), book.general, book.wrap)
+            sh.value(r, 8, _expected_value(f.expected), book.general, book.wrap)
+    if r == 0:
+        sh.text(1, 0, "没有发现问题。", book.fmt(italic=True), measure=False)
+    sh.fit_columns(minimum=6, maximum=30, caps={6: 70})
+    ws.freeze_panes(1, 0)
+    ws.autofilter(0, 0, max(r, 0), len(FINDING_HEADERS) - 1)
+    sh.print_setup(0, f"{title} · 问题清单", len(FINDING_HEADERS) - 1)
+    if r:
+        for text, (bg, font) in SEVERITY_COLOURS.items():
+            ws.conditional_format(
+                1, 0, r, len(FINDING_HEADERS) - 1, {"type": "formula", "criteria": f'=$F2="{text}"', "format": book.cond(bg, font)}
+            )
+    return r
+
+
+DETAIL_HEADERS = (
+    "文件",
+    "单位",
+    "评价对象",
+    "类别",
+    "项目/目标序号",
+    "一级指标",
+    "二级指标",
+    "名称",
+    "计算符号",
+    "指标值",
+    "计量单位",
+    "实际完成值",
+    "定性档次",
+    "分值",
+    "扣分",
+    "自评得分",
+    "复核得分",
+    "差异",
+    "是否达成",
+)
+
+
+_D = {name: i for i, name in enumerate(DETAIL_HEADERS)}
+
+
+# Keys the evaluation dicts may use for each column (the first present wins).
+_INDICATOR_KEYS = {
+    "项目/目标序号": ("block",),
+    "一级指标": ("level1", "criterion"),
+    "二级指标": ("level2", "group"),
+    "名称": ("name",),
+    "计算符号": ("sign",),
+    "指标值": ("target",),
+    "计量单位": ("measure", "unit"),
+    "实际完成值": ("actual",),
+    "定性档次": ("band",),
+    "分值": ("points",),
+    "扣分": ("deduction",),
+    "自评得分": ("declared", "declared_score"),
+    "复核得分": ("score", "recomputed"),
+    "是否达成": ("met",),
+}
+
+
+def _pick(item: dict, keys: tuple[str, ...]) -> Any:
+    for key in keys:
+        if key in item:
+            return item[key]
+    return None
+
+
+def _write_details(book: _Book, results: list[Result], title: str) -> int:
+    sh = _Sheet(book, "评分明细")
+    ws = sh.ws
+    for col, name in enumerate(DETAIL_HEADERS):
+        sh.text(0, col, name, book.header)
+    ws.set_row(0, 24)
+    numbers = {"指标值", "实际完成值"}
+    scores = {"分值", "扣分", "自评得分", "复核得分", "差异"}
+    r = 0
+    for result in results:
+        if result.status == "unreadable":
+            continue
+        name = _file_name(result.file)
+        criteria_label = "准则" if result.kind == "department" else "类别"
+        for ev in result.evaluations:
+            items = [(criteria_label, c) for c in ev.criteria] + [("指标", i) for i in ev.indicators]
+            for label, item in items:
+                if not isinstance(item, dict):
+                    continue
+                r += 1
+                sh.text(r, 0, name, book.cell)
+                sh.text(r, 1, result.unit, book.cell)
+                sh.text(r, 2, ev.name, book.cell)
+                sh.text(r, 3, label, book.center)
+                for header, keys in _INDICATOR_KEYS.items():
+                    col = _D[header]
+                    value = _pick(item, keys)
+                    if header == "是否达成":
+                        text = "是" if value is True else "否" if value is False else value
+                        sh.text(r, col, text, book.center)
+                    elif header in scores:
+                        if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+                            sh.number(r, col, value, book.score, shown_as=f"{_float(value):.2f}" if _float(value) is not None else "")
+                        else:
+                            sh.text(r, col, value, book.center)
+                    elif header in numbers or header == "项目/目标序号":
+                        sh.value(r, col, _plain_value(value), book.general if header in numbers else book.center, book.wrap)
+                    else:
+                        sh.text(r, col, value, book.wrap if header == "名称" else book.cell)
+                declared = _pick(item, _INDICATOR_KEYS["自评得分"])
+                score = _pick(item, _INDICATOR_KEYS["复核得分"])
+                sh.number(r, _D["差异"], _difference(declared, score), book.score)
+    if r == 0:
+        sh.text(1, 0, "没有可列出的评分明细。", book.fmt(italic=True), measure=False)
+    sh.fit_columns(minimum=6, maximum=30, caps={_D["名称"]: 40})
+    ws.freeze_panes(1, 0)
+    last_col = len(DETAIL_HEADERS) - 1
+    ws.autofilter(0, 0, max(r, 0), last_col)
+    sh.print_setup(0, f"{title} · 评分明细", last_col)
+    if r:
+        ws.conditional_format(
+            1, _D["差异"], r, _D["差异"], {"type": "cell", "criteria": "!=", "value": 0, "format": book.wb.add_format({"font_color": "#C00000", "bold": True})}
+        )
+        ws.conditional_format(1, _D["是否达成"], r, _D["是否达成"], {"type": "cell", "criteria": "==", "value": '"否"', "format": book.cond(*RED)})
+    return r
+
+
+def _write_charts(book: _Book, first: int, last: int) -> int:
+    """Two charts over the 汇总 rows first..last (0-based); returns how many were drawn."""
+    sh = _Sheet(book, "图表")
+    ws = sh.ws
+    if last < first:
+        sh.text(0, 0, "没有可绘制的评价对象（所有文件均无法读取）。", book.fmt(italic=True), measure=False)
+        return 0
+    n = last - first + 1
+    cats = ["汇总", first, _COL["evaluation"], last, _COL["evaluation"]]
+    axis_font = {"name": FONT, "size": 9}
+    title_font = {"name": FONT, "size": 12, "bold": True}
+    name_font = {"name": FONT, "size": 10, "bold": False}
+
+    scores = book.wb.add_chart({"type": "bar"})
+    for key, colour in (("score", "#4472C4"), ("declared_score", "#A5A5A5")):
+        col = _COL[key]
+        scores.add_series(
+            {
+                "name": ["汇总", SUMMARY_HEADER_ROW, col, SUMMARY_HEADER_ROW, col],
+                "categories": cats,
+                "values": ["汇总", first, col, last, col],
+                "fill": {"color": colour},
+                "data_labels": {"value": n <= 40, "num_format": "0.00", "font": axis_font},
+                "gap": 60,
+            }
+        )
+    scores.set_title({"name": "复核得分与自评得分（按评价对象）", "name_font": title_font})
+    scores.set_x_axis({"name": "得分", "min": 0, "max": 100, "major_unit": 10, "name_font": name_font, "num_font": axis_font})
+    scores.set_y_axis({"name": "评价对象", "reverse": True, "name_font": name_font, "num_font": axis_font})
+    scores.set_legend({"position": "bottom", "font": axis_font})
+    height = int(min(max(320, 26 * n + 140), 6000))
+    scores.set_size({"width": 900, "height": height})
+    ws.insert_chart(1, 1, scores)
+
+    rates = book.wb.add_chart({"type": "column"})
+    col = _COL["execution_rate"]
+    rates.add_series(
+        {
+            "name": ["汇总", SUMMARY_HEADER_ROW, col, SUMMARY_HEADER_ROW, col],
+            "categories": cats,
+            "values": ["汇总", first, col, last, col],
+            "fill": {"color": "#70AD47"},
+            "data_labels": {"value": n <= 30, "num_format": "0.00%", "font": axis_font},
+            "gap": 80,
+        }
+    )
+    rates.set_title({"name": "预算执行率（按评价对象）", "name_font": title_font})
+    rates.set_x_axis({"name": "评价对象", "name_font": name_font, "num_font": {**axis_font, "rotation": -45 if n > 6 else 0}})
+    rates.set_y_axis({"name": "执行率", "min": 0, "num_format": "0%", "name_font": name_font, "num_font": axis_font})
+    rates.set_legend({"none": True})
+    rates.set_size({"width": int(min(max(900, 48 * n + 200), 8000)), "height": 420})
+    ws.insert_chart(1 + math.ceil(height / 20) + 2, 1, rates)
+    return 2
+
+
+def write_summary(results: Iterable[Result], path: str | os.PathLike, title: str = "预算绩效自评检查汇总") -> Path:
+    """The graded summary workbook: 汇总, 问题清单, 评分明细, 图表."""
+    results = list(results)
+    target = Path(path)
+    with _atomic(target) as tmp:
+        book = _Book(tmp, title)
+        first, last_evaluated = _write_overview(book, results, title)
+        _write_findings(book, results, title)
+        _write_details(book, results, title)
+        _write_charts(book, first, last_evaluated)
+        book.wb.worksheets()[0].activate()
+        _close_workbook(book.wb)
+    return target

@@ -1,0 +1,104 @@
+"""The short table a finance officer reads in the terminal: failures first, fitted to the width,
+every name printed safely."""
+
+from __future__ import annotations
+
+import sys
+
+from xltool.report.common import STATUS_TEXT, status_label
+
+
+_STATUS_ORDER = {"missing": 0, "unreadable": 1, "failed": 2, "passed": 3}
+
+
+_KEEP_FORMAT = {"\u200c", "\u200d"}  # joiners inside emoji and scripts: harmless
+
+
+def printable(text) -> str:
+    """Text from a file name or a file, safe to print: bytes the file system gave undecoded
+    (surrogateescape) shown as \\xNN, control and direction characters escaped, so a name can
+    neither crash the output nor move the cursor, clear the screen or reverse the line."""
+    import unicodedata
+
+    out = []
+    for ch in str(text):
+        code = ord(ch)
+        if 0xDC80 <= code <= 0xDCFF:
+            out.append(f"\\x{code - 0xDC00:02x}")
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append(f"\\u{code:04x}")
+        elif ch not in _KEEP_FORMAT and unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs"):
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _fmt_rate(rate) -> str:
+    return "—" if rate is None else f"{float(rate) * 100:.2f}%"
+
+
+def _fmt_score(score) -> str:
+    return "—" if score is None else f"{float(score):.2f}"
+
+
+def print_table(results, file=None) -> None:
+    """A short table a finance officer can read in the terminal: failures first, fitted to the
+    terminal's width (long names fold), every name printed safely."""
+    from rich import box
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    stream = file or sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+
+    def cell(text) -> Text:
+        shown = printable(text)
+        try:
+            shown.encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            shown = shown.encode(encoding, "backslashreplace").decode(encoding, "replace")
+        return Text(shown)
+
+    console = Console(file=stream, highlight=False, markup=False, emoji=False)
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for name, kind in (("状态", "short"), ("文件", "text"), ("单位", "text"), ("评价对象", "text"), ("执行率", "number"),
+                       ("自评", "number"), ("复核", "number"), ("等级", "short"), ("错误/警告", "number")):
+        table.add_column(cell(name), justify="right" if kind == "number" else "left", overflow="fold",
+                         no_wrap=kind != "text", ratio=1 if kind == "text" else None)
+    ordered = sorted(results, key=lambda r: _STATUS_ORDER.get(r.status, 1))
+    for r in ordered:
+        name = _shown_name(r.file)
+        status = status_label(r.status, r.file)
+        counts = f"{r.errors}/{r.warnings}"
+        if not r.evaluations:
+            table.add_row(*map(cell, (status, name, r.unit or "—", "—", "—", "—", "—", "—", counts)))
+        for e in r.evaluations:
+            table.add_row(*map(cell, (status, name, r.unit or "—", e.name or "—", _fmt_rate(e.execution_rate), _fmt_score(e.declared_score),
+                                      _fmt_score(e.score), e.grade or "—", counts)))
+    try:
+        console.print(table)
+    except UnicodeEncodeError:  # a stream that cannot print the frame either: plain lines
+        for row in ordered:
+            stream.write(cell(f"{status_label(row.status, row.file)}  {_shown_name(row.file)}").plain + "\n")
+    counts = {key: sum(r.status == key for r in results) for key in STATUS_TEXT}
+    unsent = sum(r.status == "missing" and not r.file for r in results)
+    counts["missing"] -= unsent
+    line = f"共 {len(results) - unsent} 个文件：通过 {counts['passed']}，不通过 {counts['failed']}，无法读取 {counts['unreadable']}"
+    line += f"，未找到 {counts['missing']}。" if counts["missing"] else "。"
+    if unsent:
+        line += f"名册中另有 {unsent} 个单位未交，请催交。"
+    if len(results) > counts["passed"]:
+        line += "不通过的原因见汇总工作簿的“问题清单”，或用 --feedback 为每个文件生成检查意见。"
+    console.print(cell(line))
+
+
+def _shown_name(file: str) -> str:
+    """A file's name for the table: the last part of its path; a member of a .zip keeps the
+    archive's name in front ("回收.zip/单位A.xlsx")."""
+    parts = file.replace("\\", "/").split("/")
+    for i in range(len(parts) - 2, -1, -1):
+        if parts[i].lower().endswith(".zip"):
+            return parts[i] + "/" + parts[-1]
+    return parts[-1]
