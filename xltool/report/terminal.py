@@ -3,6 +3,7 @@ every name printed safely."""
 
 from __future__ import annotations
 
+import os
 import sys
 
 from xltool.report.common import STATUS_TEXT, status_label
@@ -61,12 +62,19 @@ def print_table(results, file=None) -> None:
             shown = shown.encode(encoding, "backslashreplace").decode(encoding, "replace")
         return Text(shown)
 
-    console = Console(file=stream, highlight=False, markup=False, emoji=False)
+    # A terminal's own width; a pipe or a log file has none, so a width wide enough for a whole row
+    # (80 columns, rich's fallback, folds every name into a narrow column).
+    try:
+        interactive = stream.isatty()
+    except (AttributeError, ValueError):
+        interactive = False
+    console = Console(file=stream, highlight=False, markup=False, emoji=False, width=None if interactive or os.environ.get("COLUMNS") else 132)
     table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
     for name, kind in (("状态", "short"), ("文件", "text"), ("单位", "text"), ("评价对象", "text"), ("执行率", "number"),
                        ("自评", "number"), ("复核", "number"), ("等级", "short"), ("错误/警告", "number")):
         table.add_column(cell(name), justify="right" if kind == "number" else "left", overflow="fold",
-                         no_wrap=kind != "text", ratio=1 if kind == "text" else None)
+                         no_wrap=kind != "text", ratio=(2 if name == "文件" else 1) if kind == "text" else None,
+                         min_width=6 if kind == "text" else None)
     ordered = sorted(results, key=lambda r: _STATUS_ORDER.get(r.status, 1))
     for r in ordered:
         name = _shown_name(r.file)
@@ -74,9 +82,12 @@ def print_table(results, file=None) -> None:
         counts = f"{r.errors}/{r.warnings}"
         if not r.evaluations:
             table.add_row(*map(cell, (status, name, r.unit or "—", "—", "—", "—", "—", "—", counts)))
-        for e in r.evaluations:
-            table.add_row(*map(cell, (status, name, r.unit or "—", e.name or "—", _fmt_rate(e.execution_rate), _fmt_score(e.declared_score),
-                                      _fmt_score(e.score), e.grade or "—", counts)))
+        for i, e in enumerate(r.evaluations):
+            # a file's second project: its name, unit and counts are already on the row above
+            first = i == 0
+            table.add_row(*map(cell, (status, name if first else "", (r.unit or "—") if first else "", e.name or "—",
+                                      _fmt_rate(e.execution_rate), _fmt_score(e.declared_score), _fmt_score(e.score), e.grade or "—",
+                                      counts if first else "")))
     try:
         console.print(table)
     except UnicodeEncodeError:  # a stream that cannot print the frame either: plain lines
