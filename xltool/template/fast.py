@@ -36,7 +36,7 @@ from xlsxwriter.worksheet import Worksheet
 from xlsxwriter.xmlwriter import XMLwriter
 
 from xltool.template.layout import SHEET_META, Plan
-from xltool.template.writer import _render, _value, atomic_path, column_widths, document_properties, row_heights
+from xltool.template.writer import HEIGHTS_FOLLOW_TEXT, _render, _value, atomic_path, column_widths, document_properties, row_heights
 
 _NUMBER_TYPES = (int, float, Decimal)
 _WRAPPED = ("header", "label", "label_bold", "label_center", "guide", "note")
@@ -118,6 +118,8 @@ class _Skeleton:
     core: str
     app: str
     fragments: dict[str, str] = field(default_factory=dict)  # string → its <si> element
+    positions: dict[str, list[int]] = field(default_factory=dict)  # sheet → indexes of its cells in plan.cells
+    fragment_list: list[str] = field(default_factory=list)  # the <si> elements, by slot
     fits: int = 0  # units patched from it
     misfits: int = 0  # units that did not fit it
 
@@ -145,8 +147,10 @@ def _build_skeleton(plan: Plan, key: bytes) -> tuple[_Skeleton, bytes]:
     uses: dict[int, int] = {}
     sheets: dict[str, _SheetXml] = {}
     by_sheet: dict[str, list] = {}
-    for cell in plan.cells:
+    positions: dict[str, list[int]] = {}
+    for i, cell in enumerate(plan.cells):
         by_sheet.setdefault(cell.sheet, []).append(cell)
+        positions.setdefault(cell.sheet, []).append(i)
     prefilled = {(c.sheet, c.row, c.col) for c in plan.cells if c.role == "prefill" or c.sheet == SHEET_META}
     for index, (spec, ws) in enumerate(zip(plan.sheets, wb.worksheets()), start=1):
         for row, cells in ws.table.items():
@@ -176,6 +180,7 @@ def _build_skeleton(plan: Plan, key: bytes) -> tuple[_Skeleton, bytes]:
         signature=(SHEET_META, len(plan.meta), 1),
         core=texts["docProps/core.xml"],
         app=texts["docProps/app.xml"],
+        positions=positions,
     )
     return skeleton, data
 
@@ -285,20 +290,21 @@ def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
 
     parts: dict[str, bytes] = {}
     changed = {change[0] for change in changes if change[5] is not None}
-    by_sheet: dict[str, list] = {}
-    for cell in plan.cells:
-        if cell.sheet in changed:
-            by_sheet.setdefault(cell.sheet, []).append(cell)
+    cells = plan.cells
+
+    def sheet_cells(sheet: str) -> list:
+        return [cells[i] for i in skeleton.positions.get(sheet, ())]
+
     specs = {spec.name: spec for spec in plan.sheets}
-    for sheet in changed:
-        # row heights follow some texts (the guide's lines): patching rows is not worth it
-        if row_heights(specs[sheet], by_sheet.get(sheet, [])) != skeleton.sheets[sheet].heights:
+    for sheet in changed & set(HEIGHTS_FOLLOW_TEXT):
+        # row heights follow the guide's lines: a unit that changes one is not worth patching
+        if row_heights(specs[sheet], sheet_cells(sheet)) != skeleton.sheets[sheet].heights:
             raise _Misfit
     for sheet in sorted(set(numbers) | widths_touched):
         xml = skeleton.sheets[sheet]
         pieces: list[tuple[int, int, str]] = []
         if sheet in widths_touched:
-            widths = column_widths(specs[sheet], by_sheet.get(sheet, []))
+            widths = column_widths(specs[sheet], sheet_cells(sheet))
             if widths != xml.widths:
                 pieces.append((*xml.cols, _cols_xml(widths)))
         for place, value in numbers.get(sheet, {}).items():
@@ -315,7 +321,10 @@ def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
         out.append(text[pos:])
         parts[xml.part] = "".join(out).encode("utf-8")
 
-    parts["xl/sharedStrings.xml"] = (skeleton.sst_head + "".join(_si(skeleton, s) for s in strings) + "</sst>").encode("utf-8")
+    fragments = list(skeleton.fragment_list)
+    for index in assigned:
+        fragments[index] = _si(skeleton, strings[index])
+    parts["xl/sharedStrings.xml"] = (skeleton.sst_head + "".join(fragments) + "</sst>").encode("utf-8")
     props = document_properties(plan)
     core = _replace_tag(skeleton.core, "dc:title", props["title"])
     core = _replace_tag(core, "dc:description", props["comments"])
@@ -377,6 +386,7 @@ class TemplateWriter:
         skeleton, data = _build_skeleton(plan, self.key)
         for text in skeleton.strings:
             skeleton.fragments[text] = _si(skeleton, text)
+        skeleton.fragment_list = [skeleton.fragments[text] for text in skeleton.strings]
         return skeleton, data
 
     def write(self, plan: Plan, path: str | Path) -> Path:

@@ -207,13 +207,17 @@ def _set_row_heights(ws, spec, cells) -> None:
         ws.set_row(row, height)
 
 
+# The only sheet whose row heights follow its texts (the rest follow roles and styles alone).
+HEIGHTS_FOLLOW_TEXT = ("填表说明",)
+
+
 def row_heights(spec, cells) -> dict[int, float]:
     heights: dict[int, float] = {}
     if spec.name == "问题与改进":
         for cell in cells:
             if cell.role == "input":
                 heights[cell.row] = 220
-    if spec.name == "填表说明":
+    if spec.name in HEIGHTS_FOLLOW_TEXT:
         for cell in cells:
             if cell.col == 1 and isinstance(cell.value, str):
                 lines = max(1, int(text_width(cell.value) / 100) + 1)
