@@ -8,6 +8,7 @@ values, styles, protection, merged ranges, validations, conditional formats, def
 from __future__ import annotations
 
 import io
+import random
 from dataclasses import replace
 from decimal import Decimal as D
 
@@ -157,3 +158,29 @@ def test_generate_writes_what_write_plan_writes(tmp_path):
         plain = write_plan(plan_for(unit), tmp_path / "plain" / template_filename(unit))
         assert path.name == plain.name
         assert path.read_bytes() == plain.read_bytes(), unit.name
+
+
+def test_random_rosters_give_the_plain_writers_bytes():
+    """Names and figures drawn at random (markup, quotes, spaces, digits, long and short texts,
+    figures missing or not): whatever path a unit takes, the bytes are the plain writer's."""
+    rng = random.Random(9)
+    alphabet = "档案馆局市区县第一二三&<>\"' 0123456789ABCxyz（）·—"
+
+    def text(low, high):
+        return "".join(rng.choice(alphabet) for _ in range(rng.randint(low, high))).strip() or "馆"
+
+    def figure():
+        return rng.choice([None, D(rng.randint(0, 10**6)) / 100, D("0"), D("1E+3"), D("12.50")])
+
+    key = b"r" * 32
+    writer = TemplateWriter(key)
+    for k in range(40):
+        if k % 2:
+            unit = replace(WUHAN, name=text(1, 40), code=text(0, 12), year=rng.randint(2000, 2100),
+                           initial_budget=figure(), adjusted_budget=figure(), final_accounts=figure())
+        else:
+            projects = tuple(ProjectInfo(text(1, 30), figure(), figure()) for _ in range(rng.randint(0, 3)))
+            unit = replace(WUCHANG, name=text(1, 40), code=text(0, 12), year=rng.randint(2000, 2100), projects=projects)
+        plan = plan_for(unit)
+        assert writer.render(plan) == _plain(plan, key), unit
+    assert writer.fast > 0, (writer.fast, writer.plain)
