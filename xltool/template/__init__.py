@@ -24,14 +24,20 @@ def plan_for(unit: UnitInfo) -> Plan:
 
 
 def generate(units: list[UnitInfo], out_dir: str | Path) -> list[Path]:
-    """One workbook per unit; every plan is built before the first file is written."""
+    """One workbook per unit; every plan is built before the first file is written.
+
+    Units of the same framework and shape share one rendering (see template.fast): the files are
+    byte for byte what write_plan makes."""
+    from xltool.template.fast import TemplateWriter
+
     out_dir = Path(out_dir)
     plans = [plan_for(u) for u in units]
     names = [template_filename(u) for u in units]
     if len(set(names)) != len(names):
         # Two archives with the same name: keep them apart by their codes.
         names = [n.replace(".xlsx", f"_{u.code}.xlsx") for n, u in zip(names, units)]
-    return [write_plan(plan, out_dir / name) for plan, name in zip(plans, names)]
+    writer = TemplateWriter()
+    return [writer.write(plan, out_dir / name) for plan, name in zip(plans, names)]
 
 
 __all__ = ["Plan", "build_plan", "write_plan", "generate", "plan_for", "template_filename"]

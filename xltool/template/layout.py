@@ -289,7 +289,19 @@ class _Builder:
         self.sheets.sort(key=lambda s: order[s.name])
         return Plan(fw, unit, self.sheets, self.cells, self.names, self.conditional, meta, blocks)
 
+    def _extend(self, section) -> None:
+        cells, names, conditional = section
+        self.cells.extend(cells)
+        self.names.update(names)
+        self.conditional.extend(conditional)
+
     def build_lists(self):
+        cells, lists = _lists_section(self.fw)
+        self.sheet(SHEET_LISTS, state="hidden", widths={0: 10, 1: 14, 2: 24, 3: 34, 4: 8, 5: 8})
+        self.cells.extend(cells)
+        self.lists.update(lists)
+
+    def _build_lists_uncached(self):
         fw = self.fw
         self.sheet(SHEET_LISTS, state="hidden", widths={0: 10, 1: 14, 2: 24, 3: 34, 4: 8, 5: 8})
         columns = {
@@ -607,40 +619,47 @@ class _Builder:
         self.put(s.name, 1, 0, "label", "计算得分由表格按填报数据自动计算；请填写自评总分和自评等级，检查程序会与计算结果核对。", "note", span=len(headers))
         for col, text in enumerate(headers):
             self.put(s.name, 2, col, "label", text, "header")
-        ind_cols = {key: i for i, (key, *_r) in enumerate(indicator_columns("project"))}
         for p in range(1, blocks + 1):
-            r = 2 + p
-            name_ref = ref(SHEET_BUDGET, 2 + p, 1)
-            first, last = self._block_rows(p)
-            rng = lambda key: f"{quote_sheet(SHEET_INDICATORS)}!{a1(first, ind_cols[key], True)}:{a1(last, ind_cols[key], True)}"  # noqa: E731
-            empty = f"LEN({name_ref})=0"
-            self.put(s.name, r, 0, "label", p, "label_center")
-            self.put(s.name, r, 1, "formula", f'=IF({empty},"",{name_ref})', "formula_text")
-            exec_ref = ref(SHEET_BUDGET, 2 + p, 5)
-            self.put(s.name, r, 2, "formula", f'=IF(OR({empty},NOT(ISNUMBER({exec_ref}))),"",{exec_ref})', "formula_score", name=f"PROJ{p}_CALC_EXEC")
-            for k, cat in enumerate(cats, start=1):
-                # Nothing graded before it is filled: a category without rows, or with a row whose
-                # score cannot be computed yet, stays empty (never a sum of the rows filled so far).
-                rows = f'COUNTIF({rng("level1")},"{cat.name}")'
-                scored = f'COUNTIFS({rng("level1")},"{cat.name}",{rng("calc")},">=0")'
-                formula = f'=IF(OR({empty},{rows}=0,{scored}<{rows}),"",ROUND(SUMIFS({rng("calc")},{rng("level1")},"{cat.name}"),2))'
-                self.put(s.name, r, 2 + k, "formula", formula, "formula_score", name=f"PROJ{p}_CALC_C{k}")
-            total_col = 3 + len(cats)
-            parts = ",".join(a1(r, col) for col in range(2, total_col))
-            total = f'=IF(OR({empty},COUNT({parts})<{total_col - 2}),"",ROUND(SUM({parts}),2))'
-            self.put(s.name, r, total_col, "formula", total, "formula_score", name=f"PROJ{p}_CALC_TOTAL")
-            self.put(s.name, r, total_col + 1, "formula", self._grade_formula(a1(r, total_col)), "formula_center", name=f"PROJ{p}_CALC_GRADE")
-            self.put(
-                s.name, r, total_col + 2, "input", None, "input_score",
-                Validation("decimal", "请填写自评总分", "请填写本项目的自评总分（0～100）。", "自评总分必须是 0 到 100 之间的数字。", 0, 100),
-                field="自评总分", name=f"PROJ{p}_DECLARED_SCORE",
-            )
-            self.put(s.name, r, total_col + 3, "input", None, "input_center", self.v_list("grade", "自评等级"), field="自评等级", name=f"PROJ{p}_DECLARED_GRADE")
-            checks = []
-            for cat in cats:
-                total = f'SUMIFS({rng("points")},{rng("level1")},"{cat.name}")'
-                checks.append(f'IF(ROUND({total},2)={_num(cat.points)},"","{cat.name}分值合计应为{_num(cat.points)}；")')
-            self.put(s.name, r, total_col + 4, "formula", f'=IF({empty},"",IF(LEN({"&".join(checks)})=0,"分值合计正确",{"&".join(checks)}))', "formula_text")
+            self._extend(_section(fw, "score_block", p))
+
+    def score_block(self, p: int):
+        """Row p of the project score sheet: the same for every archive (cached by _section)."""
+        fw = self.fw
+        cats = fw.categories
+        sheet = SHEET_SCORES
+        ind_cols = {key: i for i, (key, *_r) in enumerate(indicator_columns("project"))}
+        r = 2 + p
+        name_ref = ref(SHEET_BUDGET, 2 + p, 1)
+        first, last = self._block_rows(p)
+        rng = lambda key: f"{quote_sheet(SHEET_INDICATORS)}!{a1(first, ind_cols[key], True)}:{a1(last, ind_cols[key], True)}"  # noqa: E731
+        empty = f"LEN({name_ref})=0"
+        self.put(sheet, r, 0, "label", p, "label_center")
+        self.put(sheet, r, 1, "formula", f'=IF({empty},"",{name_ref})', "formula_text")
+        exec_ref = ref(SHEET_BUDGET, 2 + p, 5)
+        self.put(sheet, r, 2, "formula", f'=IF(OR({empty},NOT(ISNUMBER({exec_ref}))),"",{exec_ref})', "formula_score", name=f"PROJ{p}_CALC_EXEC")
+        for k, cat in enumerate(cats, start=1):
+            # Nothing graded before it is filled: a category without rows, or with a row whose
+            # score cannot be computed yet, stays empty (never a sum of the rows filled so far).
+            rows = f'COUNTIF({rng("level1")},"{cat.name}")'
+            scored = f'COUNTIFS({rng("level1")},"{cat.name}",{rng("calc")},">=0")'
+            formula = f'=IF(OR({empty},{rows}=0,{scored}<{rows}),"",ROUND(SUMIFS({rng("calc")},{rng("level1")},"{cat.name}"),2))'
+            self.put(sheet, r, 2 + k, "formula", formula, "formula_score", name=f"PROJ{p}_CALC_C{k}")
+        total_col = 3 + len(cats)
+        parts = ",".join(a1(r, col) for col in range(2, total_col))
+        total = f'=IF(OR({empty},COUNT({parts})<{total_col - 2}),"",ROUND(SUM({parts}),2))'
+        self.put(sheet, r, total_col, "formula", total, "formula_score", name=f"PROJ{p}_CALC_TOTAL")
+        self.put(sheet, r, total_col + 1, "formula", self._grade_formula(a1(r, total_col)), "formula_center", name=f"PROJ{p}_CALC_GRADE")
+        self.put(
+            sheet, r, total_col + 2, "input", None, "input_score",
+            Validation("decimal", "请填写自评总分", "请填写本项目的自评总分（0～100）。", "自评总分必须是 0 到 100 之间的数字。", 0, 100),
+            field="自评总分", name=f"PROJ{p}_DECLARED_SCORE",
+        )
+        self.put(sheet, r, total_col + 3, "input", None, "input_center", self.v_list("grade", "自评等级"), field="自评等级", name=f"PROJ{p}_DECLARED_GRADE")
+        checks = []
+        for cat in cats:
+            total = f'SUMIFS({rng("points")},{rng("level1")},"{cat.name}")'
+            checks.append(f'IF(ROUND({total},2)={_num(cat.points)},"","{cat.name}分值合计应为{_num(cat.points)}；")')
+        self.put(sheet, r, total_col + 4, "formula", f'=IF({empty},"",IF(LEN({"&".join(checks)})=0,"分值合计正确",{"&".join(checks)}))', "formula_text")
 
     def _block_rows(self, block: int) -> tuple[int, int]:
         """First and last indicator row of a block on the indicator sheet."""
@@ -659,43 +678,49 @@ class _Builder:
         fw = self.fw
         s = self.sheet(SHEET_SCORES, widths={0: 10, 1: 12, 2: 26, 3: 8, 4: 8, 5: 44, 6: 8}, freeze=(3, 0), repeat_rows=(0, 2))
         self.put(s.name, 0, 0, "label", f"{self.unit.name} {self.unit.year}年度部门整体支出绩效评分表", "title", span=7)
-        self.put(s.name, 1, 0, "label", "分值已锁定。每个指标都要填写扣分（没有扣分填 0，不超过分值），有扣分的写明扣分原因；得分 = 分值 − 扣分。", "note", span=7)
+        self._extend(_section(fw, "criteria_body"))
+
+    def criteria_body(self):
+        """The criteria table below its title: the same for every archive (cached by _section)."""
+        fw = self.fw
+        sheet = SHEET_SCORES
+        self.put(sheet, 1, 0, "label", "分值已锁定。每个指标都要填写扣分（没有扣分填 0，不超过分值），有扣分的写明扣分原因；得分 = 分值 − 扣分。", "note", span=7)
         for col, text in enumerate(["一级指标", "二级指标", "三级指标", "分值", "扣分", "扣分原因\n（有扣分时必填）", "得分"]):
-            self.put(s.name, 2, col, "label", text, "header")
+            self.put(sheet, 2, col, "label", text, "header")
         indicators = fw.criterion_indicators
         first = 3
         for k, ind in enumerate(indicators):
             r = first + k
-            self.put(s.name, r, 0, "label", ind.criterion, "label_center")
-            self.put(s.name, r, 1, "label", ind.group, "label_center")
-            self.put(s.name, r, 2, "label", ind.name, "label")
-            self.put(s.name, r, 3, "label", ind.points, "prefill_score")
+            self.put(sheet, r, 0, "label", ind.criterion, "label_center")
+            self.put(sheet, r, 1, "label", ind.group, "label_center")
+            self.put(sheet, r, 2, "label", ind.name, "label")
+            self.put(sheet, r, 3, "label", ind.points, "prefill_score")
             d = a1(r, 4)
             self.put(
-                s.name, r, 4, "input", None, "input_score",
+                sheet, r, 4, "input", None, "input_score",
                 Validation("custom", "请填写扣分", f"本指标分值 {_num(ind.points)} 分；每行都要填写，没有扣分请填 0。", f"扣分必须是 0 到 {_num(ind.points)} 之间的数字。", source=f"=AND(ISNUMBER({d}),{d}>=0,{d}<={a1(r, 3)})"),
                 field="扣分",
             )
-            self.put(s.name, r, 5, "input", None, "input_wrap", self.v_text("扣分原因"), field="扣分原因")
-            self.put(s.name, r, 6, "formula", f'=IF(ISNUMBER({d}),ROUND(MAX(0,{a1(r, 3)}-{d}),2),"")', "formula_score")
-            self.conditional.append(ConditionalFormat(s.name, r, 5, r, 5, f"=AND(N($E{r + 1})>0,LEN(TRIM($F{r + 1}))=0)", "alert"))
+            self.put(sheet, r, 5, "input", None, "input_wrap", self.v_text("扣分原因"), field="扣分原因")
+            self.put(sheet, r, 6, "formula", f'=IF(ISNUMBER({d}),ROUND(MAX(0,{a1(r, 3)}-{d}),2),"")', "formula_score")
+            self.conditional.append(ConditionalFormat(sheet, r, 5, r, 5, f"=AND(N($E{r + 1})>0,LEN(TRIM($F{r + 1}))=0)", "alert"))
         last = first + len(indicators) - 1
         for key, col in (("NAME", 2), ("POINTS", 3), ("DEDUCTION", 4), ("REASON", 5), ("SCORE", 6)):
-            self.name_range(f"CRIT_{key}", s.name, first, col, last)
+            self.name_range(f"CRIT_{key}", sheet, first, col, last)
         # 评分结果: recomputed beside declared, as the seed's summary table.
         r = last + 2
-        self.put(s.name, r, 0, "label", "评分结果", "block_title", span=7)
+        self.put(sheet, r, 0, "label", "评分结果", "block_title", span=7)
         r += 1
         for col, text in enumerate(["评价准则", "", "", "准则分值", "计算得分", "自评得分（请填写）", ""]):
             if text:
-                self.put(s.name, r, col, "label", text, "header")
+                self.put(sheet, r, col, "label", text, "header")
         crit_rng = f"$A${first + 1}:$A${last + 1}"
         ded_rng = f"$E${first + 1}:$E${last + 1}"
         score_refs = []
         for k, crit in enumerate(fw.criteria, start=1):
             r += 1
-            self.put(s.name, r, 0, "label", crit.name, "label_bold", span=3)
-            self.put(s.name, r, 3, "label", crit.points, "prefill_score")
+            self.put(sheet, r, 0, "label", crit.name, "label_bold", span=3)
+            self.put(sheet, r, 3, "label", crit.points, "prefill_score")
             # Empty until every deduction of the criterion is typed (0 for none): a blank table is not 100.
             own = [first + i for i, ind in enumerate(indicators) if ind.criterion == crit.name]
             own_rng = f"$E${own[0] + 1}:$E${own[-1] + 1}"
@@ -703,28 +728,28 @@ class _Builder:
                 f'=IF(COUNT({own_rng})<{len(own)},"",'
                 f'ROUND(MAX(0,MIN({_num(crit.points)},{_num(crit.points)}-SUMIF({crit_rng},"{crit.name}",{ded_rng}))),2))'
             )
-            self.put(s.name, r, 4, "formula", formula, "formula_score", name=f"CALC_C{k}")
+            self.put(sheet, r, 4, "formula", formula, "formula_score", name=f"CALC_C{k}")
             score_refs.append(a1(r, 4))
             self.put(
-                s.name, r, 5, "input", None, "input_score",
+                sheet, r, 5, "input", None, "input_score",
                 Validation("decimal", "请填写自评得分", f"{crit.name}的自评得分（0～{_num(crit.points)}）。", f"自评得分必须是 0 到 {_num(crit.points)} 之间的数字。", 0, float(crit.points)),
                 field=f"{crit.name}自评得分", name=f"DECLARED_C{k}",
             )
         r += 1
-        self.put(s.name, r, 0, "label", "综合绩效", "label_bold", span=3)
-        self.put(s.name, r, 3, "label", 100, "prefill_score")
+        self.put(sheet, r, 0, "label", "综合绩效", "label_bold", span=3)
+        self.put(sheet, r, 3, "label", 100, "prefill_score")
         refs = ",".join(score_refs)
-        self.put(s.name, r, 4, "formula", f'=IF(COUNT({refs})<{len(score_refs)},"",ROUND(SUM({refs}),2))', "formula_score", name="CALC_TOTAL")
+        self.put(sheet, r, 4, "formula", f'=IF(COUNT({refs})<{len(score_refs)},"",ROUND(SUM({refs}),2))', "formula_score", name="CALC_TOTAL")
         total_ref = a1(r, 4)
         self.put(
-            s.name, r, 5, "input", None, "input_score",
+            sheet, r, 5, "input", None, "input_score",
             Validation("decimal", "请填写自评总分", "综合绩效自评总分（0～100）。", "自评总分必须是 0 到 100 之间的数字。", 0, 100),
             field="综合绩效自评得分", name="DECLARED_TOTAL",
         )
         r += 1
-        self.put(s.name, r, 0, "label", "评价等级", "label_bold", span=3)
-        self.put(s.name, r, 4, "formula", self._grade_formula(total_ref), "formula_center", name="CALC_GRADE")
-        self.put(s.name, r, 5, "input", None, "input_center", self.v_list("grade", "自评等级"), field="自评等级", name="DECLARED_GRADE")
+        self.put(sheet, r, 0, "label", "评价等级", "label_bold", span=3)
+        self.put(sheet, r, 4, "formula", self._grade_formula(total_ref), "formula_center", name="CALC_GRADE")
+        self.put(sheet, r, 5, "input", None, "input_center", self.v_list("grade", "自评等级"), field="自评等级", name="DECLARED_GRADE")
 
     def build_text(self):
         s = self.sheet(SHEET_TEXT, widths={0: 22, 1: 100})
@@ -773,7 +798,7 @@ def _plain(value):
 def fingerprint(cells) -> str:
     """A digest of everything locked: labels, pre-filled figures and formulas, with their places."""
     items = sorted(
-        (c.sheet, c.row, c.col, str(c.value)) for c in cells if c.locked and c.value is not None and c.sheet != SHEET_META
+        [(c.sheet, c.row, c.col, str(c.value)) for c in cells if c.role != "input" and c.value is not None and c.sheet != SHEET_META]
     )
     return hashlib.sha256(json.dumps(items, ensure_ascii=False).encode()).hexdigest()[:32]
 
@@ -794,6 +819,24 @@ def check_formula_functions(plan: Plan) -> set[str]:
     for cf in plan.conditional:
         used.update(_FUNCTION.findall(re.sub(r'"[^"]*"', '""', cf.formula)))
     return used - ALLOWED_FUNCTIONS
+
+
+@lru_cache(maxsize=16)
+def _lists_section(framework: Framework):
+    builder = _Builder(framework, UnitInfo("", "", 0, framework.kind))
+    builder._build_lists_uncached()
+    return tuple(builder.cells), dict(builder.lists)
+
+
+@lru_cache(maxsize=256)
+def _section(framework: Framework, method: str, *args):
+    """Cells, names and conditional formats of a part of the workbook that does not depend on the
+    archive (a builder method run for an empty unit): built once per framework."""
+    builder = _Builder(framework, UnitInfo("", "", 0, framework.kind))
+    builder.build_lists()
+    builder.cells, builder.names, builder.conditional = [], {}, []
+    getattr(builder, method)(*args)
+    return tuple(builder.cells), dict(builder.names), tuple(builder.conditional)
 
 
 @lru_cache(maxsize=64)

@@ -8,6 +8,7 @@ LibreOffice substitutes a CJK font of the same metrics).
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 FONT = "宋体"
 INPUT_FILL = "#FFF2CC"
@@ -55,6 +56,7 @@ CONDITIONAL: dict[str, dict] = {
 }
 
 
+@lru_cache(maxsize=4096)  # the same labels come back for every unit of a batch
 def text_width(text: str) -> float:
     """Column width (in Excel's character units) that shows `text` on one line.
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
@@ -38,17 +39,24 @@ def write_plan(plan: Plan, path: str | Path, values: dict | None = None, key: by
 
     key = current_key() if key is None else key
     path = Path(path)
+    with atomic_path(path) as tmp:
+        _render(plan, tmp, values or {}, key)
+    return path
+
+
+@contextmanager
+def atomic_path(path: Path):
+    """A temporary name beside `path`, moved into place when the block ends without error."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".xltool-", suffix=".xlsx", dir=path.parent)
     os.close(fd)
     try:
-        _render(plan, tmp, values or {}, key)
+        yield tmp
         os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    return path
 
 
 def _umask() -> int:
@@ -57,24 +65,28 @@ def _umask() -> int:
     return mask
 
 
-def _render(plan: Plan, filename: str, values: dict, key: bytes) -> None:
+def document_properties(plan: Plan) -> dict:
+    """The workbook's document properties (title, company, ...): the fast writer patches these."""
+    unit = plan.unit
+    return {
+        "title": f"{unit.name} {unit.year}年度{plan.framework.title}",
+        "subject": "预算绩效自评",
+        "author": "xltool",
+        "company": unit.name,
+        "comments": f"template {plan.meta['template_id']} framework {plan.framework.name} {plan.framework.version}",
+        "created": _FIXED_TIME,
+    }
+
+
+def _render(plan: Plan, filename, values: dict, key: bytes):
+    """Render into `filename` (a path or a binary file object); returns the closed workbook."""
     from xltool.template.signing import SIGNATURE, sign
 
     wb = xlsxwriter.Workbook(
         filename,
         {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False, "in_memory": True},
     )
-    unit = plan.unit
-    wb.set_properties(
-        {
-            "title": f"{unit.name} {unit.year}年度{plan.framework.title}",
-            "subject": "预算绩效自评",
-            "author": "xltool",
-            "company": unit.name,
-            "comments": f"template {plan.meta['template_id']} framework {plan.framework.name} {plan.framework.version}",
-            "created": _FIXED_TIME,
-        }
-    )
+    wb.set_properties(document_properties(plan))
     formats = {key: wb.add_format(spec) for key, spec in STYLES.items()}
     conditional = {key: wb.add_format(spec) for key, spec in CONDITIONAL.items()}
 
@@ -126,6 +138,7 @@ def _render(plan: Plan, filename: str, values: dict, key: bytes) -> None:
         wb.define_name(name.name, "=" + name.ref)
     wb.worksheets()[0].activate()
     wb.close()
+    return wb
 
 
 def _plain_formula(formula: str, expand_future_functions: bool = False) -> str:
@@ -172,35 +185,52 @@ def _write_cell(ws, cell: CellSpec, fmt) -> None:
 
 
 def _set_widths(ws, spec, cells) -> None:
+    for col, width in column_widths(spec, cells).items():
+        ws.set_column(col, col, width)
+
+
+def column_widths(spec, cells) -> dict[int, float]:
     widths = dict(spec.widths)
     # Widen a column to its longest single-cell, unwrapped label, measured for CJK glyphs.
     for cell in cells:
         if cell.span == 1 and cell.role != "input" and isinstance(cell.value, str) and not cell.value.startswith("="):
             if "wrap" in cell.style or cell.style in ("header", "label", "label_bold", "label_center", "guide", "note"):
                 continue
-            widths[cell.col] = max(widths.get(cell.col, 8), min(text_width(cell.value), 60))
-    for col, width in widths.items():
-        ws.set_column(col, col, width)
+            # a single line of 60 characters or more is wider than the cap whatever its glyphs
+            width = 60 if len(cell.value) >= 60 and "\n" not in cell.value else min(text_width(cell.value), 60)
+            widths[cell.col] = max(widths.get(cell.col, 8), width)
+    return widths
 
 
 def _set_row_heights(ws, spec, cells) -> None:
+    for row, height in row_heights(spec, cells).items():
+        ws.set_row(row, height)
+
+
+# The only sheet whose row heights follow its texts (the rest follow roles and styles alone).
+HEIGHTS_FOLLOW_TEXT = ("填表说明",)
+
+
+def row_heights(spec, cells) -> dict[int, float]:
+    heights: dict[int, float] = {}
     if spec.name == "问题与改进":
         for cell in cells:
             if cell.role == "input":
-                ws.set_row(cell.row, 220)
-    if spec.name == "填表说明":
+                heights[cell.row] = 220
+    if spec.name in HEIGHTS_FOLLOW_TEXT:
         for cell in cells:
             if cell.col == 1 and isinstance(cell.value, str):
                 lines = max(1, int(text_width(cell.value) / 100) + 1)
-                ws.set_row(cell.row, 16 * lines + 4)
+                heights[cell.row] = 16 * lines + 4
     # Rows with wrapped inputs (indicator names, reasons, notes) get two lines, so a printed
     # page and LibreOffice (which does not grow rows for wrapped text on load) show them whole.
     if spec.name != "问题与改进":
         for row in {c.row for c in cells if c.role == "input" and c.style == "input_wrap"}:
-            ws.set_row(row, 30)
+            heights[row] = 30
     headers = {c.row for c in cells if c.style == "header"}
     for row in headers:
-        ws.set_row(row, 36)
+        heights[row] = 36
+    return heights
 
 
 def _print_setup(ws, spec) -> None:
