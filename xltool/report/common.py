@@ -257,8 +257,8 @@ class _Sheet:
 
 
 class _Book:
-    def __init__(self, path: Path, title: str, kind: str = "summary"):
-        self.wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    def __init__(self, path: Path, title: str, kind: str = "summary", **options: Any):
+        self.wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, **options})
         self.wb.set_properties({"title": _cell_text(title), "author": "xltool", "comments": "由 xltool 生成"})
         # The mark by which a later run passes over this workbook when it lies among the returns.
         self.wb.set_custom_property(OUTPUT_MARKER, kind)
