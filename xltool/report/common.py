@@ -50,7 +50,8 @@ WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_numbers": False,
     "strings_to_urls": False,
-    "in_memory": True,  # no scratch files outside the output's own temporary file
+    "in_memory": True,  # no scratch files outside the output's own temporary file (the summary,
+    # written in constant memory, uses a scratch folder of its own, removed when it is written)
     "default_format_properties": {"font_name": FONT},
 }
 
