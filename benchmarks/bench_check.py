@@ -16,8 +16,8 @@ an earlier run with `--keep FOLDER`) instead of making new ones; `--root DIR` ru
 another checkout (an older commit, for before/after figures in one run); `--no-load` skips the
 openpyxl baseline when only memory is wanted:
 
-    python benchmarks/bench_check.py --files 2000 --jobs 2 --keep /tmp/returned --no-load
-    python benchmarks/bench_check.py --files 2000 --jobs 2 --data /tmp/returned --no-load --root ../old
+    python benchmarks/bench_check.py --files 2000 --jobs 2 --keep returned --no-load
+    python benchmarks/bench_check.py --files 2000 --jobs 2 --data returned --no-load --root ../old
 """
 
 from __future__ import annotations
