@@ -9,6 +9,15 @@
 3. Times `openpyxl.load_workbook` on the same files in another fresh process: the baseline.
 4. Repeats the check on the first fifth of the files, to show whether peak memory grows with
    the number of files.
+
+Peak memory is the main process's (`peak_rss_mb`); with `--jobs` above 1 the largest worker's
+is `peak_rss_worker_mb`. `--data FOLDER` checks the workbooks already in FOLDER (made once by
+an earlier run with `--keep FOLDER`) instead of making new ones; `--root DIR` runs the check of
+another checkout (an older commit, for before/after figures in one run); `--no-load` skips the
+openpyxl baseline when only memory is wanted:
+
+    python benchmarks/bench_check.py --files 2000 --jobs 2 --keep returned --no-load
+    python benchmarks/bench_check.py --files 2000 --jobs 2 --data returned --no-load --root ../old
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -56,7 +66,7 @@ sys.path.insert(0, {root!r})
 from xltool.cli import main
 start = time.perf_counter()
 code = main(["check", {folder!r}, "--out", {out!r}, "--json", {out!r} + ".json", "--csv", {out!r} + ".csv", "--jobs", "{jobs}", "--quiet"{limit}])
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, code)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)
 """
 
 _LOAD = """
@@ -79,30 +89,51 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--data", help="check the workbooks already in this folder (the first --files of them)")
+    parser.add_argument("--keep", help="copy the workbooks made to this folder, for a later --data")
+    parser.add_argument("--root", default=str(ROOT), help="the checkout whose xltool is run")
+    parser.add_argument("--no-load", action="store_true", help="skip the openpyxl baseline")
     args = parser.parse_args()
+    root = str(Path(args.root).resolve())
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         data = tmp / "returned"
         data.mkdir()
         small = tmp / "returned_small"
         small.mkdir()
-        files = make_files(data, args.files)
-        for f in files[: max(1, args.files // 5)]:
+        if args.data:
+            files = []
+            for f in sorted(Path(args.data).glob("*.xlsx"))[: args.files]:
+                files.append(data / f.name)
+                shutil.copyfile(f, files[-1])
+        else:
+            files = make_files(data, args.files)
+        if args.keep:
+            Path(args.keep).mkdir(parents=True, exist_ok=True)
+            for f in files:
+                shutil.copyfile(f, Path(args.keep) / f.name)
+        for f in files[: max(1, len(files) // 5)]:
             (small / f.name).write_bytes(f.read_bytes())
-        check_time, check_rss, _code = run(_CHECK.format(root=str(ROOT), folder=str(data), out=str(tmp / "summary.xlsx"), jobs=args.jobs, limit=""))
-        load_time, load_rss = run(_LOAD.format(pattern=str(data / "*.xlsx")))
-        small_time, small_rss, _ = run(_CHECK.format(root=str(ROOT), folder=str(small), out=str(tmp / "small.xlsx"), jobs=args.jobs, limit=""))
+        check_time, check_rss, worker_rss, _code = run(_CHECK.format(root=root, folder=str(data), out=str(tmp / "summary.xlsx"), jobs=args.jobs, limit=""))
+        if not args.no_load:
+            load_time, load_rss = run(_LOAD.format(pattern=str(data / "*.xlsx")))
+        small_time, small_rss, _, _ = run(_CHECK.format(root=root, folder=str(small), out=str(tmp / "small.xlsx"), jobs=args.jobs, limit=""))
     result = {
-        "files": args.files,
+        "files": len(files),
         "jobs": args.jobs,
         "check_seconds": round(check_time, 2),
-        "openpyxl_load_seconds": round(load_time, 2),
-        "ratio_check_to_load": round(check_time / load_time, 2),
-        "check_ms_per_file": round(1000 * check_time / args.files, 1),
-        "load_ms_per_file": round(1000 * load_time / args.files, 1),
-        "peak_rss_mb": round(check_rss / 1024, 1),
-        f"peak_rss_mb_{len(files) // 5}_files": round(small_rss / 1024, 1),
+        "check_ms_per_file": round(1000 * check_time / len(files), 1),
     }
+    if not args.no_load:
+        result.update(
+            openpyxl_load_seconds=round(load_time, 2),
+            ratio_check_to_load=round(check_time / load_time, 2),
+            load_ms_per_file=round(1000 * load_time / len(files), 1),
+        )
+    result["peak_rss_mb"] = round(check_rss / 1024, 1)
+    if args.jobs > 1:
+        result["peak_rss_worker_mb"] = round(worker_rss / 1024, 1)
+    result[f"peak_rss_mb_{len(files) // 5}_files"] = round(small_rss / 1024, 1)
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

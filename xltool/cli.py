@@ -245,7 +245,11 @@ def _with_framework(unit, framework: str):
 
 
 def cmd_check(args, parser) -> int:
+    from contextlib import closing
+
     from xltool.check import batch
+    from xltool.check.rules import apply_expected_year
+    from xltool.core.model import Brief
     from xltool import report
 
     if args.jobs is not None and not 1 <= args.jobs <= 64:
@@ -298,30 +302,45 @@ def cmd_check(args, parser) -> int:
                 f"检查意见文件 {_safe(str(path))} 与输出 {_safe(taken[os.path.realpath(path)])} 是同一个文件。请把 --feedback 换到另一个文件夹，或给汇总换一个文件名。"
             )
     jobs = args.jobs or batch.default_jobs(len(inputs.sources))
-    with _stop_on_sigterm():
-        checked = batch.check_paths(inputs.sources, jobs=jobs, progress=batch.Progress(not args.quiet))
-        ours = sum(r.status == "skipped" for r in checked)
-        if ours:
-            inputs.skipped[batch.SKIP_OUTPUT] += ours
-        _say_skipped(inputs.skipped)
-        feedback = [(r, path) for (_source, path), r in zip(feedback, checked) if r.status != "skipped"]
-        results = inputs.problems + [r for r in checked if r.status != "skipped"]
-        if roster is not None:
-            results.extend(batch.missing_returns(roster, results))
-        if args.year:
-            from xltool.check.rules import apply_expected_year
+    # Each result is written to a spool on disk as it arrives and only a Brief of it is kept:
+    # the main process's memory does not grow with the number of files. The outputs then read
+    # the spool, one result at a time.
+    briefs: list[Brief] = []
+    feedback_at: dict[int, Path] = {}  # position in the spool → feedback workbook
+    with _stop_on_sigterm(), report.Spool() as spool:
 
-            for result in results:
+        def keep(result, feedback_path=None) -> None:
+            if args.year:
                 apply_expected_year(result, args.year)
-        failed = _write_outputs(results, args, feedback)
+            if feedback_path is not None:
+                feedback_at[len(spool)] = feedback_path
+            spool.add(result)
+            briefs.append(Brief.of(result))
+
+        for result in inputs.problems:
+            keep(result)
+        cross = batch.CrossFile()
+        checked = batch.iter_checked(inputs.sources, jobs=jobs, progress=batch.Progress(not args.quiet))
+        with closing(checked):
+            for i, result in enumerate(checked):
+                if result.status == "skipped":
+                    inputs.skipped[batch.SKIP_OUTPUT] += 1
+                    continue
+                cross.add(result)
+                keep(result, feedback[i][1] if feedback else None)
+        _say_skipped(inputs.skipped)
+        if roster is not None:
+            for result in batch.missing_returns(roster, briefs):
+                keep(result)
+        failed = _write_outputs(spool, args, feedback_at)
     if failed:
         return EXIT_FAILED
     to_stdout = any(p and report.is_direct(p) and p in ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1") for p in (args.json, args.csv))
     if not args.quiet:
         stream = sys.stderr if to_stdout else sys.stdout
-        report.print_table(results, file=stream)
+        report.print_table(briefs, file=stream)
         print(f"汇总：{_safe(args.out)}", file=stream)
-    return EXIT_OK if results and all(r.status == "passed" for r in results) else EXIT_FAILED
+    return EXIT_OK if briefs and all(r.status == "passed" for r in briefs) else EXIT_FAILED
 
 
 _OUTPUT_LABELS = {"out": "汇总工作簿", "json": "JSON 报告", "csv": "CSV 报告"}
@@ -354,9 +373,11 @@ def _output_problem(args) -> str:
     return ""
 
 
-def _write_outputs(results, args, feedback) -> bool:
+def _write_outputs(results, args, feedback_at) -> bool:
     """Write every output to a temporary file, then put them all in place: if one cannot be
-    written, none is replaced (no new summary beside a stale JSON report). True if it failed."""
+    written, none is replaced (no new summary beside a stale JSON report). `results` is read
+    once per output (a Spool); `feedback_at` maps a result's position to its feedback workbook.
+    True if it failed."""
     from xltool import report
 
     label, target = "", ""
@@ -370,9 +391,12 @@ def _write_outputs(results, args, feedback) -> bool:
             if args.csv:
                 label, target = _OUTPUT_LABELS["csv"], args.csv
                 report.write_csv(results, args.csv)
-            for result, path in feedback:
-                label, target = "检查意见", str(path)
-                report.write_feedback(result, path.parent, filename=path.name)
+            if feedback_at:
+                for i, result in enumerate(results):
+                    path = feedback_at.get(i)
+                    if path is not None:
+                        label, target = "检查意见", str(path)
+                        report.write_feedback(result, path.parent, filename=path.name)
             label, target = "", ""
     except report.OutputError as exc:
         sys.stderr.write(

@@ -13,8 +13,10 @@ import signal
 import stat
 import sys
 from collections import Counter, deque
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from xltool.core.messages import explain, finding
 from xltool.core.model import Result
@@ -368,20 +370,37 @@ def _dedupe(findings):
     return out
 
 
-def cross_file_findings(results: list[Result]) -> None:
-    """The same file submitted twice; two files claiming the same archive and year."""
-    by_hash: dict[str, Result] = {}
-    by_unit: dict[tuple, Result] = {}
-    for result in results:
+class CrossFile:
+    """The checks across files, one result at a time in the order given: the same file submitted
+    twice; two files claiming the same unit, year and kind. Only a small record of each earlier
+    file is kept (its name and digest), never its result."""
+
+    def __init__(self):
+        self.by_hash: dict[str, str] = {}  # sha256 → file name
+        self.by_unit: dict[tuple, tuple[str, str]] = {}  # (unit, year, kind) → (file name, sha256)
+
+    def add(self, result: Result) -> None:
+        name = Path(result.file).name
         if result.sha256:
-            first = by_hash.setdefault(result.sha256, result)
-            if first is not result:
-                result.findings.append(finding("DUPLICATE_FILE", file=Path(result.file).name, other=Path(first.file).name))
+            if result.sha256 in self.by_hash:
+                result.findings.append(finding("DUPLICATE_FILE", file=name, other=self.by_hash[result.sha256]))
+            else:
+                self.by_hash[result.sha256] = name
         if result.status != "unreadable" and result.unit:
             key = (result.unit_code or result.unit, result.year, result.kind)
-            first = by_unit.setdefault(key, result)
-            if first is not result and first.sha256 != result.sha256:
-                result.findings.append(finding("DUPLICATE_UNIT", file=Path(result.file).name, other=Path(first.file).name, unit=result.unit))
+            if key in self.by_unit:
+                other, digest = self.by_unit[key]
+                if digest != result.sha256:
+                    result.findings.append(finding("DUPLICATE_UNIT", file=name, other=other, unit=result.unit))
+            else:
+                self.by_unit[key] = (name, result.sha256)
+
+
+def cross_file_findings(results: list[Result]) -> None:
+    """The same file submitted twice; two files claiming the same archive and year."""
+    cross = CrossFile()
+    for result in results:
+        cross.add(result)
 
 
 def default_jobs(files: int) -> int:
@@ -394,33 +413,52 @@ def default_jobs(files: int) -> int:
 
 
 def check_paths(files, jobs: int = 1, progress=None) -> list[Result]:
-    """Check every file (paths or `Source`s), in `jobs` processes; results in the order given.
+    """Check every file (paths or `Source`s), in `jobs` processes; results in the order given,
+    with the findings across files. (`iter_checked` gives them one at a time instead.)"""
+    out = []
+    cross = CrossFile()
+    with closing(iter_checked(files, jobs, progress)) as results:
+        for result in results:
+            if result.status != "skipped":
+                cross.add(result)
+            out.append(result)
+    return out
+
+
+def iter_checked(files, jobs: int = 1, progress=None) -> Iterator[Result]:
+    """Check every file (paths or `Source`s), in `jobs` processes, and yield each result in the
+    order given as soon as it and those before it are done, so that a caller can write it out
+    and let it go (the findings across files are the caller's: see `CrossFile`).
 
     With several processes, a worker that dies (killed, out of memory) costs the file it was
     checking alone: that file gets FILE_UNREADABLE and a new worker takes the rest. Interrupted
-    (Ctrl-C, or SIGTERM turned into an exception by the caller), every worker is stopped."""
+    (Ctrl-C, or SIGTERM turned into an exception by the caller), or closed early, every worker
+    is stopped."""
     sources = [s if isinstance(s, Source) else Source(str(s)) for s in files]
     total = len(sources)
-    results: list[Result | None] = [None] * total
     members = _Members()
-    done = 0
-
-    def record(i: int, result: Result) -> None:
-        nonlocal done
-        results[i] = result
-        done += 1
-        if progress:
-            progress(done, total, result)
+    waiting: dict[int, Result] = {}  # done, but a file before it is not yet
+    done = following = 0
 
     if jobs > 1 and total > 1:
-        _run_workers(sources, min(jobs, total), members, record)
+        arrivals = _run_workers(sources, min(jobs, total), members)
     else:
-        for i, source in enumerate(sources):
-            data, failed = _load(source, members)
-            record(i, failed or check_source(source, data))
-    out = [r for r in results if r is not None]
-    cross_file_findings([r for r in out if r.status != "skipped"])
-    return out
+        arrivals = _in_process(sources, members)
+    with closing(arrivals):
+        for i, result in arrivals:
+            done += 1
+            if progress:
+                progress(done, total, result)
+            waiting[i] = result
+            while following in waiting:
+                yield waiting.pop(following)
+                following += 1
+
+
+def _in_process(sources: list[Source], members: _Members) -> Iterator[tuple[int, Result]]:
+    for i, source in enumerate(sources):
+        data, failed = _load(source, members)
+        yield i, failed or check_source(source, data)
 
 
 def _worker(conn) -> None:
@@ -452,7 +490,8 @@ def _crashed(source: Source, exitcode) -> Result:
     return Result(file=source.file, status="unreadable", findings=[finding("FILE_UNREADABLE", file=name, detail=detail)])
 
 
-def _run_workers(sources: list[Source], jobs: int, members: _Members, record) -> None:
+def _run_workers(sources: list[Source], jobs: int, members: _Members) -> Iterator[tuple[int, Result]]:
+    """(index, result) as each file is done, in whatever order the workers finish."""
     import multiprocessing
     from multiprocessing.connection import wait
 
@@ -461,6 +500,10 @@ def _run_workers(sources: list[Source], jobs: int, members: _Members, record) ->
     queue = deque(range(len(sources)))
     busy: dict = {}  # connection → (process, index being checked)
     idle: list = []
+    ready: list[tuple[int, Result]] = []  # done, not yet handed on
+
+    def record(i: int, result: Result) -> None:
+        ready.append((i, result))
 
     def start():
         parent, child = ctx.Pipe()
@@ -487,6 +530,8 @@ def _run_workers(sources: list[Source], jobs: int, members: _Members, record) ->
             conn, proc = start()
             procs.append(proc)
             give(conn, proc)
+        yield from ready
+        ready.clear()
         while busy:
             for conn in wait(list(busy)):
                 proc, i = busy.pop(conn)
@@ -503,6 +548,8 @@ def _run_workers(sources: list[Source], jobs: int, members: _Members, record) ->
                     continue
                 record(index, result)
                 give(conn, proc)
+            yield from ready
+            ready.clear()
         for conn, _proc in idle:
             try:
                 conn.send(None)

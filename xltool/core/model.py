@@ -270,3 +270,36 @@ class Result:
             "findings": [f.as_dict() for f in self.findings],
             "evaluations": [e.as_dict(self.kind) for e in self.evaluations],
         }
+
+
+@dataclass
+class Brief:
+    """What is kept of a Result once it has been written out: enough for the terminal table, the
+    roster's missing returns and the exit status, without the findings, criteria and indicators
+    (a batch of thousands of files keeps thousands of these, not of Results)."""
+
+    file: str
+    status: str
+    kind: str = ""
+    unit: str = ""
+    unit_code: str = ""
+    year: int | None = None
+    errors: int = 0
+    warnings: int = 0
+    evaluations: list[Evaluation] = field(default_factory=list)  # without criteria and indicators
+
+    @classmethod
+    def of(cls, result: Result) -> "Brief":
+        from dataclasses import replace
+
+        return cls(
+            file=result.file,
+            status=result.status,
+            kind=result.kind,
+            unit=result.unit,
+            unit_code=result.unit_code,
+            year=result.year,
+            errors=result.errors,
+            warnings=result.warnings,
+            evaluations=[replace(e, criteria=[], indicators=[]) for e in result.evaluations],
+        )

@@ -6,6 +6,7 @@ import math
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 import xlsxwriter
@@ -49,7 +50,8 @@ WORKBOOK_OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_numbers": False,
     "strings_to_urls": False,
-    "in_memory": True,  # no scratch files outside the output's own temporary file
+    "in_memory": True,  # no scratch files outside the output's own temporary file (the summary,
+    # written in constant memory, uses a scratch folder of its own, removed when it is written)
     "default_format_properties": {"font_name": FONT},
 }
 
@@ -184,12 +186,28 @@ def _note(result: Result, evaluation: str | None = None) -> str:
     return ""
 
 
+_WIDTHS: dict[str, float] = {}  # short texts already measured (names, codes, messages repeat)
+
+
 def text_width(text: str) -> float:
     """Column width (Excel character units) showing `text` on one line: CJK characters are two
     units wide (xlsxwriter's autofit measures Latin glyphs only)."""
-    longest = 0.0
-    for line in str(text).split("\n"):
-        longest = max(longest, sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in line))
+    text = str(text)
+    short = len(text) <= 200
+    if short:
+        known = _WIDTHS.get(text)
+        if known is not None:
+            return known
+    if text.isascii():
+        longest = 1.1 * max(len(line) for line in text.split("\n"))
+    else:
+        longest = 0.0
+        for line in text.split("\n"):
+            longest = max(longest, sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in line))
+    if short:
+        if len(_WIDTHS) >= 4096:  # bounded: memory stays flat however many files
+            _WIDTHS.clear()
+        _WIDTHS[text] = longest
     return longest
 
 
@@ -257,8 +275,8 @@ class _Sheet:
 
 
 class _Book:
-    def __init__(self, path: Path, title: str, kind: str = "summary"):
-        self.wb = xlsxwriter.Workbook(str(path), WORKBOOK_OPTIONS)
+    def __init__(self, path: Path, title: str, kind: str = "summary", **options: Any):
+        self.wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, **options})
         self.wb.set_properties({"title": _cell_text(title), "author": "xltool", "comments": "由 xltool 生成"})
         # The mark by which a later run passes over this workbook when it lies among the returns.
         self.wb.set_custom_property(OUTPUT_MARKER, kind)
@@ -271,43 +289,43 @@ class _Book:
         return self._formats[key]
 
     # the recurring styles
-    @property
+    @cached_property
     def title(self):
         return self.fmt(font_size=16, bold=True, align="center")
 
-    @property
+    @cached_property
     def header(self):
         return self.fmt(bold=True, align="center", text_wrap=True, border=1, bg_color="#D9D9D9")
 
-    @property
+    @cached_property
     def cell(self):
         return self.fmt(border=1)
 
-    @property
+    @cached_property
     def wrap(self):
         return self.fmt(border=1, text_wrap=True)
 
-    @property
+    @cached_property
     def center(self):
         return self.fmt(border=1, align="center")
 
-    @property
+    @cached_property
     def money(self):
         return self.fmt(border=1, num_format="#,##0.00")
 
-    @property
+    @cached_property
     def percent(self):
         return self.fmt(border=1, num_format="0.00%", align="center")
 
-    @property
+    @cached_property
     def score(self):
         return self.fmt(border=1, num_format="0.00", align="center")
 
-    @property
+    @cached_property
     def integer(self):
         return self.fmt(border=1, num_format="0", align="center")
 
-    @property
+    @cached_property
     def general(self):
         return self.fmt(border=1, num_format="General")
 

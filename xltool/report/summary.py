@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import os
+import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Iterable
@@ -11,6 +12,7 @@ from typing import Any, Iterable
 from xltool.core.model import Result
 from xltool.report.common import FONT, KIND_TEXT, SEVERITY_TEXT, _Book, _NOT_EVALUATED, _Sheet, _cell_text, _close_workbook, _difference, _expected_value, _file_name, _float, _plain_value, status_label, text_width
 from xltool.report.outputs import _atomic
+from xltool.report.spool import Spool
 from xltool.report.tabular import _rows
 
 
@@ -61,12 +63,9 @@ SUMMARY_HEADER_ROW = 2  # 0: title, 1: totals, 2: header
 _COL = {key: i for i, (_, key, _) in enumerate(SUMMARY_HEADERS)}
 
 
-def _summary_rows(results: list[Result]) -> list[dict]:
-    """Rows of 汇总: readable files first (in the order given), unreadable files last, so the
-    charts can cover one unbroken block of evaluated rows."""
-    ordered = [r for r in results if r.status not in _NOT_EVALUATED] + [r for r in results if r.status == "unreadable"]
-    ordered += [r for r in results if r.status == "missing" and r.file] + [r for r in results if r.status == "missing" and not r.file]
-    rows = _rows(ordered)
+def _summary_rows(result: Result) -> list[dict]:
+    """Rows of 汇总 for one file: one per evaluated object (one when it has none)."""
+    rows = _rows([result])
     for row in rows:
         row["file_name"] = _file_name(row["file"])
         row["kind_text"] = KIND_TEXT.get(row["kind"], row["kind"] or "")
@@ -74,112 +73,158 @@ def _summary_rows(results: list[Result]) -> list[dict]:
     return rows
 
 
-def _write_overview(book: _Book, results: list[Result], title: str) -> tuple[int, int]:
-    """The 汇总 sheet; returns (first data row, last evaluated data row) for the charts."""
-    sh = _Sheet(book, "汇总")
-    ws = sh.ws
-    last_col = len(SUMMARY_HEADERS) - 1
-    ws.merge_range(0, 0, 0, last_col, "", book.title)
-    sh.text(0, 0, title, book.title, measure=False)
-    ws.set_row(0, 30)
+def _group(result: Result) -> int:
+    """Readable files first, unreadable files next, then files not found, then units that sent
+    nothing, so the charts can cover one unbroken block of evaluated rows."""
+    if result.status not in _NOT_EVALUATED:
+        return 0
+    if result.status == "unreadable":
+        return 1
+    return 2 if result.file else 3
 
-    passed = sum(r.status == "passed" for r in results)
-    failed = sum(r.status == "failed" for r in results)
-    unreadable = sum(r.status == "unreadable" for r in results)
-    missing = sum(r.status == "missing" for r in results)
-    rows = _summary_rows(results)
-    evaluated = sum(1 for r in results for _ in r.evaluations)
-    label = book.fmt(bold=True, align="right")
-    count = book.fmt(bold=True, align="left", num_format="0")
-    totals = (("文件数", len(results)), ("通过", passed), ("不通过", failed), ("无法读取", unreadable), ("评价对象", evaluated))
-    if missing:
-        totals += (("未找到", missing),)
-    for i, (name, n) in enumerate(totals):
-        sh.text(1, 2 * i, name, label, measure=False)
-        ws.write_number(1, 2 * i + 1, n, count)
 
-    header_fmt = book.header
-    for col, (name, _, _) in enumerate(SUMMARY_HEADERS):
-        sh.text(SUMMARY_HEADER_ROW, col, name, header_fmt)
-    ws.set_row(SUMMARY_HEADER_ROW, 30)
-    ws.write_comment(SUMMARY_HEADER_ROW, _COL["difference"], "差异 = 自评得分 − 复核得分：正数表示自评偏高。", {"font_name": FONT})
+class _Overview:
+    """The 汇总 sheet. Its totals row comes before the rows and the rows are ordered by status,
+    while results arrive in the order given: rows are parked by group (see `_group`) and written
+    out in row order when the last result is in (the workbook is written in constant memory)."""
 
-    styles = {
-        "text": book.cell,
-        "wrap": book.wrap,
-        "center": book.center,
-        "money": book.money,
-        "percent": book.percent,
-        "score": book.score,
-        "integer": book.integer,
-    }
-    first = SUMMARY_HEADER_ROW + 1
-    last_evaluated = first - 1
-    for i, row in enumerate(rows):
-        r = first + i
-        for col, (_, key, style) in enumerate(SUMMARY_HEADERS):
-            value = row[key]
-            fmt = styles[style]
-            if style in ("money", "percent", "score"):
-                shown = None
-                if style == "percent" and _float(value) is not None:
-                    shown = f"{_float(value) * 100:.2f}%"
-                sh.number(r, col, value, fmt, shown_as=shown)
-            elif style == "integer":
-                sh.number(r, col, value, fmt, shown_as=None if value is None else str(value))
-            else:
-                sh.text(r, col, value, fmt, measure=key != "note")
-        # 说明 wraps within its column: give the row the lines it needs.
-        lines = min(6, int(text_width(_cell_text(row["note"])) // 46) + 1)
-        if lines > 1:
-            ws.set_row(r, 15 * lines)
-        if row["status"] not in _NOT_EVALUATED:
-            last_evaluated = r
-    last = first + len(rows) - 1
+    def __init__(self, book: _Book, title: str, scratch: str):
+        self.book, self.title = book, title
+        self.sh = _Sheet(book, "汇总")
+        self.groups = [Spool(scratch) for _ in range(4)]
+        self.counts = {"files": 0, "passed": 0, "failed": 0, "unreadable": 0, "missing": 0, "evaluated": 0}
 
-    # 说明 wraps; 文件 and 路径 are long but 路径 is for lookups, not for the printed page.
-    sh.fit_columns(minimum=6, maximum=30, caps={_COL["file"]: 40, _COL["file_name"]: 36})
-    ws.set_column(_COL["note"], _COL["note"], 48)
-    ws.freeze_panes(first, 0)
-    ws.autofilter(SUMMARY_HEADER_ROW, 0, max(last, SUMMARY_HEADER_ROW), last_col)
-    sh.print_setup(SUMMARY_HEADER_ROW, title, last_col)
-    ws.print_area(0, 0, max(last, SUMMARY_HEADER_ROW), _COL["note"])
+    def add(self, result: Result) -> None:
+        c = self.counts
+        c["files"] += 1
+        if result.status in ("passed", "failed", "unreadable", "missing"):
+            c[result.status] += 1
+        c["evaluated"] += len(result.evaluations)
+        spool = self.groups[_group(result)]
+        for row in _summary_rows(result):
+            spool.add(row)
 
-    if rows:
-        for key in ("declared_grade", "grade"):
-            col = _COL[key]
-            for grade, (bg, font) in GRADE_COLOURS.items():
-                ws.conditional_format(
-                    first, col, last, col, {"type": "text", "criteria": "begins with", "value": grade, "format": book.cond(bg, font)}
-                )
-        col = _COL["status_text"]
-        for text, (bg, font) in (("不通过", RED), ("无法读取", RED), ("未找到", RED), ("通过", GREEN)):
-            ws.conditional_format(first, col, last, col, {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": book.cond(bg, font)})
-        col = _COL["difference"]
-        ws.conditional_format(
-            first, col, last, col, {"type": "cell", "criteria": "!=", "value": 0, "format": book.wb.add_format({"font_color": "#C00000", "bold": True})}
-        )
-        col = _COL["execution_rate"]
-        ws.conditional_format(
-            first, col, last, col, {"type": "cell", "criteria": ">", "value": 1, "format": book.wb.add_format({"font_color": "#C65911", "bold": True})}
-        )
-    return first, last_evaluated
+    def close(self) -> None:
+        for spool in self.groups:
+            spool.close()
+
+    def finish(self) -> tuple[int, int]:
+        """Write the sheet; returns (first data row, last evaluated data row) for the charts."""
+        book, title, sh = self.book, self.title, self.sh
+        ws = sh.ws
+        last_col = len(SUMMARY_HEADERS) - 1
+        ws.set_row(0, 30)
+        ws.merge_range(0, 0, 0, last_col, "", book.title)
+        sh.text(0, 0, title, book.title, measure=False)
+
+        c = self.counts
+        label = book.fmt(bold=True, align="right")
+        count = book.fmt(bold=True, align="left", num_format="0")
+        totals = (("文件数", c["files"]), ("通过", c["passed"]), ("不通过", c["failed"]), ("无法读取", c["unreadable"]), ("评价对象", c["evaluated"]))
+        if c["missing"]:
+            totals += (("未找到", c["missing"]),)
+        for i, (name, n) in enumerate(totals):
+            sh.text(1, 2 * i, name, label, measure=False)
+            ws.write_number(1, 2 * i + 1, n, count)
+
+        header_fmt = book.header
+        ws.set_row(SUMMARY_HEADER_ROW, 30)
+        for col, (name, _, _) in enumerate(SUMMARY_HEADERS):
+            sh.text(SUMMARY_HEADER_ROW, col, name, header_fmt)
+        ws.write_comment(SUMMARY_HEADER_ROW, _COL["difference"], "差异 = 自评得分 − 复核得分：正数表示自评偏高。", {"font_name": FONT})
+
+        styles = {
+            "text": book.cell,
+            "wrap": book.wrap,
+            "center": book.center,
+            "money": book.money,
+            "percent": book.percent,
+            "score": book.score,
+            "integer": book.integer,
+        }
+        first = SUMMARY_HEADER_ROW + 1
+        last_evaluated = first - 1
+        r = first - 1
+        for spool in self.groups:
+            for row in spool:
+                r += 1
+                # 说明 wraps within its column: give the row the lines it needs (set before the
+                # row's cells: in constant memory a row is final once the next one starts).
+                lines = min(6, int(text_width(_cell_text(row["note"])) // 46) + 1)
+                if lines > 1:
+                    ws.set_row(r, 15 * lines)
+                for col, (_, key, style) in enumerate(SUMMARY_HEADERS):
+                    value = row[key]
+                    fmt = styles[style]
+                    if style in ("money", "percent", "score"):
+                        shown = None
+                        if style == "percent" and _float(value) is not None:
+                            shown = f"{_float(value) * 100:.2f}%"
+                        sh.number(r, col, value, fmt, shown_as=shown)
+                    elif style == "integer":
+                        sh.number(r, col, value, fmt, shown_as=None if value is None else str(value))
+                    else:
+                        sh.text(r, col, value, fmt, measure=key != "note")
+                if row["status"] not in _NOT_EVALUATED:
+                    last_evaluated = r
+        last = r
+
+        # 说明 wraps; 文件 and 路径 are long but 路径 is for lookups, not for the printed page.
+        sh.fit_columns(minimum=6, maximum=30, caps={_COL["file"]: 40, _COL["file_name"]: 36})
+        ws.set_column(_COL["note"], _COL["note"], 48)
+        ws.freeze_panes(first, 0)
+        ws.autofilter(SUMMARY_HEADER_ROW, 0, max(last, SUMMARY_HEADER_ROW), last_col)
+        sh.print_setup(SUMMARY_HEADER_ROW, title, last_col)
+        ws.print_area(0, 0, max(last, SUMMARY_HEADER_ROW), _COL["note"])
+
+        if last >= first:
+            for key in ("declared_grade", "grade"):
+                col = _COL[key]
+                for grade, (bg, font) in GRADE_COLOURS.items():
+                    ws.conditional_format(
+                        first, col, last, col, {"type": "text", "criteria": "begins with", "value": grade, "format": book.cond(bg, font)}
+                    )
+            col = _COL["status_text"]
+            for text, (bg, font) in (("不通过", RED), ("无法读取", RED), ("未找到", RED), ("通过", GREEN)):
+                ws.conditional_format(first, col, last, col, {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": book.cond(bg, font)})
+            col = _COL["difference"]
+            ws.conditional_format(
+                first, col, last, col, {"type": "cell", "criteria": "!=", "value": 0, "format": book.wb.add_format({"font_color": "#C00000", "bold": True})}
+            )
+            col = _COL["execution_rate"]
+            ws.conditional_format(
+                first, col, last, col, {"type": "cell", "criteria": ">", "value": 1, "format": book.wb.add_format({"font_color": "#C65911", "bold": True})}
+            )
+        return first, last_evaluated
 
 
 FINDING_HEADERS = ("文件", "单位", "工作表", "单元格", "代码", "级别", "说明", "填报值", "应为")
 
 
-def _write_findings(book: _Book, results: list[Result], title: str) -> int:
-    sh = _Sheet(book, "问题清单")
-    ws = sh.ws
-    for col, name in enumerate(FINDING_HEADERS):
-        sh.text(0, col, name, book.header)
-    ws.set_row(0, 24)
-    r = 0
-    for result in results:
+class _Listing:
+    """A sheet of rows under one header row, written as the results arrive (`r`: the last row)."""
+
+    def __init__(self, book: _Book, title: str, name: str, headers: tuple[str, ...]):
+        self.book, self.title = book, title
+        self.sh = sh = _Sheet(book, name)
+        sh.ws.set_row(0, 24)
+        for col, header in enumerate(headers):
+            sh.text(0, col, header, book.header)
+        self.r = 0
+
+
+class _Findings(_Listing):
+    """The 问题清单 sheet, a row per finding."""
+
+    def __init__(self, book: _Book, title: str):
+        super().__init__(book, title, "问题清单", FINDING_HEADERS)
+
+    def add(self, result: Result) -> None:
+        book, sh = self.book, self.sh
         name = _file_name(result.file)
         for f in result.findings:
-            r += 1
+            self.r += 1
+            r = self.r
             sh.text(r, 0, name, book.cell)
             sh.text(r, 1, result.unit, book.cell)
             sh.text(r, 2, f.sheet, book.cell)
@@ -189,18 +234,22 @@ def _write_findings(book: _Book, results: list[Result], title: str) -> int:
             sh.text(r, 6, f.message, book.wrap)
             sh.value(r, 7, _plain_value(f.seen), book.general, book.wrap)
             sh.value(r, 8, _expected_value(f.expected), book.general, book.wrap)
-    if r == 0:
-        sh.text(1, 0, "没有发现问题。", book.fmt(italic=True), measure=False)
-    sh.fit_columns(minimum=6, maximum=30, caps={6: 70})
-    ws.freeze_panes(1, 0)
-    ws.autofilter(0, 0, max(r, 0), len(FINDING_HEADERS) - 1)
-    sh.print_setup(0, f"{title} · 问题清单", len(FINDING_HEADERS) - 1)
-    if r:
-        for text, (bg, font) in SEVERITY_COLOURS.items():
-            ws.conditional_format(
-                1, 0, r, len(FINDING_HEADERS) - 1, {"type": "formula", "criteria": f'=$F2="{text}"', "format": book.cond(bg, font)}
-            )
-    return r
+
+    def finish(self) -> int:
+        book, sh, r = self.book, self.sh, self.r
+        ws = sh.ws
+        if r == 0:
+            sh.text(1, 0, "没有发现问题。", book.fmt(italic=True), measure=False)
+        sh.fit_columns(minimum=6, maximum=30, caps={6: 70})
+        ws.freeze_panes(1, 0)
+        ws.autofilter(0, 0, max(r, 0), len(FINDING_HEADERS) - 1)
+        sh.print_setup(0, f"{self.title} · 问题清单", len(FINDING_HEADERS) - 1)
+        if r:
+            for text, (bg, font) in SEVERITY_COLOURS.items():
+                ws.conditional_format(
+                    1, 0, r, len(FINDING_HEADERS) - 1, {"type": "formula", "criteria": f'=$F2="{text}"', "format": book.cond(bg, font)}
+                )
+        return r
 
 
 DETAIL_HEADERS = (
@@ -255,18 +304,18 @@ def _pick(item: dict, keys: tuple[str, ...]) -> Any:
     return None
 
 
-def _write_details(book: _Book, results: list[Result], title: str) -> int:
-    sh = _Sheet(book, "评分明细")
-    ws = sh.ws
-    for col, name in enumerate(DETAIL_HEADERS):
-        sh.text(0, col, name, book.header)
-    ws.set_row(0, 24)
-    numbers = {"指标值", "实际完成值"}
-    scores = {"分值", "扣分", "自评得分", "复核得分", "差异"}
-    r = 0
-    for result in results:
+class _Details(_Listing):
+    """The 评分明细 sheet, a row per criterion and indicator."""
+
+    def __init__(self, book: _Book, title: str):
+        super().__init__(book, title, "评分明细", DETAIL_HEADERS)
+
+    def add(self, result: Result) -> None:
         if result.status == "unreadable":
-            continue
+            return
+        book, sh = self.book, self.sh
+        numbers = {"指标值", "实际完成值"}
+        scores = {"分值", "扣分", "自评得分", "复核得分", "差异"}
         name = _file_name(result.file)
         criteria_label = "准则" if result.kind == "department" else "类别"
         for ev in result.evaluations:
@@ -274,7 +323,8 @@ def _write_details(book: _Book, results: list[Result], title: str) -> int:
             for label, item in items:
                 if not isinstance(item, dict):
                     continue
-                r += 1
+                self.r += 1
+                r = self.r
                 sh.text(r, 0, name, book.cell)
                 sh.text(r, 1, result.unit, book.cell)
                 sh.text(r, 2, ev.name, book.cell)
@@ -297,24 +347,27 @@ def _write_details(book: _Book, results: list[Result], title: str) -> int:
                 declared = _pick(item, _INDICATOR_KEYS["自评得分"])
                 score = _pick(item, _INDICATOR_KEYS["复核得分"])
                 sh.number(r, _D["差异"], _difference(declared, score), book.score)
-    if r == 0:
-        sh.text(1, 0, "没有可列出的评分明细。", book.fmt(italic=True), measure=False)
-    sh.fit_columns(minimum=6, maximum=30, caps={_D["名称"]: 40})
-    ws.freeze_panes(1, 0)
-    last_col = len(DETAIL_HEADERS) - 1
-    ws.autofilter(0, 0, max(r, 0), last_col)
-    sh.print_setup(0, f"{title} · 评分明细", last_col)
-    if r:
-        ws.conditional_format(
-            1, _D["差异"], r, _D["差异"], {"type": "cell", "criteria": "!=", "value": 0, "format": book.wb.add_format({"font_color": "#C00000", "bold": True})}
-        )
-        ws.conditional_format(1, _D["是否达成"], r, _D["是否达成"], {"type": "cell", "criteria": "==", "value": '"否"', "format": book.cond(*RED)})
-    return r
+
+    def finish(self) -> int:
+        book, sh, r = self.book, self.sh, self.r
+        ws = sh.ws
+        if r == 0:
+            sh.text(1, 0, "没有可列出的评分明细。", book.fmt(italic=True), measure=False)
+        sh.fit_columns(minimum=6, maximum=30, caps={_D["名称"]: 40})
+        ws.freeze_panes(1, 0)
+        last_col = len(DETAIL_HEADERS) - 1
+        ws.autofilter(0, 0, max(r, 0), last_col)
+        sh.print_setup(0, f"{self.title} · 评分明细", last_col)
+        if r:
+            ws.conditional_format(
+                1, _D["差异"], r, _D["差异"], {"type": "cell", "criteria": "!=", "value": 0, "format": book.wb.add_format({"font_color": "#C00000", "bold": True})}
+            )
+            ws.conditional_format(1, _D["是否达成"], r, _D["是否达成"], {"type": "cell", "criteria": "==", "value": '"否"', "format": book.cond(*RED)})
+        return r
 
 
-def _write_charts(book: _Book, first: int, last: int) -> int:
+def _write_charts(book: _Book, sh: _Sheet, first: int, last: int) -> int:
     """Two charts over the 汇总 rows first..last (0-based); returns how many were drawn."""
-    sh = _Sheet(book, "图表")
     ws = sh.ws
     if last < first:
         sh.text(0, 0, "没有可绘制的评价对象（所有文件均无法读取）。", book.fmt(italic=True), measure=False)
@@ -368,15 +421,30 @@ def _write_charts(book: _Book, first: int, last: int) -> int:
 
 
 def write_summary(results: Iterable[Result], path: str | os.PathLike, title: str = "预算绩效自评检查汇总") -> Path:
-    """The graded summary workbook: 汇总, 问题清单, 评分明细, 图表."""
-    results = list(results)
+    """The graded summary workbook: 汇总, 问题清单, 评分明细, 图表.
+
+    `results` is read once, one result at a time, and may be a generator: the workbook is written
+    in xlsxwriter's constant-memory mode (rows flushed as they are written, into a scratch folder
+    removed at the end), so memory does not grow with the number of files."""
     target = Path(path)
-    with _atomic(target) as tmp:
-        book = _Book(tmp, title)
-        first, last_evaluated = _write_overview(book, results, title)
-        _write_findings(book, results, title)
-        _write_details(book, results, title)
-        _write_charts(book, first, last_evaluated)
+    with tempfile.TemporaryDirectory(prefix="xltool-") as scratch, _atomic(target) as tmp:
+        book = _Book(tmp, title, in_memory=False, constant_memory=True, tmpdir=scratch)
+        # Sheets in the order the reader sees them; each is filled in its own row order.
+        overview = _Overview(book, title, scratch)
+        findings = _Findings(book, title)
+        details = _Details(book, title)
+        charts = _Sheet(book, "图表")
+        try:
+            for result in results:
+                overview.add(result)
+                findings.add(result)
+                details.add(result)
+            first, last_evaluated = overview.finish()
+        finally:
+            overview.close()
+        findings.finish()
+        details.finish()
+        _write_charts(book, charts, first, last_evaluated)
         book.wb.worksheets()[0].activate()
         _close_workbook(book.wb)
     return target

@@ -1,0 +1,80 @@
+"""Writing the outputs takes memory flat in the number of files (issue 9, item 3): the summary
+workbook, JSON and CSV read the results one at a time and keep none of them.
+
+Measured with tracemalloc (allocations by Python code, not time): the peak for four times as
+many results must stay under 1.5 times the peak for a quarter of them. Before the summary was
+written in constant memory that ratio was about 4 (10 MB for 100 results, 40 MB for 400)."""
+
+from __future__ import annotations
+
+import dataclasses
+import tracemalloc
+
+import pytest
+
+from test_report import wuchang, wuhan
+from xltool import report
+from xltool.core.model import Finding
+from xltool.report import common
+
+
+FEW, MANY = 60, 240
+
+
+def _result(i: int):
+    """The i-th of many distinct results: two projects or a unit as a whole, 20 more findings."""
+    base = wuchang() if i % 2 else wuhan()
+    findings = [Finding(f"CODE{k}", "warning", f"第{i}个文件的第{k}条问题，请核实后修改。", "项目支出", f"B{k + 3}") for k in range(20)]
+    return dataclasses.replace(base, file=f"回收/第{i:04d}号单位_自评表.xlsx", unit=f"第{i}号单位", unit_code=f"U{i:04d}", findings=base.findings + findings)
+
+
+def _results(n: int):
+    """n distinct results, made as they are read (a generator holds none of them)."""
+    return (_result(i) for i in range(n))
+
+
+def _peak(write, n: int, tmp_path) -> int:
+    common._WIDTHS.clear()  # a bounded cache: start each measure from the same state
+    tracemalloc.start()
+    try:
+        write(_results(n), tmp_path / f"out_{n}")
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("write", [report.write_summary, report.write_json, report.write_csv], ids=["summary", "json", "csv"])
+def test_writers_peak_memory_is_flat_in_the_number_of_results(write, tmp_path):
+    small = _peak(write, FEW, tmp_path)
+    large = _peak(write, MANY, tmp_path)
+    assert large < 1.5 * small, f"peak {large / 1e6:.2f} MB for {MANY} results, {small / 1e6:.2f} MB for {FEW}"
+
+
+def test_check_command_keeps_briefs_not_results(tmp_path, monkeypatch):
+    """The whole `check` command: each result is spooled to disk as it arrives and only a brief
+    of it kept, so the main process's peak grows by far less than a result per file."""
+    from xltool import cli
+    from xltool.check import batch
+
+    def synthetic(source, data=None):
+        return _result(int(source.path.rsplit("_", 1)[1].split(".")[0]))
+
+    monkeypatch.setattr(batch, "check_source", synthetic)
+
+    def peak(n: int) -> int:
+        folder = tmp_path / f"回收{n}"
+        folder.mkdir()
+        for i in range(n):
+            (folder / f"f_{i}.xlsx").write_bytes(b"")
+        out = tmp_path / f"out{n}"
+        common._WIDTHS.clear()
+        tracemalloc.start()
+        try:
+            code = cli.main(["check", str(folder), "--out", str(out / "s.xlsx"), "--json", str(out / "r.json"), "--csv", str(out / "r.csv"), "--jobs", "1", "--quiet"])
+            assert code == 1 and (out / "s.xlsx").exists()
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(FEW), peak(MANY)
+    assert large < 1.5 * small, f"peak {large / 1e6:.2f} MB for {MANY} files, {small / 1e6:.2f} MB for {FEW}"
