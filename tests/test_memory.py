@@ -15,7 +15,7 @@ import pytest
 from test_report import wuchang, wuhan
 from xltool import report
 from xltool.core.model import Finding
-from xltool.report import common
+from xltool.template import styles
 
 
 FEW, MANY = 60, 240
@@ -34,7 +34,7 @@ def _results(n: int):
 
 
 def _peak(write, n: int, tmp_path) -> int:
-    common._WIDTHS.clear()  # a bounded cache: start each measure from the same state
+    styles._WIDTHS.clear()  # a bounded cache: start each measure from the same state
     tracemalloc.start()
     try:
         write(_results(n), tmp_path / f"out_{n}")
@@ -67,7 +67,7 @@ def test_check_command_keeps_briefs_not_results(tmp_path, monkeypatch):
         for i in range(n):
             (folder / f"f_{i}.xlsx").write_bytes(b"")
         out = tmp_path / f"out{n}"
-        common._WIDTHS.clear()
+        styles._WIDTHS.clear()
         tracemalloc.start()
         try:
             code = cli.main(["check", str(folder), "--out", str(out / "s.xlsx"), "--json", str(out / "r.json"), "--csv", str(out / "r.csv"), "--jobs", "1", "--quiet"])

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+
 import xlsxwriter
 
 from xltool.core.model import Finding, Result
+from xltool.template.styles import line_width as text_width
 
 
 STATUS_TEXT = {"passed": "通过", "failed": "不通过", "unreadable": "无法读取", "missing": "未找到"}
@@ -184,31 +185,6 @@ def _note(result: Result, evaluation: str | None = None) -> str:
     if warnings:
         return f"{warnings} 条警告，请核实（见问题清单）"
     return ""
-
-
-_WIDTHS: dict[str, float] = {}  # short texts already measured (names, codes, messages repeat)
-
-
-def text_width(text: str) -> float:
-    """Column width (Excel character units) showing `text` on one line: CJK characters are two
-    units wide (xlsxwriter's autofit measures Latin glyphs only)."""
-    text = str(text)
-    short = len(text) <= 200
-    if short:
-        known = _WIDTHS.get(text)
-        if known is not None:
-            return known
-    if text.isascii():
-        longest = 1.1 * max(len(line) for line in text.split("\n"))
-    else:
-        longest = 0.0
-        for line in text.split("\n"):
-            longest = max(longest, sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in line))
-    if short:
-        if len(_WIDTHS) >= 4096:  # bounded: memory stays flat however many files
-            _WIDTHS.clear()
-        _WIDTHS[text] = longest
-    return longest
 
 
 def _cell_text(value: Any) -> str:

@@ -8,7 +8,7 @@ LibreOffice substitutes a CJK font of the same metrics).
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
+from itertools import repeat
 
 FONT = "宋体"
 INPUT_FILL = "#FFF2CC"
@@ -56,14 +56,38 @@ CONDITIONAL: dict[str, dict] = {
 }
 
 
-@lru_cache(maxsize=4096)  # the same labels come back for every unit of a batch
 def text_width(text: str) -> float:
-    """Column width (in Excel's character units) that shows `text` on one line.
+    """Column width (in Excel's character units) that shows `text` on one line, with a margin."""
+    return line_width(text) + 2
+
+
+def line_width(text) -> float:
+    """Width (in Excel's character units) of the longest line of `text`, no margin.
 
     East Asian wide characters take two units; Excel's own autofit and xlsxwriter's measure
-    Latin glyphs only and leave Chinese headings cut off."""
+    Latin glyphs only and leave Chinese headings cut off. Short texts (labels, names, codes:
+    they come back for every unit and every file) are remembered; long ones are not, so the
+    cache stays small however many files a batch has."""
+    text = str(text)
+    if len(text) > 200:
+        return _measure(text)
+    known = _WIDTHS.get(text)
+    if known is None:
+        if len(_WIDTHS) >= 4096:  # bounded: memory stays flat however many files
+            _WIDTHS.clear()
+        known = _WIDTHS[text] = _measure(text)
+    return known
+
+
+def _measure(text: str) -> float:
     longest = 0.0
-    for line in str(text).split("\n"):
-        width = sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in line)
+    for line in text.split("\n"):
+        if line.isascii():  # the same additions as below, without asking unicodedata per character
+            width = sum(repeat(1.1, len(line)))
+        else:
+            width = sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in line)
         longest = max(longest, width)
-    return longest + 2
+    return longest
+
+
+_WIDTHS: dict[str, float] = {}  # short texts already measured
