@@ -39,6 +39,7 @@ from functools import lru_cache
 from lxml import etree
 
 from xltool.core.messages import explain
+from xltool.template.layout import col_letter
 
 MB = 1024 * 1024
 
@@ -917,18 +918,9 @@ def _translate(formula: str, drow: int, dcol: int) -> str:
     try:
         if dcol < 0 or drow < 0:
             return formula
-        return Translator("=" + formula, origin="A1").translate_formula(f"{_col(dcol)}{1 + drow}")[1:]
+        return Translator("=" + formula, origin="A1").translate_formula(f"{col_letter(dcol)}{1 + drow}")[1:]
     except Exception:  # noqa: BLE001 - a formula openpyxl cannot tokenise stays as written
         return formula
-
-
-def _col(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
 
 
 # ---------------------------------------------------------------- names
