@@ -369,7 +369,7 @@ def test_a_full_disk_names_the_output_and_keeps_the_old_ones(good, tmp_path, mon
     monkeypatch.setattr(report, "write_json", lambda results, path: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
     assert main(args) == 1
     err = capsys.readouterr().err
-    assert "无法写出JSON 报告" in err and "r.json" in err and "磁盘空间不足" in err and "原有的输出文件保持不变" in err
+    assert "无法写出JSON 报告" in err and "r.json" in err and "磁盘空间已满" in err and "原有的输出文件保持不变" in err
     assert {p.name: _sha(p) for p in out.iterdir()} == old  # no new summary beside the old JSON
     assert _temporaries(out) == []
 

@@ -412,26 +412,9 @@ def _write_outputs(results, args, feedback_at) -> bool:
 
 
 def _os_reason(exc: OSError) -> str:
-    """An operating-system error as a Chinese phrase with what to do."""
-    import errno
-
-    reasons = {
-        errno.ENOSPC: "磁盘空间不足，请腾出空间或换一个磁盘",
-        errno.EDQUOT: "超出磁盘配额，请腾出空间或换一个位置",
-        errno.EACCES: "没有写入权限，请换一个有权限的位置",
-        errno.EPERM: "不允许写入，请换一个位置",
-        errno.EROFS: "磁盘是只读的，请换一个位置",
-        errno.ENOENT: "所在文件夹不存在或已被删除，请检查路径",
-        errno.EISDIR: "这是一个文件夹，请给出文件路径",
-        errno.ENOTDIR: "路径中的某一级不是文件夹，请检查路径",
-        errno.ENAMETOOLONG: "文件名或路径过长，请缩短",
-        errno.EPIPE: "接收输出的程序已经退出",
-        errno.EIO: "磁盘读写出错，请检查磁盘",
-    }
-    reason = reasons.get(exc.errno)
-    if reason:
-        return reason
-    return explain(exc) + "，请检查输出位置"
+    """Why an output could not be written, as a Chinese phrase with what to do."""
+    reason = explain(exc, writing=True)
+    return reason if "请" in reason or "已经退出" in reason else reason + "，请检查输出位置"
 
 
 def _say_skipped(skipped) -> None:

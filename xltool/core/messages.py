@@ -301,6 +301,14 @@ _ERRNO_TEXT = {
     "ESPIPE": "不是普通文件，无法读取",
 }
 
+# Where an output is being written, a few of these read better said of the output's place.
+_ERRNO_OUTPUT_TEXT = {
+    "ENOENT": "所在文件夹不存在或已被删除，请检查路径",
+    "EISDIR": "这是一个文件夹，请给出文件路径",
+    "EPIPE": "接收输出的程序已经退出",
+    "ESPIPE": "不能写入这个位置，请给出普通文件的路径",
+}
+
 # (pattern in an exception's English text, Chinese) — pandas, zipfile, openpyxl, yaml and lxml.
 _TEXT_PATTERNS = [
     (r"No columns to parse from file", "文件是空的，没有表头和数据"),
@@ -338,20 +346,21 @@ _YAML_PROBLEMS = [
 ]
 
 
-def explain(exc: BaseException) -> str:
+def explain(exc: BaseException, writing: bool = False) -> str:
     """An exception as a Chinese detail for a sentence: what went wrong, in words a finance officer
-    reads (never the English text of Python, pandas, zipfile, lxml or yaml)."""
+    reads (never the English text of Python, pandas, zipfile, lxml or yaml). writing: the error came
+    from writing an output, whose path the sentence already names."""
     import errno as _errno
     import re
 
     try:
         wrapped = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else exc.__cause__
         if wrapped is not None and wrapped is not exc and not (isinstance(exc, OSError) and exc.errno is not None):
-            return explain(wrapped)  # xlsxwriter's FileCreateError(OSError), or OSError(text) from it
+            return explain(wrapped, writing)  # xlsxwriter's FileCreateError(OSError), or OSError(text) from it
         if isinstance(exc, OSError) and getattr(exc, "errno", None) is not None:
             name = _errno.errorcode.get(exc.errno, "")
-            text = _ERRNO_TEXT.get(name, f"操作系统报告错误（错误号 {exc.errno}）")
-            where = getattr(exc, "filename", None)
+            text = (writing and _ERRNO_OUTPUT_TEXT.get(name)) or _ERRNO_TEXT.get(name, f"操作系统报告错误（错误号 {exc.errno}）")
+            where = None if writing else getattr(exc, "filename", None)
             return f"{text}（{show(str(where))}）" if where else text
         if isinstance(exc, MemoryError):
             return "内存不足"

@@ -34,6 +34,11 @@ KIND_TEXT = {"project": "项目支出", "department": "部门整体"}
 
 SEVERITY_TEXT = {"error": "错误", "warning": "警告", "info": "提示"}
 
+# (fill, font) colours of a verdict or severity, the same in the summary and the feedback.
+RED = ("#FFC7CE", "#9C0006")
+GREEN = ("#C6EFCE", "#006100")
+SEVERITY_COLOURS = {"错误": RED, "警告": ("#FFEB9C", "#9C5700"), "提示": ("#DDEBF7", "#1F4E78")}
+
 
 _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 

@@ -9,9 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from xltool.core.model import Evaluation, Finding, Result
-from xltool.report.common import FORMULA_EXPECTED, SEVERITY_TEXT, _Book, _SEVERITY_RANK, _Sheet, _clean_unicode, _close_workbook, _dec, _expected_value, _file_name, _float, _plain_value, safe_text, status_label
+from xltool.report.common import FORMULA_EXPECTED, SEVERITY_COLOURS, SEVERITY_TEXT, _Book, _SEVERITY_RANK, _Sheet, _clean_unicode, _close_workbook, _dec, _expected_value, _file_name, _float, _plain_value, safe_text, status_label
 from xltool.report.outputs import _atomic
-from xltool.report.summary import SEVERITY_COLOURS
 
 
 _WINDOWS_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}

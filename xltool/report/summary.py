@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from xltool.core.model import Result
-from xltool.report.common import FONT, KIND_TEXT, SEVERITY_TEXT, _Book, _NOT_EVALUATED, _Sheet, _cell_text, _close_workbook, _difference, _expected_value, _file_name, _float, _plain_value, status_label, text_width
+from xltool.report.common import FONT, GREEN, KIND_TEXT, RED, SEVERITY_COLOURS, SEVERITY_TEXT, _Book, _NOT_EVALUATED, _Sheet, _cell_text, _close_workbook, _difference, _expected_value, _file_name, _float, _plain_value, status_label, text_width
 from xltool.report.outputs import _atomic
 from xltool.report.spool import Spool
 from xltool.report.tabular import _rows
@@ -22,15 +22,6 @@ GRADE_COLOURS = {  # grade → (fill, font)
     "中": ("#FFEB9C", "#9C5700"),
     "差": ("#FFC7CE", "#9C0006"),
 }
-
-
-RED = ("#FFC7CE", "#9C0006")
-
-
-GREEN = ("#C6EFCE", "#006100")
-
-
-SEVERITY_COLOURS = {"错误": RED, "警告": ("#FFEB9C", "#9C5700"), "提示": ("#DDEBF7", "#1F4E78")}
 
 
 SUMMARY_HEADERS = (
