@@ -23,6 +23,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import hostile
 from cases import clean_project_values, write_department, write_project
@@ -577,3 +579,13 @@ def test_a_kind_that_does_not_match_its_framework_is_said_in_chinese(valid, tmp_
     f = result.findings[0]
     assert f.code == "NOT_OUR_TEMPLATE"
     assert "记录的评价类型“部门整体”与评价框架" in f.message and "kind" not in f.message
+
+
+@given(st.integers(min_value=0, max_value=16_383), st.integers(min_value=0, max_value=1_048_575))
+def test_column_letters_and_cell_references_round_trip(col, row):
+    from xltool.check.xlsx import parse_ref
+    from xltool.template.layout import a1, col_letter, col_number
+
+    assert col_number(col_letter(col)) == col
+    assert parse_ref(a1(row, col)) == (row, col)
+    assert parse_ref(a1(row, col, absolute=True)) == (row, col)

@@ -39,7 +39,7 @@ from functools import lru_cache
 from lxml import etree
 
 from xltool.core.messages import explain
-from xltool.template.layout import col_letter
+from xltool.template.layout import col_letter, col_number
 
 MB = 1024 * 1024
 
@@ -798,13 +798,11 @@ def parse_ref(ref: str) -> tuple[int, int]:
     if not m:
         raise ValueError(ref)
     letters, digits = m.groups()
-    col = 0
-    for ch in letters:
-        col = col * 26 + ord(ch) - 64
+    col = col_number(letters)
     row = int(digits)
-    if not (1 <= row <= 1_048_576 and 1 <= col <= 16_384):
+    if not (1 <= row <= 1_048_576 and 0 <= col < 16_384):
         raise ValueError(ref)
-    return row - 1, col - 1
+    return row - 1, col
 
 
 def load_sheet(book: Book, pkg: _Package, name: str) -> Sheet:

@@ -35,7 +35,7 @@ from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.worksheet import Worksheet
 from xlsxwriter.xmlwriter import XMLwriter
 
-from xltool.template.layout import SHEET_META, Plan
+from xltool.template.layout import SHEET_META, Plan, col_number
 from xltool.template.writer import HEIGHTS_FOLLOW_TEXT, _render, _value, atomic_path, column_widths, document_properties, row_heights
 
 _NUMBER_TYPES = (int, float, Decimal)
@@ -127,13 +127,6 @@ class _Skeleton:
 _CELL = re.compile(r'<c r="([A-Z]+)(\d+)"[^>]*?(/>|>.*?</c>)', re.S)
 
 
-def _col_number(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
-
-
 def _build_skeleton(plan: Plan, key: bytes) -> tuple[_Skeleton, bytes]:
     buffer = io.BytesIO()
     wb = _render(plan, buffer, {}, key)
@@ -163,7 +156,7 @@ def _build_skeleton(plan: Plan, key: bytes) -> tuple[_Skeleton, bytes]:
         start, stop = text.find("<cols>"), text.find("</cols>") + len("</cols>")
         numbers = {}
         for m in _CELL.finditer(text):
-            row, col = int(m.group(2)) - 1, _col_number(m.group(1))
+            row, col = int(m.group(2)) - 1, col_number(m.group(1))
             if (spec.name, row, col) in prefilled and "<v>" in m.group(3) and ' t="' not in m.group(0).split(">", 1)[0]:
                 numbers[(row, col)] = (m.start(), m.end(), m.group(0).split(">", 1)[0] + ">")
         own = by_sheet.get(spec.name, [])

@@ -131,6 +131,14 @@ class Plan:
 # ---------------------------------------------------------------- A1 helpers
 
 
+def col_number(letters: str) -> int:
+    """"A" → 0, "AA" → 26: the inverse of col_letter (upper-case letters only)."""
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
 def col_letter(col: int) -> str:
     letters = ""
     col += 1
