@@ -69,6 +69,19 @@ class RosterError(ValueError):
         self.problems = problems or [message]
 
 
+@dataclass(frozen=True)
+class TableKind:
+    """What a table is, for reading it and for the sentences about it: the roster, or the approved
+    targets file (template/approved.py), read by the same rules."""
+
+    name: str  # "名册": how a sentence calls the file
+    columns: dict  # key → (Chinese heading, required)
+    one_row: str  # "每行填写一个单位": what a data row holds
+
+
+ROSTER = TableKind("名册", COLUMNS, "每行填写一个单位")
+
+
 @dataclass
 class _Row:
     number: int  # as the user sees it in Excel: the header is row 1
@@ -83,16 +96,16 @@ def read_roster(path: str | Path, notes: list[str] | None = None) -> list[UnitIn
     return build_units(rows, path.name)
 
 
-def _fail(source: str, problems: list[str]) -> RosterError:
+def _fail(source: str, problems: list[str], table: TableKind = ROSTER) -> RosterError:
     """One error listing every problem ("第 3 行“年度”列：…"), at most MAX_LISTED of them."""
     if len(problems) == 1:
-        return RosterError(f"名册 {source} {problems[0]}", problems)
+        return RosterError(f"{table.name} {source} {problems[0]}", problems)
     shown = "\n".join(f"  {i}. {problem}" for i, problem in enumerate(problems[:MAX_LISTED], 1))
     more = f"\n  还有 {len(problems) - MAX_LISTED} 处错误未列出。" if len(problems) > MAX_LISTED else ""
-    return RosterError(f"名册 {source} 有 {len(problems)} 处错误，请全部改正后重新生成：\n{shown}{more}", problems)
+    return RosterError(f"{table.name} {source} 有 {len(problems)} 处错误，请全部改正后重新生成：\n{shown}{more}", problems)
 
 
-def _decode(raw: bytes, name: str) -> str:
+def _decode(raw: bytes, name: str, table: TableKind = ROSTER) -> str:
     """A CSV's text: UTF-16 with its BOM (Excel's "Unicode 文本"), UTF-8 (with or without BOM), GBK."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
@@ -105,10 +118,10 @@ def _decode(raw: bytes, name: str) -> str:
                 return raw.decode(encoding)
             except UnicodeDecodeError:
                 continue
-    raise RosterError(f"名册 {name} 的文字编码无法识别。请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或“Unicode 文本”后重试。")
+    raise RosterError(f"{table.name} {name} 的文字编码无法识别。请在 Excel 中另存为“CSV UTF-8（逗号分隔）”或“Unicode 文本”后重试。")
 
 
-def _read_csv(path: Path) -> tuple[object, list[str]]:
+def _read_csv(path: Path, table: TableKind = ROSTER) -> tuple[object, list[str]]:
     """A CSV or tab-separated text as a frame of text; a row with more fields than the header is an
     problem (pandas would silently shift such a row's columns), returned to be listed with the rest."""
     import csv
@@ -116,7 +129,7 @@ def _read_csv(path: Path) -> tuple[object, list[str]]:
 
     import pandas as pd
 
-    text = _decode(path.read_bytes(), path.name)
+    text = _decode(path.read_bytes(), path.name, table)
     header = text.split("\n", 1)[0]
     delimiter = "\t" if header.count("\t") > header.count(",") else ","
     records = []
@@ -126,7 +139,7 @@ def _read_csv(path: Path) -> tuple[object, list[str]]:
             break
         records.append([field.strip() for field in record])
     if not records or not any(records[0]):
-        raise RosterError(f"名册 {path.name} 无法读取：文件是空的，没有表头和数据。请在第 1 行填写表头，从第 2 行起每行填写一个单位。")
+        raise RosterError(f"{table.name} {path.name} 无法读取：文件是空的，没有表头和数据。请在第 1 行填写表头，从第 2 行起{table.one_row}。")
     width = len(records[0])
     for number, record in enumerate(records[1:], 2):
         if len(record) > width and any(record[width:]):
@@ -137,46 +150,46 @@ def _read_csv(path: Path) -> tuple[object, list[str]]:
     return pd.DataFrame(records[1:], columns=pd.Index(columns, dtype=object), dtype=str), problems
 
 
-def _read_rows(path: Path, notes: list[str] | None = None) -> list[_Row]:
+def _read_rows(path: Path, notes: list[str] | None = None, table: TableKind = ROSTER) -> list[_Row]:
     import pandas as pd
 
     if not path.is_file():
-        raise RosterError(f"找不到名册文件 {path.name}。请检查路径是否写对。")
+        raise RosterError(f"找不到{table.name}文件 {path.name}。请检查路径是否写对。")
     suffix = path.suffix.lower()
     width_problems: list[str] = []
     try:
         if suffix in (".xlsx", ".xlsm"):
             frame = pd.read_excel(path, dtype=str, keep_default_na=False, nrows=MAX_ROWS, engine="openpyxl")
         elif suffix in (".csv", ".txt"):
-            frame, width_problems = _read_csv(path)
+            frame, width_problems = _read_csv(path, table)
         else:
-            raise RosterError(f"名册 {path.name} 的格式不支持：请使用 .csv、.txt（Unicode 文本）或 .xlsx。")
+            raise RosterError(f"{table.name} {path.name} 的格式不支持：请使用 .csv、.txt（Unicode 文本）或 .xlsx。")
     except RosterError:
         raise
     except Exception as exc:  # pandas raises many kinds for a broken file
-        raise RosterError(f"名册 {path.name} 无法读取：{explain(exc)}。请在 Excel 中打开检查，另存为 .xlsx 或 CSV 后重试。") from None
+        raise RosterError(f"{table.name} {path.name} 无法读取：{explain(exc)}。请在 Excel 中打开检查，另存为 .xlsx 或 CSV 后重试。") from None
     headers = {}
     problems = []
     for column in frame.columns:
         shown = str(column).strip().lstrip("\ufeff")
-        key = _column_key(shown)
+        key = _column_key(shown, table)
         if key:
             if key in headers.values():
-                problems.append(f"第 1 行：列“{COLUMNS[key][0]}”出现了两次，请删除其中一列。")
+                problems.append(f"第 1 行：列“{table.columns[key][0]}”出现了两次，请删除其中一列。")
             headers[column] = key
         elif shown and not shown.startswith("Unnamed:"):
-            near = _nearest_column(shown)
+            near = _nearest_column(shown, table)
             if near:
                 problems.append(f"第 1 行：未知的列“{shown}”，是不是“{near}”？请把表头改为“{near}”。")
             elif notes is not None:
-                notes.append(f"名册 {path.name} 的列“{shown}”不是名册使用的列，已忽略。")
+                notes.append(f"{table.name} {path.name} 的列“{shown}”不是{table.name}使用的列，已忽略。")
     present = set(headers.values())
-    missing = [cn for key, (cn, required) in COLUMNS.items() if required and key not in present]
+    missing = [cn for key, (cn, required) in table.columns.items() if required and key not in present]
     if missing:
         problems.insert(0, f"缺少必需的列：{'、'.join(missing)}（第 1 行为表头）。")
     problems += width_problems
     if problems:
-        raise _fail(path.name, problems)
+        raise _fail(path.name, problems, table)
     rows = []
     for i, record in enumerate(frame.to_dict("records")):
         values = {key: str(record[col]).strip() for col, key in headers.items()}
@@ -194,24 +207,22 @@ def _heading(text: str) -> str:
     return text
 
 
-_HEADINGS = {_heading(name): key for key, (chinese, _req) in COLUMNS.items() for name in (key, chinese)}
+def _column_key(header: str, table: TableKind = ROSTER) -> str | None:
+    headings = {_heading(name): key for key, (chinese, _req) in table.columns.items() for name in (key, chinese)}
+    return headings.get(_heading(header.lstrip("\ufeff")))
 
 
-def _column_key(header: str) -> str | None:
-    return _HEADINGS.get(_heading(header.lstrip("\ufeff")))
-
-
-def _nearest_column(header: str) -> str | None:
+def _nearest_column(header: str, table: TableKind = ROSTER) -> str | None:
     """The known column a heading most resembles ("单位名" → "单位名称"), or None."""
     import difflib
 
     text = _heading(header)
-    names = [chinese for chinese, _req in COLUMNS.values()]
+    names = [chinese for chinese, _req in table.columns.values()]
     near = difflib.get_close_matches(text, names, n=1, cutoff=0.6)
     if near:
         return near[0]
-    english = difflib.get_close_matches(text, list(COLUMNS), n=1, cutoff=0.75)
-    return COLUMNS[english[0]][0] if english else None
+    english = difflib.get_close_matches(text, list(table.columns), n=1, cutoff=0.75)
+    return table.columns[english[0]][0] if english else None
 
 
 def _money(row: _Row, key: str, problems: list[str]) -> Decimal | None:
