@@ -505,3 +505,44 @@ def test_which_outputs_are_written_into_rather_than_replaced(tmp_path):
     assert report.is_direct("-") and report.is_direct("/dev/stdout") and report.is_direct("/dev/fd/5")
     assert report.is_direct("/dev/null") and report.is_direct(tmp_path / "fifo")
     assert not report.is_direct(tmp_path / "new.json") and not report.is_direct("/dev/shm/xltool-汇总.json")
+
+
+# ---------------------------------------------------------------- issue 9 item 5: the terminal
+
+
+def test_short_options_and_the_table_lists_what_needs_attention_first(good, bad, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    folder = tmp_path / "回收"
+    folder.mkdir()
+    shutil.copy(good, folder / "通过的单位.xlsx")
+    shutil.copy(bad, folder / "填错了.xlsx")
+    assert main(["check", str(folder), "-o", str(tmp_path / "汇总.xlsx"), "-j", "1"]) == 1
+    out = capsys.readouterr().out
+    assert "填错了.xlsx" in out and "通过的单位.xlsx" not in out
+    assert "通过的 1 个文件未列在表中，加 --all 可一并列出。" in out
+    assert main(["check", str(folder), "-o", str(tmp_path / "汇总.xlsx"), "-j", "1", "--all"]) == 1
+    out = capsys.readouterr().out
+    assert out.index("填错了.xlsx") < out.index("通过的单位.xlsx") and "--all" not in out
+    assert main(["check", str(folder), "-o", str(tmp_path / "汇总.xlsx"), "-q"]) == 1
+    assert capsys.readouterr().out == ""
+
+
+def test_when_everything_passed_the_table_still_lists_the_files(good, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "160")
+    assert main(["check", str(good), "-o", str(tmp_path / "汇总.xlsx")]) == 0
+    assert good.name in capsys.readouterr().out
+
+
+def test_progress_bars_show_count_rate_and_time_left(good, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("XLTOOL_PROGRESS", "1")
+    files = []
+    for i in range(3):
+        files.append(tmp_path / f"{i}.xlsx")
+        shutil.copy(good, files[-1])
+    assert main(["check", *map(str, files), "-o", str(tmp_path / "汇总.xlsx"), "-j", "1"]) == 0
+    err = capsys.readouterr().err
+    assert "检查中" in err and "3/3" in err and "剩余" in err
+    roster = Path(__file__).resolve().parent.parent / "samples" / "roster.csv"
+    assert main(["template", "--roster", str(roster), "-o", str(tmp_path / "模板")]) == 0
+    err = capsys.readouterr().err
+    assert "生成模板" in err and "2/2" in err

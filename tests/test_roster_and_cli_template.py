@@ -199,7 +199,7 @@ def _run(capsys, argv):
     "argv, words",
     [
         (["check"], ["缺少必需的参数", "路径", "--out"]),
-        (["check", "--jobs", "x", "a.xlsx", "--out", "s.xlsx"], ["参数 --jobs 应为整数", "“x”"]),
+        (["check", "--jobs", "x", "a.xlsx", "--out", "s.xlsx"], ["参数 -j/--jobs 应为整数", "“x”"]),
         (["template", "--year", "x"], ["参数 --year 应为整数"]),
         (["template", "--unit", "甲", "--roster", "r.csv", "--out", "o"], ["--roster 不能与 --unit 同时使用"]),
         (["check", "a.xlsx", "--out", "s.xlsx", "--bogus"], ["无法识别的参数：--bogus"]),

@@ -114,26 +114,27 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--unit", help="单个单位名称（与 --year 一起使用）")
     t.add_argument("--year", type=int, help="评价年度，如 2021（与 --unit 一起使用）")
     t.add_argument("--code", default="", help="单位编码（与 --unit 一起使用，可省略）")
-    t.add_argument("--out", required=True, help="输出文件夹")
+    t.add_argument("-o", "--out", required=True, help="输出文件夹")
     t.add_argument("--key", metavar="密钥文件", help="签名密钥文件（默认使用本机用户配置文件夹中的密钥，首次使用时自动生成）；检查时要用同一把密钥")
-    t.add_argument("--quiet", action="store_true", help="不显示进度")
+    t.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
 
     c = sub.add_parser("check", help="检查回收的工作簿并输出汇总", description="检查回收的自评工作簿，重新计算执行率和得分，输出评分汇总。")
     c.add_argument("paths", nargs="+", metavar="路径", help="文件、文件夹或通配符（如 returned/*.xlsx）")
-    c.add_argument("--out", required=True, help="汇总工作簿（.xlsx）的路径")
+    c.add_argument("-o", "--out", required=True, help="汇总工作簿（.xlsx）的路径")
     c.add_argument("--json", help="同时输出 JSON 报告")
     c.add_argument("--csv", help="同时输出 CSV 报告")
     c.add_argument("--feedback", help="为每个文件生成一份检查意见工作簿，放到这个文件夹")
-    c.add_argument("--jobs", type=int, default=None, help="并行进程数（默认为本机处理器核数，不超过文件数）")
+    c.add_argument("-j", "--jobs", type=int, default=None, help="并行进程数（默认为本机处理器核数，不超过文件数）")
     c.add_argument("--year", type=int, help="本次检查的评价年度；其他年度的文件判为不通过（YEAR_MISMATCH）")
     c.add_argument("--roster", metavar="名册文件", help="名册文件：预填数据以名册为准核对，名册中没有交回文件的单位列为“未交”（MISSING_RETURN）")
     c.add_argument("--key", metavar="密钥文件", help="生成模板时使用的签名密钥文件（默认使用本机用户配置文件夹中的密钥）")
     c.add_argument("--framework", action="append", default=[], metavar="框架文件", help="自定义框架的 YAML 文件（可多次给出）；文件中记录的框架只在自带框架和这里给出的框架中按名称和版本查找")
-    c.add_argument("--quiet", action="store_true", help="不显示进度和结果表")
+    c.add_argument("-q", "--quiet", action="store_true", help="不显示进度和结果表")
+    c.add_argument("-a", "--all", action="store_true", help="结果表也列出通过的文件（默认只列出需要处理的）")
 
     d = sub.add_parser("demo", help="用自带的样例跑一遍完整流程", description="用自带样例生成模板、检查样例工作簿、输出汇总和检查意见。")
-    d.add_argument("--out", help="输出文件夹（默认新建 xltool-demo-<时间>）")
-    d.add_argument("--quiet", action="store_true", help="不显示进度")
+    d.add_argument("-o", "--out", help="输出文件夹（默认新建 xltool-demo-<时间>）")
+    d.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
     return parser
 
 
@@ -224,7 +225,13 @@ def cmd_template(args, parser) -> int:
                 return _usage(f"年度 {args.year} 无效，请填写如 2021。")
             framework = load_framework(args.framework)
             units = [UnitInfo(args.unit.strip(), args.code.strip(), args.year, framework.kind, framework=args.framework)]
-        paths = generate(units, args.out)
+        from xltool.report.terminal import Progress
+
+        progress = Progress(not args.quiet, "生成模板")
+        try:
+            paths = generate(units, args.out, progress=progress)
+        finally:
+            progress.close()
     except (RosterError, FrameworkError) as exc:
         sys.stderr.write(f"未生成模板：{exc}\n")
         return EXIT_FAILED
@@ -320,7 +327,8 @@ def cmd_check(args, parser) -> int:
         for result in inputs.problems:
             keep(result)
         cross = batch.CrossFile()
-        checked = batch.iter_checked(inputs.sources, jobs=jobs, progress=batch.Progress(not args.quiet))
+        progress = report.Progress(not args.quiet, "检查中")
+        checked = batch.iter_checked(inputs.sources, jobs=jobs, progress=progress)
         with closing(checked):
             for i, result in enumerate(checked):
                 if result.status == "skipped":
@@ -328,6 +336,7 @@ def cmd_check(args, parser) -> int:
                     continue
                 cross.add(result)
                 keep(result, feedback[i][1] if feedback else None)
+        progress.close()
         _say_skipped(inputs.skipped)
         if roster is not None:
             for result in batch.missing_returns(roster, briefs):
@@ -338,7 +347,7 @@ def cmd_check(args, parser) -> int:
     to_stdout = any(p and report.is_direct(p) and p in ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1") for p in (args.json, args.csv))
     if not args.quiet:
         stream = sys.stderr if to_stdout else sys.stdout
-        report.print_table(briefs, file=stream)
+        report.print_table(briefs, file=stream, show_passed=args.all)
         print(f"汇总：{_safe(args.out)}", file=stream)
     return EXIT_OK if briefs and all(r.status == "passed" for r in briefs) else EXIT_FAILED
 

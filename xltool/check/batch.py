@@ -583,24 +583,6 @@ def output_conflicts(outputs: list[Path], inputs: list[Path]) -> list[Path]:
     return bad
 
 
-class Progress:
-    """A one-line progress bar on stderr for long batches."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty() or (enabled and os.environ.get("XLTOOL_PROGRESS") == "1")
-
-    def __call__(self, done: int, total: int, result: Result) -> None:
-        if not self.enabled or total < 2:
-            return
-        width = 30
-        filled = int(width * done / total)
-        bar = "█" * filled + "·" * (width - filled)
-        sys.stderr.write(f"\r检查中 [{bar}] {done}/{total}")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
 def missing_returns(roster, results) -> list:
     """A result with status `missing` for every roster unit no readable file belongs to."""
     def same(unit, result) -> bool:

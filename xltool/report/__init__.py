@@ -10,10 +10,10 @@ from xltool.report.outputs import OutputError, is_block_device, is_direct, stage
 from xltool.report.spool import Spool
 from xltool.report.summary import write_summary
 from xltool.report.tabular import CSV_COLUMNS, FINDING_COLUMNS, findings_dataframe, to_dataframe, write_csv, write_json
-from xltool.report.terminal import print_table, printable
+from xltool.report.terminal import Progress, print_table, printable
 
 __all__ = [
-    "CSV_COLUMNS", "FINDING_COLUMNS", "FORMULA_EXPECTED", "KIND_TEXT", "OUTPUT_MARKER", "OutputError", "SEVERITY_TEXT", "STATUS_TEXT", "Spool",
+    "CSV_COLUMNS", "FINDING_COLUMNS", "FORMULA_EXPECTED", "KIND_TEXT", "OUTPUT_MARKER", "OutputError", "Progress", "SEVERITY_TEXT", "STATUS_TEXT", "Spool",
     "feedback_filename", "feedback_plan", "findings_dataframe", "is_block_device", "is_direct", "print_table",
     "printable", "safe_text", "staged", "status_label", "to_dataframe", "write_csv", "write_feedback",
     "write_feedback_files", "write_json", "write_summary",

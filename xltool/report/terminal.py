@@ -43,9 +43,10 @@ def _fmt_score(score) -> str:
     return "—" if score is None else f"{float(score):.2f}"
 
 
-def print_table(results, file=None) -> None:
+def print_table(results, file=None, show_passed: bool = True) -> None:
     """A short table a finance officer can read in the terminal: failures first, fitted to the
-    terminal's width (long names fold), every name printed safely."""
+    terminal's width (long names fold), every name printed safely. Without show_passed, the files
+    that passed are only counted (unless nothing else is there to show)."""
     from rich import box
     from rich.console import Console
     from rich.table import Table
@@ -76,6 +77,10 @@ def print_table(results, file=None) -> None:
                          no_wrap=kind != "text", ratio=(2 if name == "文件" else 1) if kind == "text" else None,
                          min_width=6 if kind == "text" else None)
     ordered = sorted(results, key=lambda r: _STATUS_ORDER.get(r.status, 1))
+    hidden = 0
+    if not show_passed and any(r.status != "passed" for r in ordered):
+        hidden = sum(r.status == "passed" for r in ordered)
+        ordered = [r for r in ordered if r.status != "passed"]
     for r in ordered:
         name = _shown_name(r.file)
         status = status_label(r.status, r.file)
@@ -100,9 +105,55 @@ def print_table(results, file=None) -> None:
     line += f"，未找到 {counts['missing']}。" if counts["missing"] else "。"
     if unsent:
         line += f"名册中另有 {unsent} 个单位未交，请催交。"
+    if hidden:
+        line += f"通过的 {hidden} 个文件未列在表中，加 --all 可一并列出。"
     if len(results) > counts["passed"]:
         line += "不通过的原因见汇总工作簿的“问题清单”，或用 --feedback 为每个文件生成检查意见。"
     console.print(cell(line))
+
+
+class Progress:
+    """A progress bar on stderr for a long batch — done of total, files a second, time left — shown
+    only on a terminal (or with XLTOOL_PROGRESS=1) and for more than one file. Called as
+    progress(done, total[, result]); close() ends the line."""
+
+    def __init__(self, enabled: bool, label: str = "检查中", unit: str = "份"):
+        self.enabled = enabled and (_isatty(sys.stderr) or os.environ.get("XLTOOL_PROGRESS") == "1")
+        self.label, self.unit = label, unit
+        self._bar = None
+
+    def __call__(self, done: int, total: int, result=None) -> None:
+        if not self.enabled or total < 2:
+            return
+        if self._bar is None:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress as Bar, TextColumn, TimeRemainingColumn
+
+            console = Console(file=sys.stderr, highlight=False, markup=False, emoji=False, force_terminal=_isatty(sys.stderr) or None)
+            self._bar = Bar(
+                TextColumn(self.label), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"), TextColumn("剩余"), TimeRemainingColumn(compact=True),
+                console=console, transient=False, redirect_stdout=False, redirect_stderr=False,
+            )
+            self._task = self._bar.add_task(self.label, total=total, rate="")
+            self._bar.start()
+        speed = self._bar.tasks[0].speed
+        rate = f"{speed:.1f} {self.unit}/秒" if speed else ""
+        self._bar.update(self._task, completed=done, total=total, rate=rate)
+        if done >= total:
+            self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
 
 
 def _shown_name(file: str) -> str:

@@ -23,8 +23,9 @@ def plan_for(unit: UnitInfo) -> Plan:
     return build_plan(load_framework(unit.framework or unit.kind), unit)
 
 
-def generate(units: list[UnitInfo], out_dir: str | Path) -> list[Path]:
+def generate(units: list[UnitInfo], out_dir: str | Path, progress=None) -> list[Path]:
     """One workbook per unit; every plan is built before the first file is written.
+    progress(done, total), when given, is called after each file.
 
     Units of the same framework and shape share one rendering (see template.fast): the files are
     byte for byte what write_plan makes."""
@@ -37,7 +38,12 @@ def generate(units: list[UnitInfo], out_dir: str | Path) -> list[Path]:
         # Two archives with the same name: keep them apart by their codes.
         names = [n.replace(".xlsx", f"_{u.code}.xlsx") for n, u in zip(names, units)]
     writer = TemplateWriter()
-    return [writer.write(plan, out_dir / name) for plan, name in zip(plans, names)]
+    paths = []
+    for plan, name in zip(plans, names):
+        paths.append(writer.write(plan, out_dir / name))
+        if progress is not None:
+            progress(len(paths), len(plans))
+    return paths
 
 
 __all__ = ["Plan", "build_plan", "write_plan", "generate", "plan_for", "template_filename"]
