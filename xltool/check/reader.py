@@ -415,6 +415,7 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
                 declared_score=b.one(pre + "DECLARED_SCORE"),
                 declared_grade=b.one(pre + "DECLARED_GRADE"),
                 rows=indicator_rows("PROJ", p),
+                implementation=b.one(pre + "IMPLEMENTATION"),
             )
             sub.projects.append(block)
     else:
@@ -441,6 +442,9 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
         sub.declared["grade"] = b.one("DECLARED_GRADE")
     sub.problems = b.one("PROBLEMS")
     sub.improvements = b.one("IMPROVEMENTS")
+    if framework.kind == "project":
+        for key in ("BACKGROUND", "ANALYSIS", "CONCLUSION"):
+            sub.texts[key.lower()] = b.one(key)
     for name in plan.names:  # every name the template defined must still be there
         b.where(name)
     return sub
