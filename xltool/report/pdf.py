@@ -64,7 +64,7 @@ def _one(program: str, document: Path, timeout: float) -> Converted:
             output, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill(proc)
-            return Converted(document, None, f"LibreOffice 转换 {document.name} 超过 {int(timeout)} 秒仍未完成，已停止；请用 Word 或 WPS 打开初稿另存为 PDF。")
+            return Converted(document, None, f"LibreOffice 转换 {document.name} 超过 {timeout:g} 秒仍未完成，已停止；请用 Word 或 WPS 打开初稿另存为 PDF。")
         made = work / "out" / f"{document.stem}.pdf"
         if not made.is_file() or not made.read_bytes()[:5] == b"%PDF-":
             said = output.decode("utf-8", "replace").strip()[-300:]
