@@ -144,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--framework", action="append", default=[], metavar="框架文件", help="自定义框架的 YAML 文件（可多次给出，同 check）")
     r.add_argument("--quiet", action="store_true", help="不列出写出的文件")
 
-    d = sub.add_parser("demo", help="用自带的样例跑一遍完整流程", description="用自带样例生成模板、检查样例工作簿、输出汇总和检查意见。")
+    d = sub.add_parser("demo", help="用自带的样例跑一遍完整流程", description="用自带样例生成模板、检查样例工作簿、输出汇总、检查意见和自评报告初稿。")
     d.add_argument("--out", help="输出文件夹（默认新建 xltool-demo-<时间>）")
     d.add_argument("--quiet", action="store_true", help="不显示进度")
     return parser
