@@ -412,3 +412,25 @@ def test_the_reader_reads_the_report_texts_of_the_sample():
     assert sub.texts["analysis"].raw.startswith("1.项目绩效指标主要是单位没有专业的财务人员")
     assert sub.projects[1].implementation.raw.endswith("群众满意度95%以上。")
     assert not [f for f in result.findings if f.sheet == "问题与改进"]
+
+
+def test_a_blank_return_gets_a_draft_that_asks_for_what_is_missing(wuhan_template, blank_project_template, tmp_path):
+    ((result, sub, fw),) = list(batch.iter_read([wuhan_template]))
+    found = lines(drafts.write_draft(result, sub, fw, tmp_path))
+    assert "投入 | 20分 | 【待复核】分 | " in found  # no score is made up from blanks
+    assert any("【请补充：评分表中" in line and "扣分（没有扣分填 0）】" in line for line in found)
+    assert "【请补充：年度目标（绩效指标表中没有填写年度目标）】" in found
+    assert "（1）整体支出预算执行率=（决算数2,814.98万元/调整预算数2,814.98万元）×100%= 100.00%；" in found  # pre-filled
+    ((result, sub, fw),) = list(batch.iter_read([blank_project_template]))
+    found = lines(drafts.write_draft(result, sub, fw, tmp_path))
+    in_order(found, ["二、绩效目标", "【请补充：项目（预算执行表中没有填写项目）】", "七、问题分析", "【请补充：问题分析】"])
+
+
+def test_report_pdf_without_libreoffice_writes_the_drafts_and_says_how_to_install(tmp_path, monkeypatch, capsys):
+    from xltool.cli import main
+
+    monkeypatch.setattr(pdf_tool, "soffice", lambda: None)
+    code = main(["report", str(WUHAN_SAMPLE), "--out", str(tmp_path), "--pdf", "--key", str(SAMPLES / "demo.key")])
+    err = capsys.readouterr().err
+    assert code == 1 and "没有找到 LibreOffice（soffice），未生成 PDF；Word 初稿已经写好" in err
+    assert [p.suffix for p in tmp_path.iterdir()] == [".docx"]

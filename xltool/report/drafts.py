@@ -19,6 +19,7 @@ import datetime as _dt
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 from pathlib import Path
 
 import yaml
@@ -149,8 +150,8 @@ def _grade_matches(declared: str | None, grade: str | None, fw: Framework) -> bo
 
 
 def _score_figure(notes: _Notes, score, declared, what: str) -> str:
-    if score is None:
-        return highlighted("【无法复核：请先按检查意见补全数据】")
+    if score is None:  # not all filled in (or unreadable): the check's findings say what
+        return highlighted("【待复核】")
     note = ""
     if declared is not None and scoring.round_half_up(declared, 2) != scoring.round_half_up(score, 2):
         note = f"{what}：单位自评为{points(declared)}分，按填报数据复核为{points(score)}分，本稿采用复核结果。"
@@ -159,7 +160,7 @@ def _score_figure(notes: _Notes, score, declared, what: str) -> str:
 
 def _grade_figure(notes: _Notes, grade, declared, fw: Framework, what: str) -> str:
     if grade is None:
-        return highlighted("【无法复核】")
+        return highlighted("【待复核】")
     note = ""
     if declared and not _grade_matches(declared, grade, fw):
         note = f"{what}：单位自评为“{clean(declared)}”，按复核得分应为“{grade}”，本稿采用复核结果。"
@@ -205,14 +206,16 @@ def department_context(result: Result, sub: Submission, fw: Framework, notes: _N
     ev = result.evaluations[0] if result.evaluations else Evaluation(name=sub.unit_name)
     criteria = []
     for c in ev.criteria:
-        taken = [r for r in sub.criteria if r.criterion == c["name"] and (scoring.to_decimal(r.deduction.raw) or 0) > 0]
+        own = [r for r in sub.criteria if r.criterion == c["name"]]
+        taken = [r for r in own if (scoring.to_decimal(r.deduction.raw) or 0) > 0]
+        blank = sum(1 for r in own if r.deduction.blank)
         criteria.append(
             {
                 "name": c["name"],
                 "points": points(c["points"]),
                 "score": _score_figure(notes, c.get("score"), c.get("declared"), f"{c['name']}得分"),
                 "grade": (scoring.grade(Decimal(c["score"]) / Decimal(c["points"]) * 100, fw.grades) if c.get("score") is not None and c["points"] else None) or "",
-                "deducted": _deductions(taken),
+                "deducted": _deductions(taken) + (ask(f"评分表中{blank}个指标的扣分（没有扣分填 0）") if blank else ""),
             }
         )
     goals, unmet = [], []
@@ -258,15 +261,15 @@ def department_context(result: Result, sub: Submission, fw: Framework, notes: _N
 def _deductions(rows) -> str:
     """"绩效指标明确性、预算调整率各扣0.5分" as seed 000 writes it, then each reason as typed."""
     if not rows:
-        return "无扣分。"
+        return ""
     amounts = [points(scoring.to_decimal(r.deduction.raw)) for r in rows]
     names = [clean(r.name) for r in rows]
     if len(set(amounts)) == 1:
         head = f"{'、'.join(names)}{'各' if len(rows) > 1 else ''}扣{amounts[0]}分"
     else:
         head = "，".join(f"{n}扣{a}分" for n, a in zip(names, amounts))
-    reasons = [f"{clean(r.name)}：{typed(r.reason, '扣分原因')}" for r in rows]
-    return head + "。扣分原因：" + "；".join(reasons) + "。"
+    reasons = "\n".join(f"{clean(r.name)}：{typed(r.reason, '扣分原因')}" for r in rows)
+    return f"{head}。\n{reasons}"
 
 
 def project_context(result: Result, sub: Submission, fw: Framework, notes: _Notes) -> dict:
@@ -347,6 +350,7 @@ def _environment():
 
     env = SandboxedEnvironment(autoescape=False, undefined=StrictUndefined, keep_trailing_newline=False)
     env.filters["cn"] = chinese_number
+    env.globals.update(ask=ask, mark=highlighted)  # {{ ask('…') }} → a highlighted 【请补充：…】
     return env
 
 
@@ -355,17 +359,27 @@ _LISTS = {"department": ("criteria", "goals", "unmet"), "project": ("projects", 
 
 
 def load_template(fw: Framework) -> ReportTemplate:
-    """The framework's report template, or the bundled one of its kind."""
+    """The framework's report template, or the bundled one of its kind (read once per change)."""
     name = fw.report_template or fw.kind
     path = Path(name) if name.lower().endswith((".yaml", ".yml")) else TEMPLATES / f"{name}.yaml"
-    if not path.is_file():
+    try:
+        stamp = path.stat().st_mtime_ns if path.is_file() else None
+    except OSError:
+        stamp = None
+    if stamp is None:
         known = "、".join(sorted(p.stem for p in TEMPLATES.glob("*.yaml")))
         raise ReportTemplateError(f"找不到报告模板“{name}”（框架 {fw.name} 的 report_template）。可用的自带模板：{known}；也可以写框架文件旁的 YAML 文件名。")
+    return _load_template(str(path), stamp, fw.kind)
+
+
+@lru_cache(maxsize=16)
+def _load_template(path_text: str, _stamp: int, kind: str) -> ReportTemplate:
+    path = Path(path_text)
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise ReportTemplateError(f"报告模板 {path.name} 无法读取：{exc}。请改正后再试。") from None
-    return parse_template(data, path.name, fw.kind)
+    return parse_template(data, path.name, kind)
 
 
 def parse_template(data, source: str, kind: str) -> ReportTemplate:
@@ -401,8 +415,13 @@ def parse_template(data, source: str, kind: str) -> ReportTemplate:
                     fail(here + ".when", f"条件有误：{exc}")
             if kinds[0] in ("heading", "text"):
                 block["template"] = compile_text(item[kinds[0]], here)
-                block["level"] = int(item.get("level", 1)) if kinds[0] == "heading" else 0
+                level = item.get("level", 1)
+                if kinds[0] == "heading" and level not in (1, 2, 3):
+                    fail(here + ".level", f"应当是 1、2 或 3，实际是 {level!r}")
+                block["level"] = level if kinds[0] == "heading" else 0
                 block["align"] = str(item.get("align", ""))
+                if block["align"] not in ("", "left", "center", "right"):
+                    fail(here + ".align", f"应当是 left、center 或 right，实际是 {item['align']!r}")
             elif kinds[0] == "table":
                 if item["table"] not in _TABLES[kind]:
                     fail(here, f"没有名为“{item['table']}”的表格，可用：{'、'.join(_TABLES[kind])}")
@@ -464,7 +483,7 @@ def _new_document():
     normal.first_line_indent = Pt(28)
     normal.line_spacing = Pt(26)
     normal.space_after = Pt(0)
-    for name, size in (("Heading 1", 15), ("Heading 2", 14)):
+    for name, size in (("Heading 1", 15), ("Heading 2", 14), ("Heading 3", 14)):
         _set_fonts(styles[name], "宋体", "宋体", size=size, bold=True)
         fmt = styles[name].paragraph_format
         fmt.space_before, fmt.space_after, fmt.first_line_indent = Pt(8), Pt(4), Pt(0)
@@ -581,7 +600,7 @@ def _render(blocks, ctx: dict, w: _Writer, kind: str, item: dict | None = None) 
         if "when" in block and not block["when"](**ctx):
             continue
         if block["kind"] == "heading":
-            w.paragraphs(block["template"].render(**ctx), style=w.doc.styles[f"Heading {min(max(block['level'], 1), 3)}"])
+            w.paragraphs(block["template"].render(**ctx), style=w.doc.styles[f"Heading {block['level']}"])
         elif block["kind"] == "text":
             w.paragraphs(block["template"].render(**ctx), align=block["align"])
         elif block["kind"] == "table":
