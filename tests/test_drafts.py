@@ -434,3 +434,25 @@ def test_report_pdf_without_libreoffice_writes_the_drafts_and_says_how_to_instal
     err = capsys.readouterr().err
     assert code == 1 and "没有找到 LibreOffice（soffice），未生成 PDF；Word 初稿已经写好" in err
     assert [p.suffix for p in tmp_path.iterdir()] == [".docx"]
+
+
+def test_a_return_made_before_the_report_texts_existed_is_not_told_it_deleted_them(tmp_path):
+    """Project returns made from the earlier template have no BACKGROUND, PROJn_IMPLEMENTATION,
+    ANALYSIS or CONCLUSION names: they read as blank (no NAME_MISSING), and the draft asks for them."""
+    import re
+    import zipfile
+
+    source = write_project(tmp_path / "新.xlsx", BACKGROUND="背景")
+    old = tmp_path / "旧.xlsx"
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(old, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/workbook.xml":
+                text, n = re.subn(r'<definedName name="(?:BACKGROUND|ANALYSIS|CONCLUSION|PROJ[0-9]+_IMPLEMENTATION)"[^>]*>[^<]*</definedName>', "", data.decode())
+                assert n == 5
+                data = text.encode()
+            zout.writestr(info, data)
+    ((result, sub, fw),) = list(batch.iter_read([old]))
+    assert not [f for f in result.findings if f.code == "NAME_MISSING"]
+    assert result.status == "passed"
+    assert "【请补充：项目立项背景和依据】" in lines(drafts.write_draft(result, sub, fw, tmp_path))

@@ -34,6 +34,7 @@ from xltool.template.layout import (
     SHEET_META,
     VISIBLE_SHEETS,
     Plan,
+    optional_name,
     a1,
     build_plan,
     column_name,
@@ -315,7 +316,9 @@ class _Binder:
         text = self.book.names.get(name)
         found = xlsx.parse_name_ref(text) if text else None
         if spec is not None:
-            if found is None:
+            if found is None and optional_name(name):
+                pass  # a return made before the report texts existed: they are blank, not missing
+            elif found is None:
                 self.integrity.missing_names.append(name)
                 self.integrity.name_places[name] = (spec.sheet, a1(spec.row, spec.col))
             else:

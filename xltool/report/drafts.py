@@ -559,9 +559,11 @@ class _Writer:
         widths_mm = [TEXT_WIDTH_MM * w / sum(weights) for w in weights]
         for c, width in enumerate(widths_mm):
             table.columns[c].width = Mm(width)
-        repeat = OxmlElement("w:tblHeader")
-        repeat.set(qn("w:val"), "true")
-        table.rows[0]._tr.get_or_add_trPr().append(repeat)
+        for i, row in enumerate(table.rows):  # a row is never split across pages; the header repeats
+            for tag in ("w:cantSplit",) + (("w:tblHeader",) if i == 0 else ()):
+                flag = OxmlElement(tag)
+                flag.set(qn("w:val"), "true")
+                row._tr.get_or_add_trPr().append(flag)
         for r, values in enumerate([header] + rows):
             for c, value in enumerate(values):
                 cell = table.cell(r, c)
@@ -588,7 +590,7 @@ def _tables(kind: str, name: str, ctx: dict, item: dict | None, w: _Writer) -> N
         table.cell(1, 0).merge(table.cell(1, 4))
     elif name == "indicators" and item is not None:
         rows = [[r["project"], r["level2"], r["name"], r["target"], r["actual"], r["points"], r["score"]] for r in item["rows"]]
-        w.table(["项目", "二级指标", "指标名称", "指标值", "实际完成值", "分值", "得分"], rows or [["（无）", "", "", "", "", "", ""]], [22, 22, 46, 20, 22, 11, 13])
+        w.table(["项目", "二级指标", "指标名称", "指标值", "实际完成值", "分值", "得分"], rows or [["（无）", "", "", "", "", "", ""]], [26, 22, 44, 20, 24, 10, 12])
     elif name == "project_scores":
         names = [c["name"] for c in ctx["projects"][0]["criteria"]] if ctx["projects"] else []
         rows = [[p["name"], p["rate"], *[c["score"] for c in p["criteria"]], p["score"], p["grade"]] for p in ctx["projects"]]

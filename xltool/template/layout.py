@@ -33,6 +33,14 @@ SHEET_META = "_meta"
 # Above the optional texts of a project workbook's text sheet.
 REPORT_TEXT_NOTE = "以下文字用于自评报告初稿（xltool report），可以不填：不填的部分在初稿中留出“【请补充：……】”，由单位补写。"
 
+
+
+def optional_name(name: str) -> bool:
+    """The report texts of a project workbook (BACKGROUND, PROJ2_IMPLEMENTATION, …): added after
+    returns were already made, so a workbook without their names is read as if they were blank."""
+    return name in ("BACKGROUND", "ANALYSIS", "CONCLUSION") or (name.startswith("PROJ") and name.endswith("_IMPLEMENTATION"))
+
+
 VISIBLE_SHEETS = (SHEET_GUIDE, SHEET_INFO, SHEET_BUDGET, SHEET_INDICATORS, SHEET_SCORES, SHEET_TEXT)
 
 MONEY_MAX = 10**9  # 万元: far above any archive's budget, low enough to catch a typo in 元
