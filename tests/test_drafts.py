@@ -45,17 +45,25 @@ def draft_of(path: Path, out: Path) -> Path:
 
 def lines(docx: Path) -> list[str]:
     """The document body in order: each paragraph's text, each table row as "a | b | c"."""
-    doc = Document(str(docx))
+    return lines_of(Document(str(docx)))
+
+
+def _text(element) -> str:
+    """Text of a paragraph or cell as Word shows it: text runs, tabs and line breaks."""
+    pieces = {qn("w:t"): None, qn("w:tab"): "\t", qn("w:br"): "\n"}
+    return "".join((e.text or "") if pieces[e.tag] is None else pieces[e.tag] for e in element.iter(*pieces))
+
+
+def lines_of(doc) -> list[str]:
     out = []
     for child in doc.element.body.iterchildren():
         if child.tag == qn("w:p"):
-            text = "".join(t.text or "" for t in child.iter(qn("w:t")))
+            text = _text(child)
             if text.strip():
                 out.append(text)
         elif child.tag == qn("w:tbl"):
             for tr in child.iter(qn("w:tr")):
-                cells = ["".join(t.text or "" for t in tc.iter(qn("w:t"))) for tc in tr.iter(qn("w:tc"))]
-                out.append(" | ".join(cells))
+                out.append(" | ".join(_text(tc) for tc in tr.iter(qn("w:tc"))))
     return out
 
 
@@ -456,3 +464,36 @@ def test_a_return_made_before_the_report_texts_existed_is_not_told_it_deleted_th
     assert not [f for f in result.findings if f.code == "NAME_MISSING"]
     assert result.status == "passed"
     assert "【请补充：项目立项背景和依据】" in lines(drafts.write_draft(result, sub, fw, tmp_path))
+
+
+@pytest.fixture(scope="module")
+def wuhan_read():
+    mp = pytest.MonkeyPatch()
+    mp.setenv("XLTOOL_KEY_FILE", str(SAMPLES / "demo.key"))
+    try:
+        ((result, sub, fw),) = list(batch.iter_read([WUHAN_SAMPLE]))
+    finally:
+        mp.undo()
+    return result, sub, fw
+
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=120))
+def test_any_typed_text_is_written_as_its_lines(wuhan_read, tmp_path, typed_text):
+    """Whatever a unit types (any Unicode, control characters, markup, our own markers), the
+    document is written and its paragraphs are the text's non-blank lines, minus what XML cannot hold."""
+    import io
+
+    result, sub, fw = wuhan_read
+    sub.problems = Value(typed_text, "问题与改进", "B3")
+    doc = drafts.build_draft(result, sub, fw)
+    buffer = io.BytesIO()
+    doc.save(buffer)  # a valid package
+    found = lines_of(Document(io.BytesIO(buffer.getvalue())))
+    start = found.index("（三）存在的问题和原因") + 1
+    end = found.index("（四）下一步拟改进措施")
+    expected = [line.strip() for line in drafts.clean(typed_text).split("\n") if line.strip()]
+    assert found[start:end] == (expected or ["【请补充：存在的问题和原因】"])

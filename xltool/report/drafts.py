@@ -174,7 +174,7 @@ def _target_text(row: dict) -> str:
     if not number:
         return ask("年初目标值")
     sign = row.get("sign") or ""
-    return f"{sign if sign in ('≥', '>', '≤', '<') else ''}{number}{clean(row.get('unit'))}"
+    return f"{sign if sign in ('≥', '>', '≤', '<', '=') else ''}{number}{clean(row.get('unit'))}"
 
 
 def _actual_text(row: dict) -> str:
@@ -242,7 +242,7 @@ def department_context(result: Result, sub: Submission, fw: Framework, notes: _N
         "year": sub.year or "",
         "total": _score_figure(notes, ev.score, ev.declared_score, "综合绩效得分"),
         "grade": _grade_figure(notes, ev.grade, ev.declared_grade, fw, "评价等级"),
-        "total_points": "100",
+        "total_points": points(sum((c["points"] for c in ev.criteria), Decimal(0))) if ev.criteria else "100",
         "criteria": criteria,
         "final": money(ev.executed) or ask("决算数"),
         "adjusted": money(ev.budget) or ask("调整预算数"),
@@ -532,13 +532,21 @@ class _Writer:
         if position < len(text):
             paragraph.add_run(text[position:])
 
-    def paragraphs(self, text: str, style=None, align: str = "") -> None:
+    def style_id(self, name: str) -> str:
+        cache = self.__dict__.setdefault("_style_ids", {})
+        if name not in cache:
+            cache[name] = self.doc.styles[name].style_id
+        return cache[name]
+
+    def paragraphs(self, text: str, style: str | None = None, align: str = "") -> None:
         from docx.enum.text import WD_ALIGN_PARAGRAPH
 
         for line in text.split("\n"):
             if not line.strip():
                 continue
-            p = self.doc.add_paragraph(style=style)
+            p = self.doc.add_paragraph()
+            if style is not None:
+                p._p.style = self.style_id(style)
             if align == "right":
                 p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
             elif align == "center":
@@ -564,11 +572,15 @@ class _Writer:
                 flag = OxmlElement(tag)
                 flag.set(qn("w:val"), "true")
                 row._tr.get_or_add_trPr().append(flag)
+        # python-docx's table.cell() and paragraph.style look up the whole table and every style
+        # on each call: a row's cells are taken once and the style set by its id.
+        style_id = self.style_id("表格文字")
         for r, values in enumerate([header] + rows):
+            cells = table.rows[r].cells
             for c, value in enumerate(values):
-                cell = table.cell(r, c)
+                cell = cells[c]
                 p = cell.paragraphs[0]
-                p.style = self.doc.styles["表格文字"]
+                p._p.style = style_id
                 self.runs(p, str(value))
                 if r == 0:
                     for run in p.runs:
@@ -602,7 +614,7 @@ def _render(blocks, ctx: dict, w: _Writer, kind: str, item: dict | None = None) 
         if "when" in block and not block["when"](**ctx):
             continue
         if block["kind"] == "heading":
-            w.paragraphs(block["template"].render(**ctx), style=w.doc.styles[f"Heading {block['level']}"])
+            w.paragraphs(block["template"].render(**ctx), style=f"Heading {block['level']}")
         elif block["kind"] == "text":
             w.paragraphs(block["template"].render(**ctx), align=block["align"])
         elif block["kind"] == "table":
@@ -620,7 +632,7 @@ def build_draft(result: Result, sub: Submission, fw: Framework, template: Report
     ctx = department_context(result, sub, fw, notes) if fw.kind == "department" else project_context(result, sub, fw, notes)
     doc = _new_document()
     w = _Writer(doc, notes)
-    w.paragraphs(template.title.render(**ctx), style=doc.styles["报告标题"], align="center")
+    w.paragraphs(template.title.render(**ctx), style="报告标题", align="center")
     if result.status != "passed":
         w.paragraphs(highlighted(
             f"【本初稿由检查程序按复核结果写出。该工作簿检查未通过（错误 {result.errors} 处），"
