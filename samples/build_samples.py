@@ -122,6 +122,10 @@ def project_values(plan, data: dict) -> dict[str, object]:
         "INFO_DATE": data["填报日期"],
         "PROBLEMS": data["存在的问题"],
         "IMPROVEMENTS": data["改进措施"],
+        # the report's texts are optional: a seed without them leaves them blank
+        "BACKGROUND": data.get("立项背景和依据"),
+        "ANALYSIS": data.get("问题分析"),
+        "CONCLUSION": data.get("评价结论"),
     }
     # Project blocks follow the roster's project order (PROJ1 = the unit's first project).
     names = [p.name for p in plan.unit.projects]
@@ -133,6 +137,7 @@ def project_values(plan, data: dict) -> dict[str, object]:
         values[f"{pre}_NOTE"] = project["执行情况说明"]
         values[f"{pre}_DECLARED_SCORE"] = project["自评总分"]
         values[f"{pre}_DECLARED_GRADE"] = project["自评等级"]
+        values[f"{pre}_IMPLEMENTATION"] = project.get("实施情况")
         values.update(indicator_columns(pre, project["指标"]))
     return values
 

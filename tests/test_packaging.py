@@ -30,6 +30,8 @@ def test_wheel_ships_frameworks_samples_and_licence(wheel_names):
     assert "xltool/samples/demo.key" in wheel_names
     assert any(n.startswith("xltool/samples/returned/") and n.endswith(".xlsx") for n in wheel_names)
     assert "xltool/py.typed" in wheel_names
+    # the report drafts' wording is data shipped beside the code
+    assert {"xltool/report/templates/department.yaml", "xltool/report/templates/project.yaml"} <= wheel_names
     assert any(n.endswith(".dist-info/LICENSE") or "/licenses/LICENSE" in n for n in wheel_names)
 
 

@@ -105,7 +105,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xltool", description="预算绩效自评：生成模板、检查回收的工作簿、输出评分汇总。")
     parser.add_argument("--version", action="version", version=f"xltool {_version()}", help="显示版本号并退出")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, title="命令", metavar="{template,check,demo}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, title="命令", metavar="{template,check,report,demo}")
 
     t = sub.add_parser("template", help="为每个单位生成自评模板", description="按框架和名册为每个单位生成一份自评模板（.xlsx）。")
     t.add_argument("--framework", help="框架名称（project / department）或 YAML 文件路径；用名册时可省略，按名册的“类型”列选择")
@@ -129,10 +129,23 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--roster", metavar="名册文件", help="名册文件：预填数据以名册为准核对，名册中没有交回文件的单位列为“未交”（MISSING_RETURN）")
     c.add_argument("--key", metavar="密钥文件", help="生成模板时使用的签名密钥文件（默认使用本机用户配置文件夹中的密钥）")
     c.add_argument("--framework", action="append", default=[], metavar="框架文件", help="自定义框架的 YAML 文件（可多次给出）；文件中记录的框架只在自带框架和这里给出的框架中按名称和版本查找")
+    c.add_argument("--reports", metavar="文件夹", help="同时为每个能读取的文件写一份自评报告初稿（.docx），放到这个文件夹（同 xltool report）")
+    c.add_argument("--pdf", action="store_true", help="与 --reports 一起使用：初稿再用 LibreOffice 转一份 PDF")
     c.add_argument("-q", "--quiet", action="store_true", help="不显示进度和结果表")
     c.add_argument("-a", "--all", action="store_true", help="结果表也列出通过的文件（默认只列出需要处理的）")
 
-    d = sub.add_parser("demo", help="用自带的样例跑一遍完整流程", description="用自带样例生成模板、检查样例工作簿、输出汇总和检查意见。")
+    r = sub.add_parser(
+        "report", help="按检查复核的结果写自评报告初稿（Word）",
+        description="检查回收的自评工作簿，按复核的数字和单位填写的文字，为每个文件写一份自评报告初稿（.docx），结构同《整体绩效自评结果（摘要版）》或《项目支出绩效自评报告》。",
+    )
+    r.add_argument("paths", nargs="+", metavar="路径", help="文件、文件夹、通配符或 .zip 压缩包")
+    r.add_argument("-o", "--out", required=True, metavar="文件夹", help="初稿放到这个文件夹（不存在时新建）")
+    r.add_argument("--pdf", action="store_true", help="初稿再用 LibreOffice（无界面）转一份 PDF")
+    r.add_argument("--key", metavar="密钥文件", help="生成模板时使用的签名密钥文件（同 check）")
+    r.add_argument("--framework", action="append", default=[], metavar="框架文件", help="自定义框架的 YAML 文件（可多次给出，同 check）")
+    r.add_argument("-q", "--quiet", action="store_true", help="不列出写出的文件")
+
+    d = sub.add_parser("demo", help="用自带的样例跑一遍完整流程", description="用自带样例生成模板、检查样例工作簿、输出汇总、检查意见和自评报告初稿。")
     d.add_argument("-o", "--out", help="输出文件夹（默认新建 xltool-demo-<时间>）")
     d.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
     return parser
@@ -158,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_template(args, parser)
         if args.command == "check":
             return cmd_check(args, parser)
+        if args.command == "report":
+            return cmd_report(args)
         if args.command == "demo":
             return cmd_demo(args)
     except KeyboardInterrupt:
@@ -261,23 +276,9 @@ def cmd_check(args, parser) -> int:
 
     if args.jobs is not None and not 1 <= args.jobs <= 64:
         return _usage("--jobs 应为 1 到 64 之间的整数。")
-    problem = _output_problem(args)
+    problem = _output_problem(args) or _setup(args)
     if problem:
         return _usage(problem)
-    if args.framework:
-        from xltool.core.framework import FrameworkError, register_frameworks
-
-        try:
-            register_frameworks(args.framework)
-        except FrameworkError as exc:
-            return _usage(str(exc))
-    if args.key:
-        from xltool.template.signing import KeyError_, use_key_file
-
-        try:
-            use_key_file(args.key)
-        except KeyError_ as exc:
-            return _usage(str(exc))
     roster = None
     if args.roster:
         from xltool.check.reader import ROSTER_ENV
@@ -344,12 +345,97 @@ def cmd_check(args, parser) -> int:
         failed = _write_outputs(spool, args, feedback_at)
     if failed:
         return EXIT_FAILED
+    if args.reports and _write_drafts(inputs.sources, args.reports, args.pdf, quiet=args.quiet):
+        failed = True
     to_stdout = any(p and report.is_direct(p) and p in ("-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1") for p in (args.json, args.csv))
     if not args.quiet:
         stream = sys.stderr if to_stdout else sys.stdout
         report.print_table(briefs, file=stream, show_passed=args.all)
         print(f"汇总：{_safe(args.out)}", file=stream)
-    return EXIT_OK if briefs and all(r.status == "passed" for r in briefs) else EXIT_FAILED
+    return EXIT_OK if not failed and briefs and all(r.status == "passed" for r in briefs) else EXIT_FAILED
+
+
+def _setup(args) -> str:
+    """Register --framework files and use --key; why they cannot be used, or ""."""
+    if args.framework:
+        from xltool.core.framework import FrameworkError, register_frameworks
+
+        try:
+            register_frameworks(args.framework)
+        except FrameworkError as exc:
+            return str(exc)
+    if args.key:
+        from xltool.template.signing import KeyError_, use_key_file
+
+        try:
+            use_key_file(args.key)
+        except KeyError_ as exc:
+            return str(exc)
+    return ""
+
+
+def cmd_report(args) -> int:
+    from xltool.check import batch
+
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        return _usage(f"--out {_safe(args.out)} 应是一个文件夹（不存在时会新建）。请换一个文件夹路径。")
+    problem = _setup(args)
+    if problem:
+        return _usage(problem)
+    inputs = batch.collect(args.paths)
+    for result in inputs.problems:
+        sys.stderr.write(f"{_safe(result.findings[0].message)}\n")
+    _say_skipped(inputs.skipped)
+    if not inputs.sources:
+        return _usage("没有找到可读取的工作簿。请核对命令中的路径，或给出回收的工作簿所在的文件夹。")
+    failures = _write_drafts(inputs.sources, args.out, args.pdf, quiet=args.quiet)
+    return EXIT_FAILED if failures or inputs.problems else EXIT_OK
+
+
+def _write_drafts(sources, folder: str, pdf: bool, quiet: bool) -> int:
+    """A report draft per readable source into folder (and its PDF with --pdf); each file that
+    gets no draft or no PDF is said on stderr and counted, the others are still written."""
+    from xltool.check import batch
+    from xltool.report import drafts
+    from xltool.report import pdf as pdf_tool
+
+    written, failures, used = [], 0, set()
+    for result, sub, framework in batch.iter_read(sources):
+        shown = _safe(Path(result.file).name)
+        if sub is None or framework is None:
+            why = result.findings[0].message if result.findings else "无法读取"
+            sys.stderr.write(f"未写初稿：{shown} 无法读取（{_safe(why)}）。\n")
+            failures += 1
+            continue
+        name = drafts.draft_filename(result.file)
+        stem, n = name[: -len(".docx")], 2
+        while name in used:  # two returns with the same name in different folders
+            name, n = f"{stem}（{n}）.docx", n + 1
+        used.add(name)
+        try:
+            path = drafts.write_draft(result, sub, framework, folder, filename=name)
+        except drafts.ReportTemplateError as exc:
+            sys.stderr.write(f"未写初稿：{shown}：{exc}\n")
+            failures += 1
+            continue
+        except OSError as exc:
+            sys.stderr.write(f"未写初稿：无法写入 {_safe(os.path.join(folder, name))}：{_os_reason(exc)}。\n")
+            failures += 1
+            continue
+        written.append(path)
+        if not quiet:
+            print(f"初稿：{_safe(str(path))}")
+    if pdf and written:
+        if pdf_tool.soffice() is None:
+            sys.stderr.write(pdf_tool.INSTALL_HINT + "\n")
+            return failures + len(written)
+        for converted in pdf_tool.to_pdf(written):
+            if converted.pdf is None:
+                sys.stderr.write(f"未生成 PDF：{_safe(converted.error)}\n")
+                failures += 1
+            elif not quiet:
+                print(f"PDF：{_safe(str(converted.pdf))}")
+    return failures
 
 
 _OUTPUT_LABELS = {"out": "汇总工作簿", "json": "JSON 报告", "csv": "CSV 报告"}
@@ -377,6 +463,10 @@ def _output_problem(args) -> str:
             return f"输出路径 --{key} {_safe(p)} 是一个文件夹。请给出文件路径，如 {_safe(os.path.join(p, '汇总.xlsx' if key == 'out' else '报告.' + key))}。"
         if report.is_block_device(p):
             return f"输出路径 --{key} {_safe(p)} 是磁盘设备，不会写入。请给出普通文件路径。"
+    if args.pdf and not args.reports:
+        return "--pdf 要与 --reports 文件夹一起使用（PDF 是自评报告初稿的另一份）。"
+    if args.reports and (args.reports == "-" or (os.path.exists(args.reports) and not os.path.isdir(args.reports))):
+        return f"--reports {_safe(args.reports)} 应是一个文件夹（不存在时会新建）。请换一个文件夹路径。"
     if args.feedback and (args.feedback == "-" or (os.path.exists(args.feedback) and not os.path.isdir(args.feedback))):
         return f"--feedback {_safe(args.feedback)} 应是一个文件夹（不存在时会新建）。请换一个文件夹路径。"
     return ""

@@ -2,7 +2,8 @@
 
 1. templates for every archive in samples/roster.csv;
 2. a check of the filled sample workbooks (rebuilt from the two seed reports);
-3. the graded summary (xlsx, JSON, CSV) and one feedback workbook per checked file.
+3. the graded summary (xlsx, JSON, CSV) and one feedback workbook per checked file;
+4. a self-evaluation report draft (.docx) per checked file.
 The samples are only read; everything is written under the new folder.
 """
 
@@ -88,5 +89,13 @@ def _run(samples, folder, quiet, say) -> int:
     say(f"3. 汇总：{summary}")
     say(f"   JSON：{folder / '汇总.json'}  CSV：{folder / '汇总.csv'}")
     say(f"   检查意见（每个文件一份，发回单位修改）：{folder / '检查意见'}")
+    from xltool.report.drafts import write_draft
+
+    drafts = 0
+    for result, sub, framework in batch.iter_read(files):
+        if sub is not None:
+            write_draft(result, sub, framework, folder / "自评报告初稿")
+            drafts += 1
+    say(f"4. 自评报告初稿（Word，数字按复核结果）{drafts} 份：{folder / '自评报告初稿'}")
     say(f"全部输出位于：{folder}")
     return 0

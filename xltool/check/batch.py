@@ -316,6 +316,12 @@ def check_file(path: str | Path, *, strict: bool = False, data: bytes | None = N
     foresaw also does (FILE_UNREADABLE naming it) — unless `strict`, used by the fuzz tests,
     where it is raised so that it can be fixed where it happens. With `data`, the bytes are those
     (a member of an archive) and `path` is only shown."""
+    return check_file_read(path, strict=strict, data=data)[0]
+
+
+def check_file_read(path: str | Path, *, strict: bool = False, data: bytes | None = None):
+    """As check_file, and also what was read: (Result, Submission, Framework), the last two None
+    when the file could not be read. The report drafts are written from these."""
     from xltool.check.rules import check, result_status
     from xltool.check.evaluate import evaluate
     from xltool.check.reader import Unreadable, read_bytes, read_submission
@@ -330,7 +336,7 @@ def check_file(path: str | Path, *, strict: bool = False, data: bytes | None = N
         findings = notes + check(sub, framework)
         findings = _dedupe(findings)
         evaluations = evaluate(sub, framework)
-        return Result(
+        return _read(Result(
             file=shown,
             status=result_status(findings),
             kind=sub.kind,
@@ -341,23 +347,40 @@ def check_file(path: str | Path, *, strict: bool = False, data: bytes | None = N
             findings=findings,
             evaluations=evaluations,
             sha256=digest,
-        )
+        ), sub, framework)
     except Unreadable as exc:
-        return Result(file=shown, status="unreadable", findings=exc.findings, sha256=locals().get("digest", ""))
+        return _read(Result(file=shown, status="unreadable", findings=exc.findings, sha256=locals().get("digest", "")))
     except MemoryError:
-        return Result(file=shown, status="unreadable", findings=[finding("FILE_TOO_LARGE", file=path.name, detail="检查时内存不足，文件内容过多")])
+        return _read(Result(file=shown, status="unreadable", findings=[finding("FILE_TOO_LARGE", file=path.name, detail="检查时内存不足，文件内容过多")]))
     except RecursionError:
-        return Result(file=shown, status="unreadable", findings=[finding("FILE_CORRUPT", file=path.name, detail="嵌套过深")])
+        return _read(Result(file=shown, status="unreadable", findings=[finding("FILE_CORRUPT", file=path.name, detail="嵌套过深")]))
     except Exception as exc:  # the batch goes on, whatever one file does
         if strict:
             raise
         detail = explain(exc)
-        return Result(
+        return _read(Result(
             file=shown,
             status="unreadable",
             findings=[finding("FILE_UNREADABLE", file=path.name, detail=detail)],
             sha256=locals().get("digest", ""),
-        )
+        ))
+
+
+def _read(result: Result, sub=None, framework=None):
+    return result, sub, framework
+
+
+def iter_read(sources) -> Iterator[tuple]:
+    """(Result, Submission, Framework) for each source (paths or `Source`s), in this process, in
+    order; Submission and Framework are None for a file that could not be read. Members of a
+    .zip are read from the archive, never extracted."""
+    members = _Members()
+    for source in (s if isinstance(s, Source) else Source(str(s)) for s in sources):
+        data, failed = _load(source, members)
+        if failed is not None:
+            yield failed, None, None
+            continue
+        yield check_file_read(source.file if source.member else source.path, data=data)
 
 
 def _dedupe(findings):

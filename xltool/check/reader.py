@@ -34,6 +34,7 @@ from xltool.template.layout import (
     SHEET_META,
     VISIBLE_SHEETS,
     Plan,
+    optional_name,
     a1,
     build_plan,
     column_name,
@@ -315,7 +316,9 @@ class _Binder:
         text = self.book.names.get(name)
         found = xlsx.parse_name_ref(text) if text else None
         if spec is not None:
-            if found is None:
+            if found is None and optional_name(name):
+                pass  # a return made before the report texts existed: they are blank, not missing
+            elif found is None:
                 self.integrity.missing_names.append(name)
                 self.integrity.name_places[name] = (spec.sheet, a1(spec.row, spec.col))
             else:
@@ -415,6 +418,7 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
                 declared_score=b.one(pre + "DECLARED_SCORE"),
                 declared_grade=b.one(pre + "DECLARED_GRADE"),
                 rows=indicator_rows("PROJ", p),
+                implementation=b.one(pre + "IMPLEMENTATION"),
             )
             sub.projects.append(block)
     else:
@@ -441,6 +445,9 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
         sub.declared["grade"] = b.one("DECLARED_GRADE")
     sub.problems = b.one("PROBLEMS")
     sub.improvements = b.one("IMPROVEMENTS")
+    if framework.kind == "project":
+        for key in ("BACKGROUND", "ANALYSIS", "CONCLUSION"):
+            sub.texts[key.lower()] = b.one(key)
     for name in plan.names:  # every name the template defined must still be there
         b.where(name)
     return sub

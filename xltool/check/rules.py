@@ -266,6 +266,7 @@ _NAME_FIELDS = {
     "CALC_EXEC": "执行率得分",
     "CALC_TOTAL": "计算总分",
     "CALC_GRADE": "计算等级",
+    "IMPLEMENTATION": "实施情况",
     "INDICATOR": FIELD_LABELS["name"],
     **{key.upper(): label for key, label in FIELD_LABELS.items() if key != "name"},
 }
@@ -294,6 +295,9 @@ _FIXED_NAMES = {
     "CALC_GRADE": "计算等级",
     "PROBLEMS": "存在的问题和原因",
     "IMPROVEMENTS": "下一步拟改进措施",
+    "BACKGROUND": "项目立项背景和依据",
+    "ANALYSIS": "问题分析",
+    "CONCLUSION": "评价结论补充说明",
 }
 _BLOCK_NAME = re.compile(r"^(PROJ|GOAL)([0-9]+)_(.+)$")
 _CRIT_NAME = re.compile(r"^(DECLARED|CALC)_C([0-9]+)$")

@@ -89,6 +89,9 @@ class Framework:
     reason_above_percent: Decimal | None = None  # 30: a reason also when B ≥ A × 130%
     over_achievement_percent: Decimal | None = Decimal(120)  # B ≥ 120% of A is flagged
     source: str = ""
+    # The report draft's wording (xltool report): "" = the bundled one of the kind; the name of a
+    # bundled report template; or a YAML file (as loaded: an absolute path, read beside the framework).
+    report_template: str = field(default="", compare=False)
     digest: str = field(default="", compare=False)
 
     @property
@@ -154,6 +157,10 @@ def _load_cached(path_text: str) -> Framework:
     except (OSError, UnicodeDecodeError) as exc:
         raise FrameworkError(f"框架文件 {path.name} 无法读取：{explain(exc)}。") from None
     framework = parse_framework(text, source=path.name)
+    if framework.report_template.lower().endswith((".yaml", ".yml")) and not Path(framework.report_template).is_absolute():
+        from dataclasses import replace
+
+        framework = replace(framework, report_template=str(path.parent / framework.report_template))
     _CACHE[path_text] = (stamp, framework)
     return framework
 
@@ -343,6 +350,7 @@ def parse_framework(text: str, source: str = "<text>") -> Framework:
         reason_above_percent=above,
         over_achievement_percent=over,
         source=source,
+        report_template=_get(doc, data, root, "report_template", str, required=False, default=""),
     )
     digest = hashlib.sha256(json.dumps(_plain(framework), ensure_ascii=False, sort_keys=True).encode()).hexdigest()
     return _replace_digest(framework, digest[:16])
@@ -354,7 +362,8 @@ def _plain(obj):
     if isinstance(obj, (list, tuple)):
         return [_plain(x) for x in obj]
     if hasattr(obj, "__dataclass_fields__"):
-        return {k: _plain(getattr(obj, k)) for k in obj.__dataclass_fields__ if k not in ("digest", "source")}
+        # the report's wording is not part of the rules: a framework's digest does not change with it
+        return {k: _plain(getattr(obj, k)) for k in obj.__dataclass_fields__ if k not in ("digest", "source", "report_template")}
     return obj
 
 

@@ -99,6 +99,7 @@ class ProjectBlock:
     declared_score: Value = EMPTY
     declared_grade: Value = EMPTY
     rows: list[IndicatorRow] = field(default_factory=list)
+    implementation: Value = EMPTY  # 项目实施情况 (text sheet; for the report draft only)
 
     @property
     def empty(self) -> bool:
@@ -161,6 +162,9 @@ class Submission:
     declared: dict[str, Value] = field(default_factory=dict)  # criterion name / "total" / "grade" → declared value
     problems: Value = EMPTY
     improvements: Value = EMPTY
+    # The project report's optional texts: background (立项背景和依据), analysis (问题分析),
+    # conclusion (评价结论补充说明); absent keys and blank values are the same.
+    texts: dict[str, Value] = field(default_factory=dict)
     integrity: Integrity = field(default_factory=Integrity)
 
 

@@ -21,6 +21,11 @@ _BAD_NAME_CHARS = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 
 def feedback_filename(file: str) -> str:
     """'…/武昌区档案馆2020.xlsx' → '武昌区档案馆2020_检查意见.xlsx', safe on Windows and POSIX."""
+    return output_filename(file, "_检查意见.xlsx")
+
+
+def output_filename(file: str, suffix: str) -> str:
+    """The returned file's name without its extension, safe on Windows and POSIX, + suffix."""
     name = _clean_unicode(_file_name(file))
     stem = name.rsplit(".", 1)[0] if "." in name else name
     stem = _BAD_NAME_CHARS.sub("_", stem).strip(" .")
@@ -28,7 +33,7 @@ def feedback_filename(file: str) -> str:
         stem = "_" + stem
     while len(stem.encode("utf-8")) > 180:  # room for the suffix within 255 bytes
         stem = stem[:-1]
-    return f"{stem or '文件'}_检查意见.xlsx"
+    return f"{stem or '文件'}{suffix}"
 
 
 def _advice(f: Finding) -> str:

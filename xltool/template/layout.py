@@ -30,6 +30,17 @@ SHEET_TEXT = "问题与改进"
 SHEET_LISTS = "_lists"
 SHEET_META = "_meta"
 
+# Above the optional texts of a project workbook's text sheet.
+REPORT_TEXT_NOTE = "以下文字用于自评报告初稿（xltool report），可以不填：不填的部分在初稿中留出“【请补充：……】”，由单位补写。"
+
+
+
+def optional_name(name: str) -> bool:
+    """The report texts of a project workbook (BACKGROUND, PROJ2_IMPLEMENTATION, …): added after
+    returns were already made, so a workbook without their names is read as if they were blank."""
+    return name in ("BACKGROUND", "ANALYSIS", "CONCLUSION") or (name.startswith("PROJ") and name.endswith("_IMPLEMENTATION"))
+
+
 VISIBLE_SHEETS = (SHEET_GUIDE, SHEET_INFO, SHEET_BUDGET, SHEET_INDICATORS, SHEET_SCORES, SHEET_TEXT)
 
 MONEY_MAX = 10**9  # 万元: far above any archive's budget, low enough to catch a typo in 元
@@ -766,6 +777,21 @@ class _Builder:
         for r, (label, name) in enumerate((("存在的问题和原因", "PROBLEMS"), ("下一步拟改进措施", "IMPROVEMENTS")), start=2):
             self.put(s.name, r, 0, "label", label, "label_bold")
             self.put(s.name, r, 1, "input", None, "input_long", self.v_text(label, limit), field=label, name=name)
+        if self.fw.kind != "project":
+            return
+        # The project report's own texts (seed 001's 立项背景和依据, 项目实施情况, 问题分析, 评价结论):
+        # optional, so a return without them still passes; the draft then asks for them.
+        self.put(s.name, 5, 0, "label", REPORT_TEXT_NOTE, "note", span=2)
+        texts = [("项目立项背景和依据", "BACKGROUND")]
+        texts += [(f"项目 {p} 实施情况\n（预算执行表第 {p} 个项目）", f"PROJ{p}_IMPLEMENTATION") for p in range(1, self._project_count() + 1)]
+        texts += [("问题分析", "ANALYSIS"), ("评价结论补充说明", "CONCLUSION")]
+        for r, (label, name) in enumerate(texts, start=6):
+            what = label.split("\n")[0]
+            self.put(s.name, r, 0, "label", label, "label_bold")
+            self.put(s.name, r, 1, "input", None, "input_long", self.v_text(what, limit), field=what, name=name)
+
+    def _project_count(self) -> int:
+        return len(self.unit.projects) or self.fw.blank_projects
 
     def build_meta(self) -> dict[str, str]:
         fw, unit = self.fw, self.unit

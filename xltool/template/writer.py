@@ -215,8 +215,8 @@ def row_heights(spec, cells) -> dict[int, float]:
     heights: dict[int, float] = {}
     if spec.name == "问题与改进":
         for cell in cells:
-            if cell.role == "input":
-                heights[cell.row] = 220
+            if cell.role == "input":  # the two required texts get most room, the report's texts less
+                heights[cell.row] = 220 if cell.row <= 3 else 120
     if spec.name in HEIGHTS_FOLLOW_TEXT:
         for cell in cells:
             if cell.col == 1 and isinstance(cell.value, str):
