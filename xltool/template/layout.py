@@ -162,7 +162,7 @@ def _effective(c: dict) -> dict:
     out = dict(c)
     out["initial"] = c["target"]
     if "adjusted" in c:
-        out["target"] = f'IF(LEN({c["adjusted"]})=0,{c["target"]},{c["adjusted"]})'
+        out["target"] = f'IF(LEN(TRIM({c["adjusted"]}))=0,{c["target"]},{c["adjusted"]})'
     return out
 
 
@@ -577,7 +577,7 @@ class _Builder:
         e, f, n = c["initial"], c["adjusted"], c["adjust_note"]
         self.conditional.append(ConditionalFormat(
             sheet, first, col_of["adjust_note"], last, col_of["adjust_note"],
-            f"=AND(LEN({f})>0,OR(NOT(ISNUMBER({e})),NOT(ISNUMBER({f})),{f}<>{e}),LEN(TRIM({n}))=0)", "alert",
+            f"=AND(LEN(TRIM({f}))>0,OR(NOT(ISNUMBER({e})),NOT(ISNUMBER({f})),{f}<>{e}),LEN(TRIM({n}))=0)", "alert",
         ))
         over = self._over_formula(c)
         if over:  # over-achieved: the target may have been set too low
