@@ -255,6 +255,11 @@ def test_not_applicable_rows_drop_out_and_the_rest_is_scaled_to_100(tmp_path):
     assert result.as_dict()["evaluations"][0]["not_applicable_points"] == 20.0
     assert [i["applicable"] for i in ev.indicators] == [True, False, True, True]
     assert result.errors == 0, [(f.code, f.cell, f.message) for f in result.findings if f.severity == "error"]
+    from xltool.report.feedback import write_feedback
+
+    sheet = openpyxl.load_workbook(write_feedback(result, tmp_path / "feedback")).active
+    lines = [c.value for row in sheet.iter_rows() for c in row if isinstance(c.value, str)]
+    assert any("复核 81.25 分（良），即得分合计 65.00 分扣除不适用指标 20.00 分后折算为百分制" in line for line in lines), lines
 
 
 def test_a_declared_total_before_rescaling_is_told_how_it_is_scaled(tmp_path):
