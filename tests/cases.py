@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 import re
 import zipfile
 from pathlib import Path
@@ -83,8 +84,9 @@ def write_project(path: Path, **changes) -> Path:
     typed into 当年财政拨款 unless that is given too, so the 其中 rows still add up."""
     values = clean_project_values()
     for p in BUDGETS:
-        if f"PROJ{p}_EXECUTED" in changes and f"PROJ{p}_SRC1_EXECUTED" not in changes:
-            values[f"PROJ{p}_SRC1_EXECUTED"] = changes[f"PROJ{p}_EXECUTED"]
+        executed = changes.get(f"PROJ{p}_EXECUTED")
+        if isinstance(executed, (int, float, Decimal)) and f"PROJ{p}_SRC1_EXECUTED" not in changes:
+            values[f"PROJ{p}_SRC1_EXECUTED"] = executed  # a text figure is left to its own finding
     values.update(changes)
     return write_filled(plan_for(WUCHANG), {k: v for k, v in values.items() if v is not ...}, path)
 

@@ -520,9 +520,10 @@ class _Builder:
         self.put(s.name, 6, 0, "label", "年初预算完成率", "label_bold")
         self.put(s.name, 6, 1, "formula", f'=IF(AND(ISNUMBER({b_init}),ISNUMBER({b_final})),IF({b_init}>0,ROUND({b_final}/{b_init},4),""),"")', "formula_percent", name="RATE_INITIAL")
         self.put(s.name, 6, 2, "label", "= 决算数 ÷ 年初预算数", "note")
-        self.put(s.name, 7, 0, "label", "执行情况说明\n（执行率超过 100% 或低于 100% 时请说明）", "label_bold")
+        self.put(s.name, 7, 0, "label", f"执行情况说明\n（执行率超过 100% 或低于 {_num(self.fw.low_execution_percent)}% 时必填）", "label_bold")
         self.put(s.name, 7, 1, "input", None, "input_wrap", self.v_text("执行情况说明"), span=2, field="执行情况说明", name="BUDGET_NOTE")
-        self.conditional.append(ConditionalFormat(s.name, 7, 1, 7, 1, f"=AND(ISNUMBER($B$6),$B$6>1,LEN(TRIM($B$8))=0)", "alert"))
+        low = _num(self.fw.low_execution_percent / 100)  # as the checker: above 100% or below the framework's threshold
+        self.conditional.append(ConditionalFormat(s.name, 7, 1, 7, 1, f"=AND(ISNUMBER($B$6),OR($B$6>1,$B$6<{low}),LEN(TRIM($B$8))=0)", "alert"))
 
     def build_indicator_blocks(self, blocks: int, prefix: str):
         fw = self.fw
