@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import zipfile
+from dataclasses import replace
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from openpyxl.utils.cell import range_boundaries
 from fillgen import department_values, project_values
 from conftest import BLANK_PROJECT, WUCHANG, WUHAN
 from xltool.template.fill import write_filled
-from xltool.core.framework import load_framework
+from xltool.core.framework import NOT_APPLICABLE, load_framework
 from xltool.template import plan_for, template_filename
 from xltool.template.layout import SHEET_BUDGET, SHEET_INDICATORS, SHEET_LISTS, SHEET_META, SHEET_SCORES, a1
 
@@ -75,14 +76,17 @@ def test_prefilled_budget_figures_are_locked_values(wuhan_template, wuchang_temp
     assert [ws["B3"].value, ws["B4"].value, ws["B5"].value] == [3203.46, 2814.98, 2814.98]
     assert all(ws[c].protection.locked for c in ("B3", "B4", "B5"))
     ws = openpyxl.load_workbook(wuchang_template)[SHEET_BUDGET]
-    assert [ws["B4"].value, ws["C4"].value, ws["B5"].value, ws["C5"].value] == ["档案保护费", 300, "史料编研费", 100]
-    assert ws["C4"].protection.locked and not ws["D4"].protection.locked  # executed is theirs to fill
+    # one block per project: 项目名称 row, then 项目资金 (年度资金总额 first, 年初 | 全年预算 | 全年执行)
+    assert [ws["C3"].value, ws["D5"].value, ws["C13"].value, ws["D15"].value] == ["档案保护费", 300, "史料编研费", 100]
+    assert [ws["B5"].value, ws["B6"].value, ws["B7"].value, ws["B8"].value] == ["年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金"]
+    assert ws["D5"].protection.locked and not ws["E5"].protection.locked  # executed is theirs to fill
+    assert not ws["C5"].protection.locked and not ws["D6"].protection.locked  # 年初预算数 and the 其中 rows too
 
 
 def test_blank_template_has_input_budget_and_project_names(blank_project_template):
     ws = openpyxl.load_workbook(blank_project_template)[SHEET_BUDGET]
-    assert ws["B4"].value is None and ws["B4"].protection.locked is False
-    assert ws["C4"].protection.locked is False
+    assert ws["C3"].value is None and ws["C3"].protection.locked is False
+    assert ws["D5"].protection.locked is False
 
 
 def test_print_setup_and_widths(wuchang_template):
@@ -118,19 +122,22 @@ def test_file_names_carry_unit_and_year():
 def test_conditional_format_marks_rows_needing_a_reason_by_the_framework_rule(wuchang_template, wuhan_template):
     ws = openpyxl.load_workbook(wuchang_template)[SHEET_INDICATORS]
     rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
-    # project: the national rule, score (K) below points (I) with the reason (M) empty
-    assert "AND(AND(ISNUMBER($K5),ISNUMBER($I5),$K5<$I5),LEN(TRIM($M5))=0)" in rules
-    assert any("ROUND($G5*100,6)>=ROUND($E5*120,6)" in f for f in rules)  # over-achieved actual values are marked
+    # project: the national rule, score (L) below points (J) with the reason (N) empty
+    assert "AND(AND(ISNUMBER($L5),ISNUMBER($J5),$L5<$J5),LEN(TRIM($N5))=0)" in rules
+    # over-achieved actual values are marked, against the adjusted target (F) when given, else E
+    assert any("ROUND($H5*100,6)>=ROUND(IF(LEN(TRIM($F5))=0,$E5,$F5)*120,6)" in f for f in rules)
+    # a changed target (F ≠ E) without 调整说明 (O) is marked
+    assert "AND(LEN(TRIM($F5))>0,OR(NOT(ISNUMBER($E5)),NOT(ISNUMBER($F5)),$F5<>$E5),LEN(TRIM($O5))=0)" in rules
     ws = openpyxl.load_workbook(wuhan_template)[SHEET_INDICATORS]
     rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
     assert any('="未达成",LEN(TRIM(' in f for f in rules)  # unit-wide goals are not scored: unmet targets
-    from dataclasses import replace
 
     from xltool.template.layout import build_plan
 
     fw = replace(load_framework("project"), reason_rule="target_unmet", reason_above_percent=D(30))
     rules = [cf.formula for cf in build_plan(fw, WUCHANG).conditional if cf.style == "alert" and cf.sheet == SHEET_INDICATORS]
-    assert '=AND(OR($L5="未达成",AND(OR($D5="≥",$D5=">",$D5="="),ISNUMBER($E5),ISNUMBER($G5),$E5>0,ROUND($G5*100,6)>=ROUND($E5*130,6))),LEN(TRIM($M5))=0)' in rules
+    t = "IF(LEN(TRIM($F5))=0,$E5,$F5)"  # the target that scores: adjusted (F) when given, else 年初 (E)
+    assert f'=AND(OR($M5="未达成",AND(OR($D5="≥",$D5=">",$D5="="),ISNUMBER({t}),ISNUMBER($H5),{t}>0,ROUND($H5*100,6)>=ROUND({t}*130,6))),LEN(TRIM($N5))=0)' in rules
 
 
 # ---------------------------------------------------------------- formulas agree with scoring.py
@@ -179,29 +186,45 @@ def _project_cells(plan):
                 "grade": (SHEET_SCORES, plan.names[f"PROJ{p}_CALC_GRADE"].ref.split("!")[1].replace("$", "")),
                 "cats": [(SHEET_SCORES, plan.names[f"PROJ{p}_CALC_C{k}"].ref.split("!")[1].replace("$", "")) for k in range(1, 4)],
                 "rows": [(SHEET_INDICATORS, a1(r, spec.col)) for r in range(spec.row, spec.last_row + 1)],
+                "sources": [(SHEET_BUDGET, _cell(plan, f"PROJ{p}_SRC{k}_RATE")) for k in range(1, len(plan.framework.fund_sources) + 1)],
+                "raw": (SHEET_SCORES, _cell(plan, f"PROJ{p}_CALC_RAW")) if plan.framework.not_applicable else None,
+                "na_points": (SHEET_SCORES, _cell(plan, f"PROJ{p}_NA_POINTS")) if plan.framework.not_applicable else None,
             }
         )
     return cells
 
 
+def _cell(plan, name: str) -> str:
+    return plan.names[name].ref.split("!")[1].replace("$", "")
+
+
 def _assert_project_agrees(values, plan, expected, where):
     for block, cells in zip(expected, _project_cells(plan)):
         assert _rate(values.get(cells["rate"])) == block["rate"], where
+        assert [_rate(values.get(c)) for c in cells["sources"]] == block["sources"], where  # 其中 rows' rates
         for cell, score in zip(cells["rows"], block["rows"]):
+            if score == NOT_APPLICABLE:  # a row that does not apply says so, and has no score
+                assert values.get(cell) == NOT_APPLICABLE, (where, cell)
+                continue
             assert _cent(values.get(cell)) == score, (where, cell)
+        if cells["raw"]:
+            assert _cent(values.get(cells["raw"])) == block["raw"], where
+            assert _cent(values.get(cells["na_points"])) == block["na_points"], where
         for cell, score in zip(cells["cats"], block["categories"].values()):
             assert _cent(values.get(cell)) == score, (where, cell)
         assert _cent(values.get(cells["total"])) == block["total"], where
-        assert values.get(cells["grade"]) == block["grade"], where
+        assert (values.get(cells["grade"]) or None) == block["grade"], where  # "" while ungraded
 
 
 @pytest.fixture(scope="module")
 def random_project_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("random_projects")
     files = []
-    for seed in range(3):
+    for seed in range(4):
         rng = random.Random(seed)
         unit = BLANK_PROJECT if seed % 2 else WUCHANG
+        if seed == 3:  # the province variant: four 其中 rows, ratio rule, cap, 不适用 rescaled to 100
+            unit = replace(BLANK_PROJECT, framework="project_sichuan")
         plan = plan_for(unit)
         values, expected = project_values(plan, rng, rows=14)
         files.append((write_filled(plan, values, folder / f"p{seed}.xlsx"), plan, expected))

@@ -21,6 +21,17 @@ class ProjectInfo:
     name: str
     budget: Decimal | None = None  # 全年预算数（万元）
     executed: Decimal | None = None  # 全年执行数（万元），when finance already knows it
+    initial: Decimal | None = None  # 年初预算数（万元） of 年度资金总额
+    goal_plan: str | None = None  # 年度总体目标：预期目标 (the approved annual goal)
+    # 其中 rows of 项目资金 known to finance: (source name, 年初预算数, 全年预算数, 全年执行数), by
+    # the framework's fund_sources names; a None figure stays an input
+    sources: tuple[tuple[str, Decimal | None, Decimal | None, Decimal | None], ...] = ()
+
+    def source(self, name: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        for item in self.sources:
+            if item[0] == name:
+                return item[1], item[2], item[3]
+        return None, None, None
 
 
 @dataclass(frozen=True)
@@ -79,8 +90,10 @@ class IndicatorRow:
     calc: Value = EMPTY  # the template's own formula result (never trusted)
     status: Value = EMPTY
     reason: Value = EMPTY
+    adjusted: Value = EMPTY  # 年度指标值（调整后）: scores instead of target (年初指标值) when given
+    adjust_note: Value = EMPTY  # 调整说明
 
-    INPUT_FIELDS = ("level1", "level2", "name", "sign", "target", "unit", "actual", "band", "points", "score", "reason")
+    INPUT_FIELDS = ("level1", "level2", "name", "sign", "target", "adjusted", "unit", "actual", "band", "points", "score", "reason", "adjust_note")
 
     @property
     def empty(self) -> bool:
@@ -100,11 +113,17 @@ class ProjectBlock:
     declared_grade: Value = EMPTY
     rows: list[IndicatorRow] = field(default_factory=list)
     implementation: Value = EMPTY  # 项目实施情况 (text sheet; for the report draft only)
+    initial: Value = EMPTY  # 年度资金总额's 年初预算数
+    # 其中 rows, in the framework's fund_sources order: (name, 年初预算数, 全年预算数, 全年执行数, 执行率)
+    sources: list[tuple[str, Value, Value, Value, Value]] = field(default_factory=list)
+    goal_plan: Value = EMPTY  # 年度总体目标：预期目标
+    goal_done: Value = EMPTY  # 年度总体目标：实际完成情况
 
     @property
     def empty(self) -> bool:
-        fields = (self.name, self.executed, self.note, self.declared_score, self.declared_grade)
-        return all(v.blank for v in fields) and all(r.empty for r in self.rows)
+        fields = (self.name, self.executed, self.note, self.declared_score, self.declared_grade, self.initial, self.goal_plan, self.goal_done)
+        figures = [v for _name, *values in self.sources for v in values[:3]]
+        return all(v.blank for v in (*fields, *figures)) and all(r.empty for r in self.rows)
 
 
 @dataclass
@@ -219,6 +238,14 @@ class Evaluation:
     initial_budget_completion_rate: Decimal | None = None
     criteria: list[dict] = field(default_factory=list)  # name, points, score, declared
     indicators: list[dict] = field(default_factory=list)  # per indicator row: block, name, points, declared, score, met
+    # project only: 项目资金's 其中 rows (name, initial, budget, executed, rate), 年度总体目标, and
+    # with a framework's not_applicable: the points of the rows marked 不适用 and the score before
+    # it was scaled to 100 (score = raw_score × 100 ÷ (100 − not_applicable_points))
+    sources: list[dict] = field(default_factory=list)
+    raw_score: Decimal | None = None
+    not_applicable_points: Decimal | None = None
+    goal_plan: str | None = None
+    goal_done: str | None = None
 
     def as_dict(self, kind: str) -> dict:
         out = {
@@ -235,6 +262,13 @@ class Evaluation:
             out["initial_budget"] = _jsonable(self.initial_budget)
             out["initial_budget_completion_rate"] = _jsonable(self.initial_budget_completion_rate)
             out["criteria"] = [{k: _jsonable(v) for k, v in c.items()} for c in self.criteria]
+        else:
+            out["initial_budget"] = _jsonable(self.initial_budget)
+            out["sources"] = [{k: _jsonable(v) for k, v in s.items()} for s in self.sources]
+            out["goal_plan"], out["goal_done"] = self.goal_plan, self.goal_done
+            if self.raw_score is not None or self.not_applicable_points is not None:
+                out["raw_score"] = _jsonable(self.raw_score)
+                out["not_applicable_points"] = _jsonable(self.not_applicable_points)
         out["indicators"] = [{k: _jsonable(v) for k, v in i.items()} for i in self.indicators]
         return out
 
@@ -305,5 +339,5 @@ class Brief:
             year=result.year,
             errors=result.errors,
             warnings=result.warnings,
-            evaluations=[replace(e, criteria=[], indicators=[]) for e in result.evaluations],
+            evaluations=[replace(e, criteria=[], indicators=[], sources=[]) for e in result.evaluations],
         )
