@@ -38,6 +38,7 @@ from xltool.template.layout import (
     build_plan,
     column_name,
     indicator_columns,
+    is_form_sheet,
 )
 
 
@@ -70,7 +71,7 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
         notes.extend(trust_findings)
         framework, plan, version_findings = _plan_from_meta(meta, path)
         notes.extend(version_findings)
-        for name in list(VISIBLE_SHEETS) + ["_lists"]:
+        for name in checked_sheets(plan) + ["_lists"]:
             if name in book.sheets:
                 xlsx.load_sheet(book, pkg, name)
     except xlsx.XlsxError as exc:
@@ -91,6 +92,11 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
         sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] != "prefill"]
         compare_with_roster(book, plan, framework, roster_unit, sub.integrity)
     return sub, plan, framework, notes
+
+
+def checked_sheets(plan: Plan) -> list[str]:
+    """The sheets staff see, the print forms included: all are loaded, checked and protected."""
+    return list(VISIBLE_SHEETS) + [s.name for s in plan.sheets if is_form_sheet(s.name)]
 
 
 def read_bytes(path: Path) -> bytes:
@@ -365,7 +371,7 @@ class _Binder:
 
 def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str], path: str) -> Submission:
     integrity = Integrity()
-    for name in VISIBLE_SHEETS:
+    for name in checked_sheets(plan):
         sheet = book.sheets.get(name)
         if sheet is None:
             integrity.missing_sheets.append(name)
@@ -499,7 +505,7 @@ def _extra_content(book: xlsx.Book, plan: Plan, shifted: set[str], integrity: In
     """Values typed outside the template's cells (possible only with protection removed): the
     checker does not read them, so staff are told their content was not taken into account."""
     known = _plan_positions(plan)
-    for name in VISIBLE_SHEETS:
+    for name in checked_sheets(plan):
         sheet = book.sheets.get(name)
         if sheet is None or name in shifted:
             continue
@@ -516,7 +522,8 @@ def _plan_positions(plan: Plan) -> frozenset:
         cells = set()
         for c in plan.cells:
             for k in range(c.span):
-                cells.add((c.sheet, c.row, c.col + k))
+                for r in range(c.rows):
+                    cells.add((c.sheet, c.row + r, c.col + k))
         cached = frozenset(cells)
         plan._positions = cached  # plans are cached and never change: remember the set
     return cached
