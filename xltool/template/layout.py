@@ -1051,7 +1051,7 @@ def project_form_rows(framework: Framework) -> FormRows:
     header = goals + 2
     total = header + 1 + framework.indicator_rows
     heights = {0: 30, money: 28, goals + 1: 54, header: 28, total: 22}
-    heights.update({header + 1 + i: 36 for i in range(framework.indicator_rows)})  # three lines of text
+    heights.update({header + 1 + i: 42 for i in range(framework.indicator_rows)})  # three lines of text
     heights.update({total + 2 + i: 24 for i in range(3)})
     return FormRows(money, goals, header, total, total + 2, heights)
 
