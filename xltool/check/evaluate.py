@@ -170,6 +170,7 @@ def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
         "declared": declared,
         "score": score,
         "met": met,
+        "reason": text(row.reason),
         "kind": kind,
         "category": level1,  # the framework's category, or None
         "band_spec": band,
@@ -192,7 +193,7 @@ def over_achieved(f: dict, fw: Framework) -> Decimal | None:
     return scoring.round_half_up(share, 2) if share >= fw.over_achievement_percent else None
 
 
-_PUBLIC_KEYS = ("block", "row", "level1", "level2", "name", "sign", "target", "actual", "unit", "band", "points", "declared", "score", "met")
+_PUBLIC_KEYS = ("block", "row", "level1", "level2", "name", "sign", "target", "actual", "unit", "band", "points", "declared", "score", "met", "reason")
 
 
 def _public(figures: dict, scored: bool) -> dict:
