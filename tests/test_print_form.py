@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from cases import edit_sheet, number_cell, replace_cell, write_project
+from cases import edit_sheet, number_cell, replace_cell, text_cell, write_project
 from conftest import BLANK_PROJECT, WUCHANG, WUHAN
 from xltool.check.batch import check_file
 from xltool.template import plan_for, write_plan
-from xltool.template.layout import a1, form_sheet_name, is_form_sheet, project_form_rows
+from xltool.template.layout import SHEET_INFO, a1, form_sheet_name, is_form_sheet, project_form_rows
+from xltool.template.roster import read_roster
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE_PROJECT = ROOT / "samples" / "returned" / "2020_武昌区档案馆_项目支出绩效自评（已填报）.xlsx"
@@ -145,3 +147,24 @@ def test_a_number_pasted_over_a_form_figure_is_a_changed_formula(tmp_path):
     changed = [(f.code, f.sheet, f.cell) for f in result.findings if f.code == "FORMULA_CHANGED"]
     assert changed == [("FORMULA_CHANGED", sheet, cell)]
     assert [(f.code, f.sheet, f.cell) for f in check_file(raw).findings if f.sheet == sheet] == []
+
+
+def test_the_department_comes_from_the_roster_locked_or_is_typed_by_the_archive(tmp_path):
+    roster = tmp_path / "名册.csv"
+    roster.write_text("单位名称,单位编码,年度,类型,项目名称,全年预算数,主管部门\n武昌区档案馆,420106-DAG,2020,项目,档案保护费,300,武昌区人民政府\n", encoding="utf-8")
+    (unit,) = read_roster(roster)
+    assert unit.department == "武昌区人民政府"
+    plan = plan_for(unit)
+    spec = plan.names["INFO_DEPARTMENT"]
+    cell = next(c for c in plan.cells if (c.sheet, c.row, c.col) == (spec.sheet, spec.row, spec.col))
+    assert (cell.role, cell.value) == ("prefill", "武昌区人民政府")
+    blank = plan_for(replace(unit, department=""))
+    cell = next(c for c in blank.cells if (c.sheet, c.row, c.col) == (spec.sheet, spec.row, spec.col))
+    assert cell.role == "input" and cell.validation is not None
+    # the form prints it, and a checked file whose department was retyped says so
+    path = write_plan(plan, tmp_path / "t.xlsx")
+    form = [c for c in plan.cells if c.sheet == form_sheet_name(plan.framework, 1) and c.row == 2 and c.col == 2][0]
+    assert "基本信息" in form.value and form.role == "formula"
+    changed = edit_sheet(path, tmp_path / "changed.xlsx", SHEET_INFO, lambda xml: replace_cell(xml, a1(spec.row, spec.col), text_cell(a1(spec.row, spec.col), "别的部门")))
+    codes = [(f.code, f.cell) for f in check_file(changed).findings if f.sheet == SHEET_INFO]
+    assert ("PREFILL_CHANGED", a1(spec.row, spec.col)) in codes

@@ -277,6 +277,7 @@ def unit_from_meta(meta: dict[str, str]) -> UnitInfo:
         adjusted_budget=_dec(prefills.get("adjusted_budget")),
         final_accounts=_dec(prefills.get("final_accounts")),
         projects=projects,
+        department=prefills.get("department") if isinstance(prefills.get("department"), str) else "",
     )
 
 
@@ -390,7 +391,7 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
         year=unit.year or None,
         integrity=integrity,
     )
-    for key in ("UNIT", "CODE", "YEAR", "KIND", "CONTACT", "PHONE", "DATE"):
+    for key in ("UNIT", "CODE", "YEAR", "KIND", "CONTACT", "PHONE", "DATE", "DEPARTMENT"):
         sub.info[key.lower()] = b.one(f"INFO_{key}")
     fields = [key for key, *_ in indicator_columns(framework.kind)]
     rows = framework.indicator_rows

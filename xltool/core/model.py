@@ -36,6 +36,7 @@ class UnitInfo:
     adjusted_budget: Decimal | None = None  # 调整预算数
     final_accounts: Decimal | None = None  # 决算数
     projects: tuple[ProjectInfo, ...] = ()
+    department: str = ""  # 主管部门; "" = the archive fills it in
 
 
 # ---------------------------------------------------------------- what a workbook says

@@ -385,6 +385,8 @@ class _Builder:
             ("填报人", "input", None, "INFO_CONTACT", self.v_text("填报人姓名", 50)),
             ("联系电话", "input", None, "INFO_PHONE", self.v_text("联系电话", 30)),
             ("填报日期", "input", None, "INFO_DATE", Validation("date", "请填写填报日期", "请填写日期，如 2022-06-30。", "请填写有效日期（2000 年到 2100 年之间），如 2022-06-30。", "2000-01-01", "2100-12-31")),
+            # 主管部门: from the roster (locked) or typed by the archive; printed on the 自评表
+            ("主管部门", "prefill" if unit.department else "input", unit.department or None, "INFO_DEPARTMENT", None if unit.department else self.v_text("主管部门名称", 100)),
         ]
         for i, (label, role, value, name, validation) in enumerate(rows, start=2):
             self.put(s.name, i, 0, "label", label, "label_bold")
@@ -965,6 +967,8 @@ class _Builder:
             "final_accounts": _plain(unit.final_accounts),
             "projects": [[p.name, _plain(p.budget), _plain(p.executed)] for p in unit.projects],
         }
+        if unit.department:
+            prefills["department"] = unit.department
         meta = {
             "template_id": hashlib.sha256(f"{fw.name}|{fw.version}|{unit.code}|{unit.name}|{unit.year}".encode()).hexdigest()[:16],
             "generator": "xltool",

@@ -20,6 +20,7 @@ Every problem of a roster is reported at once (up to 50):
 | 项目名称          | project          | project  | one project per row                             |
 | 全年预算数        | project_budget   | no       | 万元, the project's full-year budget            |
 | 全年执行数        | project_executed | no       | 万元, when finance already knows it             |
+| 主管部门          | department       | no       | printed on the form (自评表); blank: filled in  |
 
 A figure given here is pre-filled and locked in the template; a figure left blank becomes an input
 cell for the archive to fill.
@@ -47,6 +48,7 @@ COLUMNS = {
     "project": ("项目名称", False),
     "project_budget": ("全年预算数", False),
     "project_executed": ("全年执行数", False),
+    "department": ("主管部门", False),
 }
 KIND_WORDS = {
     "project": "project", "项目": "project", "项目支出": "project",
@@ -304,6 +306,7 @@ def build_units(rows: list[_Row], source: str = "名册") -> list[UnitInfo]:
                 adjusted_budget=money["adjusted_budget"] if kind == "department" else None,
                 final_accounts=money["final_accounts"] if kind == "department" else None,
                 projects=tuple(group["projects"]),
+                department=row.values.get("department") or "",
             )
         )
     if not units:
