@@ -115,6 +115,11 @@ def department_values(plan, data: dict) -> dict[str, object]:
     return values
 
 
+def _prefilled(plan, name: str) -> bool:
+    spec = plan.names[name]
+    return any(c.role == "prefill" for c in plan.cells if (c.sheet, c.row, c.col) == (spec.sheet, spec.row, spec.col))
+
+
 def project_values(plan, data: dict) -> dict[str, object]:
     values: dict[str, object] = {
         "INFO_CONTACT": data["填报人"],
@@ -130,6 +135,15 @@ def project_values(plan, data: dict) -> dict[str, object]:
             raise SampleError(f"名册中{plan.unit.name}没有项目“{project['项目名称']}”")
         pre = f"PROJ{names.index(project['项目名称']) + 1}"
         values[f"{pre}_EXECUTED"] = project["全年执行数"]
+        values[f"{pre}_INITIAL"] = project["年初预算数"]
+        sources = list(plan.framework.fund_sources)
+        for source, figures in project["资金来源"].items():
+            k = sources.index(source) + 1
+            for key, figure in zip(("INITIAL", "BUDGET", "EXECUTED"), figures):
+                if plan.names[f"{pre}_SRC{k}_{key}"] and _prefilled(plan, f"{pre}_SRC{k}_{key}"):
+                    continue  # the roster gave it: pre-filled and locked
+                values[f"{pre}_SRC{k}_{key}"] = figure
+        values[f"{pre}_GOAL_DONE"] = project["实际完成情况"]
         values[f"{pre}_NOTE"] = project["执行情况说明"]
         values[f"{pre}_DECLARED_SCORE"] = project["自评总分"]
         values[f"{pre}_DECLARED_GRADE"] = project["自评等级"]

@@ -28,7 +28,7 @@ def test_the_four_calls_run_the_whole_loop(tmp_path):
     results = xltool.check_files(WUHAN, key=DEMO_KEY)  # a Path
     # The seed's table leaves one actual value blank: the one error, on its cell; the score stands.
     errors = [(f.code, f.sheet, f.cell) for f in results[0].findings if f.severity == "error"]
-    assert errors == [("REQUIRED_BLANK", "绩效指标", "G33")]
+    assert errors == [("REQUIRED_BLANK", "绩效指标", "H33")]
     assert str(results[0].evaluations[0].score) == "95.00"
     summary = xltool.write_summary(results, tmp_path / "汇总.xlsx")
     assert openpyxl.load_workbook(summary)["汇总"].max_row >= 4

@@ -119,9 +119,9 @@ CASES = {
     # what staff do to the file
     "PROTECTION_REMOVED": (_then(_project(), SHEET_INDICATORS, lambda x: re.sub(r"<sheetProtection[^>]*/>", "", x)), (SHEET_INDICATORS, "")),
     "LOCKED_CHANGED": (_then(_project(), SHEET_INDICATORS, lambda x: replace_cell(x, "C4", text_cell("C4", "指标"))), (SHEET_INDICATORS, "C4")),
-    "PREFILL_CHANGED": (_then(_project(), SHEET_BUDGET, lambda x: replace_cell(x, "C4", number_cell("C4", 350))), (SHEET_BUDGET, "C4")),
+    "PREFILL_CHANGED": (_then(_project(), SHEET_BUDGET, lambda x: replace_cell(x, "D5", number_cell("D5", 350))), at(P, "PROJ1_BUDGET")),
     "FORMULA_CHANGED": (_then(_project(), SHEET_SCORES, lambda x: replace_cell(x, at(P, "PROJ1_CALC_TOTAL")[1], number_cell(at(P, "PROJ1_CALC_TOTAL")[1], 100))), at(P, "PROJ1_CALC_TOTAL")),
-    "RATE_MISMATCH": (_then(_project(PROJ1_EXECUTED=214.68, PROJ1_NOTE="部分采购延至次年"), SHEET_BUDGET, lambda x: replace_cell(x, "E4", number_cell("E4", 0.8))), (SHEET_BUDGET, "E4")),
+    "RATE_MISMATCH": (_then(_project(PROJ1_EXECUTED=214.68, PROJ1_NOTE="部分采购延至次年"), SHEET_BUDGET, lambda x: replace_cell(x, "G5", number_cell("G5", 0.8))), at(P, "PROJ1_RATE")),
     "EXTRA_CONTENT": (_then(_project(), SHEET_TEXT, lambda x: x.replace("</sheetData>", '<row r="30">' + text_cell("A30", "补充说明见附件") + "</row></sheetData>")), (SHEET_TEXT, "A30")),
     "STRUCTURE_CHANGED": (_workbook_xml(_project(), lambda x: x.replace("!$E$5:$E$24<", "!$E$6:$E$25<", 1)), None),
     "NAME_MISSING": (_workbook_xml(_project(), lambda x: re.sub(r'<definedName name="PROJ1_NOTE">[^<]*</definedName>', "", x)), at(P, "PROJ1_NOTE")),

@@ -635,7 +635,7 @@ class TestIntegrity:
         assert_sentence(name, "PROJ1_EXECUTED", "项目 1 的全年执行数")
         moved = only(findings, "STRUCTURE_CHANGED")  # one per sheet, at the first moved input
         assert (moved.sheet, moved.cell) == ("绩效指标", "E5")
-        assert_sentence(moved, "E5", "E6", "2 处", "项目 1 的指标值")
+        assert_sentence(moved, "E5", "E6", "2 处", "项目 1 的年初指标值")
         locked = only(findings, "LOCKED_CHANGED")
         assert (locked.sheet, locked.cell, locked.seen, locked.expected) == ("评分", "D20", 30, 6)
         assert_sentence(locked, "D20", "6", "30")

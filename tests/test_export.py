@@ -52,6 +52,7 @@ def test_the_samples_export_the_seed_figures_one_row_per_project_and_per_indicat
     # the unit-wide evaluation has tables of its own: only the two projects of 武昌区档案馆
     assert [(r["agency_name"], r["fiscal_year"], r["pro_name"]) for r in projects] == [("武昌区档案馆", "2020", "档案保护费"), ("武昌区档案馆", "2020", "史料编研费")]
     first = projects[0]
+    assert (first["reply_amt"], first["year_adj_amt"]) == ("300.00", "0.00")
     assert (first["cur_amt"], first["year_exe_amt"], first["exe_amt_rate"], first["exe_score"], first["total_score"], first["eval_level"]) == ("300.00", "214.68", "71.56", "7.16", "94.16", "优")
     assert (projects[1]["exe_amt_rate"], projects[1]["exe_score"], projects[1]["total_score"]) == ("76.00", "7.60", "82.60")
     indicators = _csv(out / f"{INDICATOR_TABLE}.csv")
@@ -75,10 +76,11 @@ def test_figures_are_recomputed_never_the_declared_ones(tmp_path):
     returned = tmp_path / "in"
     returned.mkdir()
     # 30,000 of 140,000 scanned, yet 30 of 30 points declared and 100 in total
-    write_project(returned / "a.xlsx", PROJ1_ACTUAL=with_row(ROWS["ACTUAL"], 0, 30000), PROJ1_DECLARED_SCORE=100, PROJ1_REASON=with_row([None] * 4, 0, "设备故障"))
+    write_project(returned / "a.xlsx", PROJ1_ACTUAL=with_row(ROWS["ACTUAL"], 0, 30000), PROJ1_DECLARED_SCORE=100, PROJ1_REASON=with_row([None] * 4, 0, "设备故障"), PROJ1_INITIAL=250)
     out = tmp_path / "export"
     main(["check", str(returned), "--out", str(tmp_path / "s.xlsx"), "--export", str(out), "--quiet"])
     projects = _csv(out / f"{PROJECT_TABLE}.csv")
+    assert (projects[0]["reply_amt"], projects[0]["year_adj_amt"], projects[0]["cur_amt"]) == ("250.00", "50.00", "300.00")
     assert projects[0]["total_score"] == "76.43"  # 10 (execution) + 6.43 (30 × 30000 / 140000) + 20 + 30 + 10
     row = _csv(out / f"{INDICATOR_TABLE}.csv")[0]
     assert (row["eval_score"], row["is_met"], row["devi_analy"]) == ("6.43", "否", "设备故障")

@@ -145,7 +145,7 @@ def test_reverse_rule_and_cap_settings_change_the_template_formula(tmp_path):
     capped = replace(fw, score_cap="points_minus_cent")
     formula = lambda f: next(c.value for c in build_plan(f, WUCHANG).cells if c.role == "formula" and "MEDIAN" in str(c.value))  # noqa: E731
     assert "1-(" in formula(fw) and "1-(" not in formula(ratio)
-    assert "I5-0.01)" not in formula(fw) and "I5-0.01)" in formula(capped)
+    assert "J5-0.01)" not in formula(fw) and "J5-0.01)" in formula(capped)  # J: 分值
 
 
 def test_framework_settings_for_cap_reasons_and_over_achievement_are_checked():

@@ -75,14 +75,17 @@ def test_prefilled_budget_figures_are_locked_values(wuhan_template, wuchang_temp
     assert [ws["B3"].value, ws["B4"].value, ws["B5"].value] == [3203.46, 2814.98, 2814.98]
     assert all(ws[c].protection.locked for c in ("B3", "B4", "B5"))
     ws = openpyxl.load_workbook(wuchang_template)[SHEET_BUDGET]
-    assert [ws["B4"].value, ws["C4"].value, ws["B5"].value, ws["C5"].value] == ["档案保护费", 300, "史料编研费", 100]
-    assert ws["C4"].protection.locked and not ws["D4"].protection.locked  # executed is theirs to fill
+    # one block per project: 项目名称 row, then 项目资金 (年度资金总额 first, 年初 | 全年预算 | 全年执行)
+    assert [ws["C3"].value, ws["D5"].value, ws["C12"].value, ws["D14"].value] == ["档案保护费", 300, "史料编研费", 100]
+    assert [ws["B5"].value, ws["B6"].value, ws["B7"].value, ws["B8"].value] == ["年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金"]
+    assert ws["D5"].protection.locked and not ws["E5"].protection.locked  # executed is theirs to fill
+    assert not ws["C5"].protection.locked and not ws["D6"].protection.locked  # 年初预算数 and the 其中 rows too
 
 
 def test_blank_template_has_input_budget_and_project_names(blank_project_template):
     ws = openpyxl.load_workbook(blank_project_template)[SHEET_BUDGET]
-    assert ws["B4"].value is None and ws["B4"].protection.locked is False
-    assert ws["C4"].protection.locked is False
+    assert ws["C3"].value is None and ws["C3"].protection.locked is False
+    assert ws["D5"].protection.locked is False
 
 
 def test_print_setup_and_widths(wuchang_template):
@@ -118,9 +121,12 @@ def test_file_names_carry_unit_and_year():
 def test_conditional_format_marks_rows_needing_a_reason_by_the_framework_rule(wuchang_template, wuhan_template):
     ws = openpyxl.load_workbook(wuchang_template)[SHEET_INDICATORS]
     rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
-    # project: the national rule, score (K) below points (I) with the reason (M) empty
-    assert "AND(AND(ISNUMBER($K5),ISNUMBER($I5),$K5<$I5),LEN(TRIM($M5))=0)" in rules
-    assert any("ROUND($G5*100,6)>=ROUND($E5*120,6)" in f for f in rules)  # over-achieved actual values are marked
+    # project: the national rule, score (L) below points (J) with the reason (N) empty
+    assert "AND(AND(ISNUMBER($L5),ISNUMBER($J5),$L5<$J5),LEN(TRIM($N5))=0)" in rules
+    # over-achieved actual values are marked, against the adjusted target (F) when given, else E
+    assert any("ROUND($H5*100,6)>=ROUND(IF(LEN($F5)=0,$E5,$F5)*120,6)" in f for f in rules)
+    # a changed target (F ≠ E) without 调整说明 (O) is marked
+    assert "AND(LEN($F5)>0,OR(NOT(ISNUMBER($E5)),NOT(ISNUMBER($F5)),$F5<>$E5),LEN(TRIM($O5))=0)" in rules
     ws = openpyxl.load_workbook(wuhan_template)[SHEET_INDICATORS]
     rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
     assert any('="未达成",LEN(TRIM(' in f for f in rules)  # unit-wide goals are not scored: unmet targets
@@ -130,7 +136,8 @@ def test_conditional_format_marks_rows_needing_a_reason_by_the_framework_rule(wu
 
     fw = replace(load_framework("project"), reason_rule="target_unmet", reason_above_percent=D(30))
     rules = [cf.formula for cf in build_plan(fw, WUCHANG).conditional if cf.style == "alert" and cf.sheet == SHEET_INDICATORS]
-    assert '=AND(OR($L5="未达成",AND(OR($D5="≥",$D5=">",$D5="="),ISNUMBER($E5),ISNUMBER($G5),$E5>0,ROUND($G5*100,6)>=ROUND($E5*130,6))),LEN(TRIM($M5))=0)' in rules
+    t = "IF(LEN($F5)=0,$E5,$F5)"  # the target that scores: adjusted (F) when given, else 年初 (E)
+    assert f'=AND(OR($M5="未达成",AND(OR($D5="≥",$D5=">",$D5="="),ISNUMBER({t}),ISNUMBER($H5),{t}>0,ROUND($H5*100,6)>=ROUND({t}*130,6))),LEN(TRIM($N5))=0)' in rules
 
 
 # ---------------------------------------------------------------- formulas agree with scoring.py

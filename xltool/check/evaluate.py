@@ -229,6 +229,7 @@ def evaluate_project(block: ProjectBlock, fw: Framework) -> Evaluation:
     total = _total(criteria)
     return Evaluation(
         name=text(block.name) or f"项目 {block.index}",
+        initial_budget=number(block.initial),  # 年初预算数: the export's reply_amt
         budget=budget,
         executed=executed,
         execution_rate=rate,

@@ -252,6 +252,21 @@ def _dec(text) -> Decimal | None:
     return value if value.is_finite() else None
 
 
+def _project_info(item: list) -> ProjectInfo:
+    """One project of the metadata's prefills: [name, budget, executed] and, when the roster gave
+    them, {"initial", "goal_plan", "sources"} (layout._project_prefills writes it)."""
+    extra = item[3] if len(item) > 3 and isinstance(item[3], dict) else {}
+    sources = []
+    for entry in extra.get("sources") or []:
+        if isinstance(entry, list) and len(entry) == 4:
+            sources.append((str(entry[0]), _dec(entry[1]), _dec(entry[2]), _dec(entry[3])))
+    plan = extra.get("goal_plan")
+    return ProjectInfo(
+        str(item[0]), _dec(item[1]), _dec(item[2]), initial=_dec(extra.get("initial")),
+        goal_plan=str(plan) if plan else None, sources=tuple(sources),
+    )
+
+
 def unit_from_meta(meta: dict[str, str]) -> UnitInfo:
     try:
         prefills = json.loads(meta.get("prefills") or "{}")
@@ -261,7 +276,7 @@ def unit_from_meta(meta: dict[str, str]) -> UnitInfo:
         prefills = {}
     listed = prefills.get("projects")
     projects = tuple(
-        ProjectInfo(str(p[0]), _dec(p[1]), _dec(p[2])) for p in (listed if isinstance(listed, list) else []) if isinstance(p, list) and len(p) >= 3
+        _project_info(p) for p in (listed if isinstance(listed, list) else []) if isinstance(p, list) and len(p) >= 3
     )
     try:
         year = int(meta.get("year", "0"))
@@ -422,6 +437,13 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
                 declared_score=b.one(pre + "DECLARED_SCORE"),
                 declared_grade=b.one(pre + "DECLARED_GRADE"),
                 rows=indicator_rows("PROJ", p),
+                initial=b.one(pre + "INITIAL"),
+                sources=[
+                    (source, *(b.one(f"{pre}SRC{k}_{key}") for key in ("INITIAL", "BUDGET", "EXECUTED", "RATE")))
+                    for k, source in enumerate(framework.fund_sources, start=1)
+                ],
+                goal_plan=b.one(pre + "GOAL_PLAN"),
+                goal_done=b.one(pre + "GOAL_DONE"),
             )
             sub.projects.append(block)
     else:

@@ -25,6 +25,8 @@ SIGNS = ("≥", ">", "≤", "<", "=", "定性")
 REVERSE_RULES = ("ratio", "linear")
 SCORE_CAPS = ("none", "points_minus_cent")
 REASON_RULES = ("below_points", "target_unmet")
+DEFAULT_FUND_SOURCES = ("当年财政拨款", "上年结转资金", "其他资金")
+NOT_APPLICABLE = "不适用"  # the 计算符号 of a row that does not apply (framework setting not_applicable)
 
 # Where the bundled frameworks live: the repository's workbook_templates/ in a checkout or an
 # editable install, or the copy packaged beside the code (see pyproject's package-dir).
@@ -88,6 +90,10 @@ class Framework:
     reason_rule: str = "below_points"  # target_unmet: a reason only where the target is missed
     reason_above_percent: Decimal | None = None  # 30: a reason also when B ≥ A × 130%
     over_achievement_percent: Decimal | None = Decimal(120)  # B ≥ 120% of A is flagged
+    # 项目资金's 其中 rows under 年度资金总额 (Sichuan: 财政资金 / 财政专户管理资金 / 单位资金 / 其他资金)
+    fund_sources: tuple[str, ...] = DEFAULT_FUND_SOURCES
+    not_applicable: bool = False  # a row may be marked 不适用; the rest is rescaled to 100
+    low_execution_percent: Decimal = Decimal(90)  # an execution rate below it must be explained
     source: str = ""
     digest: str = field(default="", compare=False)
 
@@ -315,6 +321,23 @@ def parse_framework(text: str, source: str = "<text>") -> Framework:
         over, above = (None if over == 0 else over), (None if above == 0 else above)
     if over is not None and over <= 100:
         doc.fail(("over_achievement_percent",), f"应当是大于 100 的百分数（如 120），或 0 表示不标记，实际是 {over}")
+    sources = _get(doc, data, root, "fund_sources", list, required=False, default=list(DEFAULT_FUND_SOURCES))
+    for i, item in enumerate(sources):
+        if not isinstance(item, (str, int, float)) or isinstance(item, bool) or not str(item).strip():
+            doc.fail(("fund_sources", i), f"应当是非空文字（资金来源名称），实际是 {item!r}")
+    sources = tuple(str(item).strip() for item in sources)
+    if len(set(sources)) != len(sources):
+        doc.fail(("fund_sources",), "资金来源名称重复")
+    if len(sources) > 10:
+        doc.fail(("fund_sources",), f"资金来源最多 10 项，实际是 {len(sources)} 项")
+    not_applicable = data.get("not_applicable", False)
+    if not isinstance(not_applicable, bool):
+        doc.fail(("not_applicable",), f"应当是 true（允许标记“不适用”并折算到 100 分）或 false（默认），实际是 {not_applicable!r}")
+    if not_applicable and kind != "project":
+        doc.fail(("not_applicable",), "只适用于项目支出框架")
+    low = _get(doc, data, root, "low_execution_percent", Decimal, required=False, default=Decimal(90))
+    if low > 100:
+        doc.fail(("low_execution_percent",), f"应当是 0 到 100 之间的百分数（如 90），实际是 {low}")
     bands = _parse_bands(doc, data)
     grades = _parse_grades(doc, data)
     units = tuple(str(u) for u in (data.get("units") or []))
@@ -342,6 +365,9 @@ def parse_framework(text: str, source: str = "<text>") -> Framework:
         reason_rule=reason_rule,
         reason_above_percent=above,
         over_achievement_percent=over,
+        fund_sources=sources,
+        not_applicable=not_applicable,
+        low_execution_percent=low,
         source=source,
     )
     digest = hashlib.sha256(json.dumps(_plain(framework), ensure_ascii=False, sort_keys=True).encode()).hexdigest()

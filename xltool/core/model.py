@@ -21,6 +21,17 @@ class ProjectInfo:
     name: str
     budget: Decimal | None = None  # 全年预算数（万元）
     executed: Decimal | None = None  # 全年执行数（万元），when finance already knows it
+    initial: Decimal | None = None  # 年初预算数（万元） of 年度资金总额
+    goal_plan: str | None = None  # 年度总体目标：预期目标 (the approved annual goal)
+    # 其中 rows of 项目资金 known to finance: (source name, 年初预算数, 全年预算数, 全年执行数), by
+    # the framework's fund_sources names; a None figure stays an input
+    sources: tuple[tuple[str, Decimal | None, Decimal | None, Decimal | None], ...] = ()
+
+    def source(self, name: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
+        for item in self.sources:
+            if item[0] == name:
+                return item[1], item[2], item[3]
+        return None, None, None
 
 
 @dataclass(frozen=True)
@@ -80,8 +91,10 @@ class IndicatorRow:
     calc: Value = EMPTY  # the template's own formula result (never trusted)
     status: Value = EMPTY
     reason: Value = EMPTY
+    adjusted: Value = EMPTY  # 年度指标值（调整后）: scores instead of target (年初指标值) when given
+    adjust_note: Value = EMPTY  # 调整说明
 
-    INPUT_FIELDS = ("level1", "level2", "name", "sign", "target", "unit", "actual", "band", "points", "score", "reason")
+    INPUT_FIELDS = ("level1", "level2", "name", "sign", "target", "adjusted", "unit", "actual", "band", "points", "score", "reason", "adjust_note")
 
     @property
     def empty(self) -> bool:
@@ -100,11 +113,17 @@ class ProjectBlock:
     declared_score: Value = EMPTY
     declared_grade: Value = EMPTY
     rows: list[IndicatorRow] = field(default_factory=list)
+    initial: Value = EMPTY  # 年度资金总额's 年初预算数
+    # 其中 rows, in the framework's fund_sources order: (name, 年初预算数, 全年预算数, 全年执行数, 执行率)
+    sources: list[tuple[str, Value, Value, Value, Value]] = field(default_factory=list)
+    goal_plan: Value = EMPTY  # 年度总体目标：预期目标
+    goal_done: Value = EMPTY  # 年度总体目标：实际完成情况
 
     @property
     def empty(self) -> bool:
-        fields = (self.name, self.executed, self.note, self.declared_score, self.declared_grade)
-        return all(v.blank for v in fields) and all(r.empty for r in self.rows)
+        fields = (self.name, self.executed, self.note, self.declared_score, self.declared_grade, self.initial, self.goal_plan, self.goal_done)
+        figures = [v for _name, *values in self.sources for v in values[:3]]
+        return all(v.blank for v in (*fields, *figures)) and all(r.empty for r in self.rows)
 
 
 @dataclass

@@ -341,7 +341,11 @@ def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
 def _shape(plan: Plan) -> tuple:
     unit = plan.unit
     figures = (unit.initial_budget, unit.adjusted_budget, unit.final_accounts)
-    projects = tuple((p.name is None, p.budget is None, p.executed is None) for p in unit.projects)
+    projects = tuple(
+        (p.name is None, p.budget is None, p.executed is None, p.initial is None, not p.goal_plan,
+         tuple(v is None for s in plan.framework.fund_sources for v in p.source(s)))
+        for p in unit.projects
+    )
     return (plan.framework, unit.kind, not unit.code, tuple(v is None for v in figures), projects, len(plan.cells))
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
 
-from xltool.core.framework import Framework
+from xltool.core.framework import NOT_APPLICABLE, Framework
 from xltool.core.model import UnitInfo
 
 # Sheet names, in workbook order.
@@ -159,6 +159,25 @@ def ref(sheet: str, row: int, col: int) -> str:
     return f"{quote_sheet(sheet)}!{a1(row, col, absolute=True)}"
 
 
+def _effective(c: dict) -> dict:
+    """Cell references of an indicator row, with "target" the target that scores: 年度指标值
+    （调整后） when given, else 年初指标值 (kept as "initial")."""
+    out = dict(c)
+    out["initial"] = c["target"]
+    if "adjusted" in c:
+        out["target"] = f'IF(LEN({c["adjusted"]})=0,{c["target"]},{c["adjusted"]})'
+    return out
+
+
+def project_block_row(framework: Framework, p: int) -> int:
+    """First row (0-based) of project p's block on the 预算执行 sheet: its 项目名称 row."""
+    return 2 + (p - 1) * (len(framework.fund_sources) + 6)
+
+
+def _rate_formula(budget: str, executed: str) -> str:
+    return f'=IF(AND(ISNUMBER({budget}),ISNUMBER({executed})),IF({budget}>0,ROUND({executed}/{budget},4),""),"")'
+
+
 def _num(value: Decimal | int) -> str:
     """A number as formula text, without exponent or trailing zeros."""
     text = format(Decimal(value).normalize(), "f")
@@ -174,7 +193,8 @@ _INDICATOR_COLUMNS = (
     ("level2", "二级指标", 16, "input_text"),
     ("name", "三级指标（指标名称）", 30, "input_wrap"),
     ("sign", "计算符号", 8, "input_center"),
-    ("target", "指标值", 11, "input_number"),
+    ("target", "年初指标值", 11, "input_number"),
+    ("adjusted", "年度指标值\n（调整后）", 11, "input_number"),
     ("unit", "计量单位", 8, "input_center"),
     ("actual", "实际完成值", 11, "input_number"),
     ("band", "定性评价档次\n（仅定性指标）", 18, "input_wrap"),
@@ -183,6 +203,7 @@ _INDICATOR_COLUMNS = (
     ("calc", "计算得分", 8, "formula_score"),
     ("status", "完成情况", 9, "formula_center"),
     ("reason", "偏差原因分析及改进措施\n（标红时必填）", 36, "input_wrap"),
+    ("adjust_note", "调整说明\n（调整指标值时必填）", 24, "input_wrap"),
 )
 _DEPARTMENT_SKIP = ("points", "score", "calc")
 
@@ -202,7 +223,8 @@ FIELD_LABELS = {
     "level2": "二级指标",
     "name": "三级指标名称",
     "sign": "计算符号",
-    "target": "指标值",
+    "target": "年初指标值",
+    "adjusted": "年度指标值（调整后）",
     "unit": "计量单位",
     "actual": "实际完成值",
     "band": "定性评价档次",
@@ -211,6 +233,7 @@ FIELD_LABELS = {
     "calc": "计算得分",
     "status": "完成情况",
     "reason": "偏差原因分析及改进措施",
+    "adjust_note": "调整说明",
 }
 
 
@@ -310,7 +333,7 @@ class _Builder:
         fw = self.fw
         self.sheet(SHEET_LISTS, state="hidden", widths={0: 10, 1: 14, 2: 24, 3: 34, 4: 8, 5: 8})
         columns = {
-            "sign": list(("≥", ">", "≤", "<", "=", "定性")),
+            "sign": list(("≥", ">", "≤", "<", "=", "定性")) + ([NOT_APPLICABLE] if fw.not_applicable else []),
             "level1": list(fw.category_names),
             "level2": list(fw.all_subcategories),
             "band": [b.label for b in fw.bands],
@@ -402,30 +425,84 @@ class _Builder:
         return self.put(sheet, row, col, "input", None, "input_money" if money else "input_wrap", validation, field=what, name=name)
 
     def build_project_budget(self) -> int:
+        """Per project, the official form's first blocks: 项目名称, 项目资金 (年度资金总额 and its
+        其中 rows: 年初预算数, 全年预算数, 全年执行数, 分值, 执行率, 得分) and 年度总体目标."""
         fw, unit = self.fw, self.unit
-        s = self.sheet(SHEET_BUDGET, widths={0: 6, 1: 30, 2: 14, 3: 14, 4: 12, 5: 12, 6: 44}, freeze=(3, 0), repeat_rows=(0, 2))
-        self.put(s.name, 0, 0, "label", f"{unit.name} {unit.year}年度项目预算执行情况", "title", span=7)
-        self.put(s.name, 1, 0, "label", "金额单位：万元。预算执行率 = 全年执行数 ÷ 全年预算数（调整后）；执行率得分 = 执行率（超过 100% 按 100% 计）× 分值。", "note", span=7)
-        headers = ["序号", "项目名称", "全年预算数\n（万元）", "全年执行数\n（万元）", "预算执行率", f"执行率得分\n（满分{_num(fw.execution_points)}）", "执行情况说明\n（超出预算或执行率低于 100% 时请说明）"]
-        for col, text in enumerate(headers):
-            self.put(s.name, 2, col, "label", text, "header")
+        s = self.sheet(SHEET_BUDGET, widths={0: 8, 1: 22, 2: 14, 3: 14, 4: 14, 5: 8, 6: 12, 7: 10, 8: 44}, freeze=(2, 0), repeat_rows=(0, 1))
+        low = _num(fw.low_execution_percent)
+        self.put(s.name, 0, 0, "label", f"{unit.name} {unit.year}年度项目资金及年度总体目标", "title", span=9)
+        self.put(
+            s.name, 1, 0, "label",
+            f"金额单位：万元。年度资金总额应等于其中各项之和；预算执行率 = 全年执行数 ÷ 全年预算数；执行率得分 = 执行率（超过 100% 按 100% 计）× 分值。"
+            f"执行率低于 {low}% 或超过 100% 时必须填写执行情况说明。",
+            "note", span=9,
+        )
         projects = list(unit.projects) or [None] * fw.blank_projects
         for p, project in enumerate(projects, start=1):
-            r = 2 + p
-            self.put(s.name, r, 0, "label", p, "label_center")
-            pre = f"PROJ{p}_"
-            self._prefill_or_input(s.name, r, 1, project.name if project else None, pre + "NAME", "项目名称", money=False)
-            self._prefill_or_input(s.name, r, 2, project.budget if project else None, pre + "BUDGET", "全年预算数")
-            self._prefill_or_input(s.name, r, 3, project.executed if project else None, pre + "EXECUTED", "全年执行数")
-            b, e = a1(r, 2), a1(r, 3)
-            rate = f'=IF(AND(ISNUMBER({b}),ISNUMBER({e})),IF({b}>0,ROUND({e}/{b},4),""),"")'
-            self.put(s.name, r, 4, "formula", rate, "formula_percent", name=pre + "RATE")
-            rc = a1(r, 4)
-            score = f'=IF(ISNUMBER({rc}),ROUND(MIN(MAX({rc},0),1)*{_num(fw.execution_points)},2),"")'
-            self.put(s.name, r, 5, "formula", score, "formula_score", name=pre + "EXEC_SCORE")
-            self.put(s.name, r, 6, "input", None, "input_wrap", self.v_text("执行情况说明"), field="执行情况说明", name=pre + "NOTE")
-            self.conditional.append(ConditionalFormat(s.name, r, 6, r, 6, f'=AND(ISNUMBER(${col_letter(4)}{r + 1}),${col_letter(4)}{r + 1}>1,LEN(TRIM($G{r + 1}))=0)', "alert"))
+            self._project_money_block(p, project)
         return len(projects)
+
+    def _project_money_block(self, p: int, project) -> None:
+        fw = self.fw
+        sheet = SHEET_BUDGET
+        r0 = project_block_row(fw, p)
+        pre = f"PROJ{p}_"
+        self.put(sheet, r0, 0, "label", f"项目 {p}", "block_title")
+        self.put(sheet, r0, 1, "label", "项目名称", "label_bold")
+        if project is not None:
+            self.put(sheet, r0, 2, "prefill", project.name, "prefill", span=7, field="项目名称", name=pre + "NAME")
+        else:
+            self.put(sheet, r0, 2, "input", None, "input_wrap", self.v_text("项目名称", 100), span=7, field="项目名称", name=pre + "NAME")
+        headers = ["项目资金（万元）", "年初预算数", "全年预算数（A）", "全年执行数（B）", "分值", "执行率（B/A）", "得分",
+                   f"执行情况说明\n（执行率低于 {_num(fw.low_execution_percent)}% 或超过 100% 时必填）"]
+        for col, text in enumerate(headers, start=1):
+            self.put(sheet, r0 + 1, col, "label", text, "header")
+        # 年度资金总额: its figures are typed (as on the real forms); the checker compares them with
+        # the sum of the 其中 rows (FUNDS_SUM_MISMATCH) and the row turns red while they differ.
+        r = r0 + 2
+        self.put(sheet, r, 1, "label", "年度资金总额", "label_bold")
+        initial, budget, executed = (None, None, None) if project is None else (project.initial, project.budget, project.executed)
+        self._prefill_or_input(sheet, r, 2, initial, pre + "INITIAL", "年初预算数")
+        self._prefill_or_input(sheet, r, 3, budget, pre + "BUDGET", "全年预算数")
+        self._prefill_or_input(sheet, r, 4, executed, pre + "EXECUTED", "全年执行数")
+        self.put(sheet, r, 5, "label", fw.execution_points, "prefill_score")
+        self.put(sheet, r, 6, "formula", _rate_formula(a1(r, 3), a1(r, 4)), "formula_percent", name=pre + "RATE")
+        rc = a1(r, 6)
+        score = f'=IF(ISNUMBER({rc}),ROUND(MIN(MAX({rc},0),1)*{_num(fw.execution_points)},2),"")'
+        self.put(sheet, r, 7, "formula", score, "formula_score", name=pre + "EXEC_SCORE")
+        self.put(sheet, r, 8, "input", None, "input_wrap", self.v_text("执行情况说明"), field="执行情况说明", name=pre + "NOTE")
+        low = _num(fw.low_execution_percent / 100)
+        self.conditional.append(ConditionalFormat(
+            sheet, r, 8, r, 8, f"=AND(ISNUMBER(${col_letter(6)}{r + 1}),OR(${col_letter(6)}{r + 1}>1,${col_letter(6)}{r + 1}<{low}),LEN(TRIM($I{r + 1}))=0)", "alert",
+        ))
+        n = len(fw.fund_sources)
+        first, last = r + 1, r + n
+        for col in (2, 3, 4):
+            letter = col_letter(col)
+            self.conditional.append(ConditionalFormat(
+                sheet, r, col, r, col, f"=ROUND(N(${letter}${r + 1}),2)<>ROUND(SUM(${letter}${first + 1}:${letter}${last + 1}),2)", "alert",
+            ))
+        for k, source in enumerate(fw.fund_sources, start=1):
+            r = r0 + 2 + k
+            src = f"{pre}SRC{k}_"
+            self.put(sheet, r, 1, "label", ("其中：" if k == 1 else "") + source, "label")
+            figures = project.source(source) if project is not None else (None, None, None)
+            for col, key, what, value in zip((2, 3, 4), ("INITIAL", "BUDGET", "EXECUTED"), ("年初预算数", "全年预算数", "全年执行数"), figures):
+                self._prefill_or_input(sheet, r, col, value, src + key, f"{source}{what}")
+            self.put(sheet, r, 5, "label", "—", "label_center")
+            self.put(sheet, r, 6, "formula", _rate_formula(a1(r, 3), a1(r, 4)), "formula_percent", name=src + "RATE")
+            self.put(sheet, r, 7, "label", "—", "label_center")
+        r = r0 + 3 + n
+        self.put(sheet, r, 1, "label", "年度总体目标", "label_bold")
+        self.put(sheet, r, 2, "label", "预期目标", "header", span=3)
+        self.put(sheet, r, 5, "label", "实际完成情况", "header", span=4)
+        r += 1
+        plan = project.goal_plan if project is not None else None
+        if plan:
+            self.put(sheet, r, 2, "prefill", plan, "prefill_long", span=3, field="预期目标", name=pre + "GOAL_PLAN")
+        else:
+            self.put(sheet, r, 2, "input", None, "input_long", self.v_text("预期目标"), span=3, field="预期目标", name=pre + "GOAL_PLAN")
+        self.put(sheet, r, 5, "input", None, "input_long", self.v_text("实际完成情况"), span=4, field="实际完成情况", name=pre + "GOAL_DONE")
 
     def build_department_budget(self):
         unit = self.unit
@@ -481,7 +558,7 @@ class _Builder:
         pre = f"{prefix}{b}_"
         if fw.kind == "project":
             self.put(sheet, row, 0, "label", f"项目 {b}", "block_title", span=2)
-            name_ref = ref(SHEET_BUDGET, 2 + b, 1)
+            name_ref = ref(SHEET_BUDGET, project_block_row(fw, b), 2)
             self.put(sheet, row, 2, "formula", f'=IF(LEN({name_ref})=0,"（请先在预算执行表填写项目名称）",{name_ref})', "block_formula", span=len(columns) - 2)
         else:
             self.put(sheet, row, 0, "label", f"年度目标 {b}", "block_title", span=2)
@@ -498,18 +575,24 @@ class _Builder:
         # A row that needs a reason (by the framework's rule, as the checker) is red while it has none.
         status = col_letter(col_of["status"])
         reason = col_letter(col_of["reason"])
-        c = {key: f"${col_letter(col)}{first + 1}" for key, col in col_of.items()}
+        c = _effective({key: f"${col_letter(col)}{first + 1}" for key, col in col_of.items()})
         self.conditional.append(
             ConditionalFormat(sheet, first, col_of["reason"], last, col_of["reason"], f"=AND({self._reason_formula(c)},LEN(TRIM(${reason}{first + 1}))=0)", "alert")
         )
         self.conditional.append(ConditionalFormat(sheet, first, col_of["status"], last, col_of["status"], f'=${status}{first + 1}="未达成"', "warn"))
+        # 调整说明: required (red) while an adjusted target differs from the year-start one
+        e, f, n = c["initial"], c["adjusted"], c["adjust_note"]
+        self.conditional.append(ConditionalFormat(
+            sheet, first, col_of["adjust_note"], last, col_of["adjust_note"],
+            f"=AND(LEN({f})>0,OR(NOT(ISNUMBER({e})),NOT(ISNUMBER({f})),{f}<>{e}),LEN(TRIM({n}))=0)", "alert",
+        ))
         over = self._over_formula(c)
         if over:  # over-achieved: the target may have been set too low
             self.conditional.append(ConditionalFormat(sheet, first, col_of["actual"], last, col_of["actual"], f"={over}", "warn"))
 
     def _indicator_row(self, sheet, r, columns, col_of):
         fw = self.fw
-        c = {key: a1(r, col) for key, col in col_of.items()}
+        c = _effective({key: a1(r, col) for key, col in col_of.items()})
         for col, (key, header, _w, style) in enumerate(columns):
             if key in ("calc", "status"):
                 formula = self._calc_formula(c) if key == "calc" else self._status_formula(c)
@@ -532,8 +615,11 @@ class _Builder:
                 "level1": lambda: self.v_list("level1", "一级指标"),
                 "level2": lambda: self.v_list("level2", "二级指标", extra="请选择与一级指标对应的二级指标。"),
                 "name": lambda: self.v_text("三级指标名称（一个单元格只写一个指标）", 200),
-                "sign": lambda: self.v_list("sign", "计算符号", extra="≥ > 为正向指标，≤ < 为反向指标（如故障率），定性指标选“定性”。"),
-                "target": lambda: self.v_number("指标值"),
+                "sign": lambda: self.v_list("sign", "计算符号", extra="≥ > 为正向指标，≤ < 为反向指标（如故障率），定性指标选“定性”。" + (
+                    f"本年度不适用的指标选“{NOT_APPLICABLE}”（其分值不计，其余得分折算为百分制）。" if self.fw.not_applicable else "")),
+                "target": lambda: self.v_number("年初指标值"),
+                "adjusted": lambda: self.v_number("年度指标值（调整后）"),
+                "adjust_note": lambda: self.v_text("调整说明"),
                 "unit": lambda: self.v_list("unit", "计量单位", strict=False),
                 "actual": lambda: self.v_number("实际完成值"),
                 "band": lambda: self.v_list("band", "定性评价档次", extra="仅定性指标填写。"),
@@ -553,10 +639,14 @@ class _Builder:
     def _status_formula(self, c) -> str:
         d, e, g, h = c["sign"], c["target"], c["actual"], c["band"]
         top = self.fw.bands[0].label
-        return (
-            f'=IF(LEN({d})=0,"",IF({d}="定性",IF(LEN({h})=0,"",IF({h}="{top}","达成","未达成")),'
-            f'IF(AND(ISNUMBER({e}),ISNUMBER({g})),IF({self._met_formula(c)},"达成","未达成"),"")))'
+        body = (
+            f'IF({d}="定性",IF(LEN({h})=0,"",IF({h}="{top}","达成","未达成")),'
+            f'IF(AND(ISNUMBER({e}),ISNUMBER({g})),IF({self._met_formula(c)},"达成","未达成"),""))'
         )
+        if self.fw.not_applicable:
+            body = f'IF({d}="{NOT_APPLICABLE}","{NOT_APPLICABLE}",{body})'
+        return f'=IF(LEN({d})=0,"",{body})'
+
 
     def _over_formula(self, c) -> str:
         """Over-achievement (B ≥ threshold% of A on a positive row) as a formula; "" when off."""
@@ -610,14 +700,21 @@ class _Builder:
             high = f"ROUND({i}*{_num(band.high)},2)" + ("" if band.high_inclusive else "-0.01")
             qualitative = f'IF({h}="{band.label}",MEDIAN({low},{j},{high}),{qualitative})'
         qualitative = f'IF(ISNUMBER({j}),{qualitative},"")'
-        return f'=IF(OR(LEN({d})=0,NOT(ISNUMBER({i}))),"",IF({d}="定性",{qualitative},{quantitative}))'
+        scored = f'IF(OR(LEN({d})=0,NOT(ISNUMBER({i}))),"",IF({d}="定性",{qualitative},{quantitative}))'
+        if self.fw.not_applicable:  # a row that does not apply shows so, and no sum counts it
+            scored = f'IF({d}="{NOT_APPLICABLE}","{NOT_APPLICABLE}",{scored})'
+        return "=" + scored
 
     def build_project_scores(self, blocks: int):
         fw = self.fw
         cats = fw.categories
         headers = ["序号", "项目名称", f"{fw.execution_name}得分\n（{_num(fw.execution_points)}分）"]
         headers += [f"{c.name}得分\n（{_num(c.points)}分）" for c in cats]
-        headers += ["计算总分", "计算等级", "自评总分\n（请填写）", "自评等级\n（请选择）", "分值核对"]
+        if fw.not_applicable:
+            headers += ["不适用指标\n分值", "得分合计\n（折算前）", "计算总分\n（折算为百分制）"]
+        else:
+            headers += ["计算总分"]
+        headers += ["计算等级", "自评总分\n（请填写）", "自评等级\n（请选择）", "分值核对"]
         widths = {0: 6, 1: 28}
         widths.update({i: 12 for i in range(2, len(headers))})
         widths[len(headers) - 1] = 40
@@ -636,24 +733,33 @@ class _Builder:
         sheet = SHEET_SCORES
         ind_cols = {key: i for i, (key, *_r) in enumerate(indicator_columns("project"))}
         r = 2 + p
-        name_ref = ref(SHEET_BUDGET, 2 + p, 1)
+        name_ref = ref(SHEET_BUDGET, project_block_row(fw, p), 2)
         first, last = self._block_rows(p)
         rng = lambda key: f"{quote_sheet(SHEET_INDICATORS)}!{a1(first, ind_cols[key], True)}:{a1(last, ind_cols[key], True)}"  # noqa: E731
         empty = f"LEN({name_ref})=0"
         self.put(sheet, r, 0, "label", p, "label_center")
         self.put(sheet, r, 1, "formula", f'=IF({empty},"",{name_ref})', "formula_text")
-        exec_ref = ref(SHEET_BUDGET, 2 + p, 5)
+        exec_ref = ref(SHEET_BUDGET, project_block_row(fw, p) + 2, 7)
         self.put(sheet, r, 2, "formula", f'=IF(OR({empty},NOT(ISNUMBER({exec_ref}))),"",{exec_ref})', "formula_score", name=f"PROJ{p}_CALC_EXEC")
         for k, cat in enumerate(cats, start=1):
             # Nothing graded before it is filled: a category without rows, or with a row whose
             # score cannot be computed yet, stays empty (never a sum of the rows filled so far).
             rows = f'COUNTIF({rng("level1")},"{cat.name}")'
             scored = f'COUNTIFS({rng("level1")},"{cat.name}",{rng("calc")},">=0")'
+            if fw.not_applicable:  # a row that does not apply counts as done, with no score
+                scored += f'+COUNTIFS({rng("level1")},"{cat.name}",{rng("sign")},"{NOT_APPLICABLE}")'
             formula = f'=IF(OR({empty},{rows}=0,{scored}<{rows}),"",ROUND(SUMIFS({rng("calc")},{rng("level1")},"{cat.name}"),2))'
             self.put(sheet, r, 2 + k, "formula", formula, "formula_score", name=f"PROJ{p}_CALC_C{k}")
         total_col = 3 + len(cats)
-        parts = ",".join(a1(r, col) for col in range(2, total_col))
-        total = f'=IF(OR({empty},COUNT({parts})<{total_col - 2}),"",ROUND(SUM({parts}),2))'
+        parts = ",".join(a1(r, col) for col in range(2, 3 + len(cats)))
+        total = f'=IF(OR({empty},COUNT({parts})<{len(cats) + 1}),"",ROUND(SUM({parts}),2))'
+        if fw.not_applicable:
+            # 不适用 rows drop out: the rest is scaled to 100 (raw × 100 ÷ (100 − their points)).
+            na, raw = a1(r, total_col), a1(r, total_col + 1)
+            self.put(sheet, r, total_col, "formula", f'=IF({empty},"",ROUND(SUMIFS({rng("points")},{rng("sign")},"{NOT_APPLICABLE}"),2))', "formula_score", name=f"PROJ{p}_NA_POINTS")
+            self.put(sheet, r, total_col + 1, "formula", total, "formula_score", name=f"PROJ{p}_CALC_RAW")
+            total = f'=IF(NOT(ISNUMBER({raw})),"",IF(N({na})=0,{raw},IF(N({na})>=100,"",ROUND({raw}*100/(100-{na}),2))))'
+            total_col += 2
         self.put(sheet, r, total_col, "formula", total, "formula_score", name=f"PROJ{p}_CALC_TOTAL")
         self.put(sheet, r, total_col + 1, "formula", self._grade_formula(a1(r, total_col)), "formula_center", name=f"PROJ{p}_CALC_GRADE")
         self.put(
@@ -774,7 +880,7 @@ class _Builder:
         fw = self.fw
         if fw.kind == "project":
             for p in range(1, blocks + 1):
-                wanted = {template.format(p=p, k=k) for template in FORM_NAMES.values() for k in range(1, len(fund_sources(fw)) + 1)}
+                wanted = {template.format(p=p, k=k) for template in FORM_NAMES.values() for k in range(1, len(fw.fund_sources) + 1)}
                 wanted.update(column_name("PROJ", p, key) for key in FORM_COLUMNS)
                 places = tuple(sorted((n, s.sheet, s.row, s.col, s.last_row) for n, s in self.names.items() if n in wanted))
                 rows = project_form_rows(fw)
@@ -819,7 +925,7 @@ class _Builder:
         put(2, 6, "formula", text(at("unit")), "form_text", span=3)
         # 项目资金（万元）
         m = rows.money
-        sources = fund_sources(fw)
+        sources = fw.fund_sources
         put(m, 0, "label", "项目资金\n（万元）", "form_head", rows=2 + len(sources))
         put(m, 1, "label", None, "form_head", span=2)
         for col, head in enumerate(("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"), start=3):
@@ -864,9 +970,10 @@ class _Builder:
             put(r, 1, "formula", f'=IF(OR(LEN({l2})=0{same2}),"",{l2})', "form_label")
             put(r, 2, "formula", f'=IF({used},{n},"")', "form_text")
             sign, unit = c["sign"], c["unit"]
-            target = c["target"] if c["adjusted"] is None else f'IF(ISNUMBER({c["adjusted"]}),{c["adjusted"]},{c["target"]})'
+            # 年度指标值: the adjusted target when given, else the initial one (as the score uses)
+            target = c["target"] if c["adjusted"] is None else f'IF(LEN({c["adjusted"]})=0,{c["target"]},{c["adjusted"]})'
             shown = f'IF(ISNUMBER({target}),IF({sign}="定性","",{sign})&{target}&{unit},IF({sign}="定性","定性",""))'
-            put(r, 3, "formula", f'=IF({used},{shown},"")', "form_label")
+            put(r, 3, "formula", f'=IF({used},IF({sign}="{NOT_APPLICABLE}","{NOT_APPLICABLE}",{shown}),"")', "form_label")
             actual = f'IF({sign}="定性",IF(LEN({c["band"]})=0,"",{c["band"]}),IF(ISNUMBER({c["actual"]}),{c["actual"]}&{unit},""))'
             put(r, 4, "formula", f'=IF({used},{actual},"")', "form_label")
             put(r, 5, "formula", f'=IF(AND({used},ISNUMBER({c["points"]})),{c["points"]},"")', "form_score")
@@ -965,7 +1072,7 @@ class _Builder:
             "initial_budget": _plain(unit.initial_budget),
             "adjusted_budget": _plain(unit.adjusted_budget),
             "final_accounts": _plain(unit.final_accounts),
-            "projects": [[p.name, _plain(p.budget), _plain(p.executed)] for p in unit.projects],
+            "projects": [_project_prefills(p) for p in unit.projects],
         }
         if unit.department:
             prefills["department"] = unit.department
@@ -1020,15 +1127,9 @@ FORM_NAMES = {
 }
 # The indicator columns the form shows (layout.column_name of each, per project).
 FORM_COLUMNS = ("level1", "level2", "name", "sign", "target", "adjusted", "unit", "actual", "band", "points", "calc", "reason")
-DEFAULT_FUND_SOURCES = ("当年财政拨款", "上年结转资金", "其他资金")
 # 一级 | 二级 | 三级 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因 (two columns)
 _PROJECT_FORM_WIDTHS = (9, 11, 24, 12, 13, 10, 8, 12, 20)
 _DEPARTMENT_FORM_WIDTHS = (7, 10, 16, 12, 14, 14, 14)
-
-
-def fund_sources(framework: Framework) -> tuple[str, ...]:
-    """The 其中 rows of the money block (a framework setting; the national three by default)."""
-    return tuple(getattr(framework, "fund_sources", None) or DEFAULT_FUND_SOURCES)
 
 
 def form_sheet_name(framework: Framework, p: int) -> str:
@@ -1051,16 +1152,30 @@ class FormRows:
 
 def project_form_rows(framework: Framework) -> FormRows:
     money = 3
-    goals = money + 2 + len(fund_sources(framework))
+    goals = money + 2 + len(framework.fund_sources)
     header = goals + 2
     total = header + 1 + framework.indicator_rows
-    heights = {0: 30, money: 28, goals + 1: 54, header: 28, total: 22}
+    heights = {0: 30, money: 28, goals + 1: 66, header: 28, total: 22}
     heights.update({header + 1 + i: 42 for i in range(framework.indicator_rows)})  # three lines of text
     heights.update({total + 2 + i: 24 for i in range(3)})
     return FormRows(money, goals, header, total, total + 2, heights)
 
 
 META_KEYS = ("template_id", "generator", "framework", "framework_version", "framework_digest", "kind", "unit_name", "unit_code", "year", "blocks", "prefills", "fingerprint")
+
+
+def _project_prefills(p) -> list:
+    """[name, 全年预算数, 全年执行数] as before, then what the form's blocks add when given:
+    {"initial": 年初预算数, "goal_plan": 预期目标, "sources": [[name, 年初, 全年预算, 全年执行], …]}."""
+    extra = {}
+    if p.initial is not None:
+        extra["initial"] = _plain(p.initial)
+    if p.goal_plan:
+        extra["goal_plan"] = p.goal_plan
+    sources = [[name, *(_plain(v) for v in figures)] for name, *figures in p.sources if any(v is not None for v in figures)]
+    if sources:
+        extra["sources"] = sources
+    return [p.name, _plain(p.budget), _plain(p.executed)] + ([extra] if extra else [])
 
 
 def _plain(value):

@@ -14,13 +14,15 @@ Every problem of a roster is reported at once (up to 50):
 | 年度              | year             | yes      | evaluation year, e.g. 2021                      |
 | 类型              | kind             | yes      | 项目 / project, or 部门整体 / department        |
 | 框架              | framework        | no       | framework name or YAML path (default: the kind) |
-| 年初预算数        | initial_budget   | no       | 万元, unit-wide                                 |
+| 年初预算数        | initial_budget   | no       | 万元, unit-wide; on a project row the project's |
 | 调整预算数        | adjusted_budget  | no       | 万元, unit-wide                                 |
 | 决算数            | final_accounts   | no       | 万元, unit-wide                                 |
 | 项目名称          | project          | project  | one project per row                             |
 | 全年预算数        | project_budget   | no       | 万元, the project's full-year budget            |
 | 全年执行数        | project_executed | no       | 万元, when finance already knows it             |
 | 主管部门          | department       | no       | printed on the form (自评表); blank: filled in  |
+| 预期目标          | goal_plan        | no       | the project's approved 年度总体目标             |
+| 〈资金来源〉年初预算数 / 〈资金来源〉全年预算数 / 〈资金来源〉全年执行数 | | no | 万元, one 其中 row of 项目资金, e.g. 当年财政拨款全年预算数; the source a name of the framework's fund_sources |
 
 A figure given here is pre-filled and locked in the template; a figure left blank becomes an input
 cell for the archive to fill.
@@ -49,7 +51,11 @@ COLUMNS = {
     "project_budget": ("全年预算数", False),
     "project_executed": ("全年执行数", False),
     "department": ("主管部门", False),
+    "goal_plan": ("预期目标", False),
 }
+# A fund-source column: the source's name, then one of these ("当年财政拨款全年预算数").
+SOURCE_FIELDS = {"年初预算数": 1, "全年预算数": 2, "全年执行数": 3}
+SOURCE_KEY = "source|"  # key of such a column: source|当年财政拨款|全年预算数
 KIND_WORDS = {
     "project": "project", "项目": "project", "项目支出": "project",
     "department": "department", "部门整体": "department", "部门": "department", "单位整体": "department", "整体": "department",
@@ -164,7 +170,7 @@ def _read_rows(path: Path, notes: list[str] | None = None) -> list[_Row]:
         key = _column_key(shown)
         if key:
             if key in headers.values():
-                problems.append(f"第 1 行：列“{COLUMNS[key][0]}”出现了两次，请删除其中一列。")
+                problems.append(f"第 1 行：列“{_label(key)}”出现了两次，请删除其中一列。")
             headers[column] = key
         elif shown and not shown.startswith("Unnamed:"):
             near = _nearest_column(shown)
@@ -200,7 +206,22 @@ _HEADINGS = {_heading(name): key for key, (chinese, _req) in COLUMNS.items() for
 
 
 def _column_key(header: str) -> str | None:
-    return _HEADINGS.get(_heading(header.lstrip("\ufeff")))
+    text = _heading(header.lstrip("\ufeff"))
+    known = _HEADINGS.get(text)
+    if known:
+        return known
+    text = text.removeprefix("其中:").removeprefix("其中")
+    for suffix in SOURCE_FIELDS:
+        if text.endswith(suffix) and len(text) > len(suffix):
+            return f"{SOURCE_KEY}{text[: -len(suffix)]}|{suffix}"
+    return None
+
+
+def _label(key: str) -> str:
+    """A column as the user wrote it: 单位名称, 当年财政拨款全年预算数."""
+    if key.startswith(SOURCE_KEY):
+        return "".join(key[len(SOURCE_KEY):].split("|"))
+    return COLUMNS[key][0]
 
 
 def _nearest_column(header: str) -> str | None:
@@ -217,6 +238,8 @@ def _nearest_column(header: str) -> str | None:
 
 
 def _money(row: _Row, key: str, problems: list[str]) -> Decimal | None:
+    """A 万元 figure of the row (two decimals kept as written), or None when blank; a problem when
+    it is not a number or negative."""
     text = row.values.get(key, "").replace(",", "").replace("，", "")
     if not text:
         return None
@@ -224,7 +247,7 @@ def _money(row: _Row, key: str, problems: list[str]) -> Decimal | None:
         value = Decimal(unicodedata.normalize("NFKC", text))
     except InvalidOperation:
         value = None
-    label = COLUMNS[key][0]
+    label = _label(key)
     if value is None or not value.is_finite():
         problems.append(f"第 {row.number} 行“{label}”列：“{row.values[key]}”不是数字，请填写以万元为单位的金额。")
         return None
@@ -232,6 +255,27 @@ def _money(row: _Row, key: str, problems: list[str]) -> Decimal | None:
         problems.append(f"第 {row.number} 行“{label}”列：金额 {value} 为负数，请更正。")
         return None
     return value.quantize(Decimal("0.01")) if value == value.quantize(Decimal("0.01")) else value
+
+
+def _sources(row: _Row, framework, problems: list[str]) -> dict[str, list]:
+    """The row's fund-source figures: source name → [年初预算数, 全年预算数, 全年执行数], in the
+    framework's order; a source the framework does not name is a problem (when it has a figure)."""
+    found: dict[str, list] = {}
+    for key, written in row.values.items():
+        if not key.startswith(SOURCE_KEY) or not written:
+            continue
+        _prefix, source, field = key.split("|")
+        if source not in framework.fund_sources:
+            known = "、".join(framework.fund_sources)
+            problems.append(
+                f"第 {row.number} 行“{_label(key)}”列：“{source}”不是框架“{framework.name}”的资金来源（{known}），"
+                f"请把表头改为其中之一加“{field}”，如“{framework.fund_sources[0]}{field}”。"
+            )
+            continue
+        value = _money(row, key, problems)
+        if value is not None:
+            found.setdefault(source, [None, None, None])[SOURCE_FIELDS[field] - 1] = value
+    return {s: found[s] for s in framework.fund_sources if s in found}
 
 
 def build_units(rows: list[_Row], source: str = "名册") -> list[UnitInfo]:
@@ -258,6 +302,7 @@ def build_units(rows: list[_Row], source: str = "名册") -> list[UnitInfo]:
         if v.get("year") and not 2000 <= year <= 2100:
             problems.append(f"第 {row.number} 行“年度”列：“{v['year']}”不是有效年度，请填写如 2021。")
         framework_name = v.get("framework") or kind
+        framework = None
         if kind is not None:
             try:
                 framework = load_framework(framework_name)
@@ -274,6 +319,12 @@ def build_units(rows: list[_Row], source: str = "名册") -> list[UnitInfo]:
         money = {k: _money(row, k, problems) for k in MONEY}
         if kind == "project" and not v.get("project", ""):
             problems.append(f"第 {row.number} 行“项目名称”列为空：项目支出评价每行填写一个项目。")
+        sources: dict[str, list] = {}
+        goal_plan = v.get("goal_plan", "")
+        if kind == "project" and framework is not None:
+            sources = _sources(row, framework, problems)
+            if len(goal_plan) > framework.text_max_length:
+                problems.append(f"第 {row.number} 行“预期目标”列有 {len(goal_plan)} 个字，超过 {framework.text_max_length} 个字的上限，请精简。")
         if len(problems) > before:
             continue
         key = (code, year, kind)
@@ -288,7 +339,12 @@ def build_units(rows: list[_Row], source: str = "名册") -> list[UnitInfo]:
             if any(p.name == name for p in group["projects"]):
                 problems.append(f"第 {row.number} 行“项目名称”列：项目“{name}”在该单位中重复。")
                 continue
-            group["projects"].append(ProjectInfo(name, money["project_budget"], money["project_executed"]))
+            group["projects"].append(
+                ProjectInfo(
+                    name, money["project_budget"], money["project_executed"], initial=money["initial_budget"], goal_plan=goal_plan or None,
+                    sources=tuple((source, *figures) for source, figures in sources.items()),
+                )
+            )
     if problems:
         raise _fail(source, problems)
     units = []

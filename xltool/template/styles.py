@@ -33,6 +33,7 @@ STYLES: dict[str, dict] = {
     "block_formula": {**_BASE, "bold": True, "bg_color": FORMULA_FILL},
     "prefill": {**_BASE, "bg_color": PREFILL_FILL},
     "prefill_money": {**_BASE, "bg_color": PREFILL_FILL, "num_format": "#,##0.00"},
+    "prefill_long": {**_BASE, "bg_color": PREFILL_FILL, "text_wrap": True, "valign": "top"},
     "prefill_score": {**_BASE, "bg_color": PREFILL_FILL, "num_format": "0.00", "align": "center"},
     "input_text": {**_BASE, "bg_color": INPUT_FILL, "locked": False},
     "input_wrap": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "text_wrap": True},

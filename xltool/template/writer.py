@@ -228,6 +228,11 @@ def row_heights(spec, cells) -> dict[int, float]:
     if spec.name != "问题与改进":
         for row in {c.row for c in cells if c.role == "input" and c.style == "input_wrap"}:
             heights[row] = 30
+        # 年度总体目标 (预期目标, 实际完成情况): a paragraph each
+        for row in {c.row for c in cells if c.style in ("input_long", "prefill_long")}:
+            heights[row] = 90
+    if spec.name == "预算执行":
+        heights[1] = 32  # the note above the blocks takes two lines
     headers = {c.row for c in cells if c.style == "header"}
     for row in headers:
         heights[row] = 36
