@@ -73,6 +73,8 @@ def printed(tmp_path_factory):
         "wuhan": write_plan(plan_for(WUHAN), folder / "wuhan.xlsx"),
         "sample_project": Path(shutil.copy(SAMPLE_PROJECT, folder / "sample_project.xlsx")),
         "sample_unit": Path(shutil.copy(SAMPLE_UNIT, folder / "sample_unit.xlsx")),
+        # an approved mid-year adjustment of the first target: the form prints the adjusted one
+        "adjusted": write_project(folder / "adjusted.xlsx", PROJ1_ADJUSTED=[150000, None, None, None], PROJ1_ADJUST_NOTE=["年中批复调增", None, None, None]),
     }
     pdfs = resave_many(list(sources.values()), folder / "pdf", fmt="pdf", recalc=True)
     return {key: _pages(pdf) for key, pdf in zip(sources, pdfs)}
@@ -116,6 +118,15 @@ def test_the_printed_sample_holds_the_seed_figures(printed):
     assert criteria == {"投入": ["20.00", "19.00", "优"], "过程": ["30.00", "29.00", "优"], "产出": ["25.00", "24.00", "优"], "效果": ["25.00", "23.00", "优"], "综合绩效": ["100.00", "95.00", "优"]}
     assert "整体支出预算执行率 =（决算数 2,814.98 万元 ÷ 调整预算数 2,814.98 万元）× 100% = 100.00%" in unit
     assert "年初预算完成率 =（决算数 2,814.98 万元 ÷ 年初预算数 3,203.46 万元）× 100% = 87.87%" in unit
+
+
+def test_the_printed_form_shows_the_adjusted_target_and_the_fund_rows(printed):
+    first = _form_pages(printed["adjusted"], "项目支出绩效自评表（")[0]
+    assert "≥150000幅" in first and "≥140000幅" not in first
+    page = _form_pages(printed["sample_project"], "项目支出绩效自评表（")[0]
+    source = next(line for line in page.splitlines() if "当年财政拨款" in line).split()
+    assert source[-6:] == ["300.00", "300.00", "214.68", "—", "71.56%", "—"]
+    assert "档案馆藏档案" in page  # 预期目标, from the roster
 
 
 def test_a_blank_template_prints_no_figure_it_does_not_know(printed):
