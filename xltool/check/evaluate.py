@@ -248,13 +248,25 @@ def _total(criteria: list[dict]) -> Decimal | None:
     return None if not scores or None in scores else scoring.sum_scores(scores)
 
 
+def criterion_deduction(sub: Submission, fw: Framework, i: int) -> Decimal | None:
+    """Row i's deduction: as typed, or recomputed from its inputs where the framework scores the
+    indicator by formula (the template's formula result is never read)."""
+    indicators = fw.criterion_indicators
+    ind = indicators[i] if i < len(indicators) else None
+    if ind is None or ind.measure is None or i not in sub.measures:
+        return number(sub.criteria[i].deduction)
+    a, b = sub.measures[i]
+    m = ind.measure
+    return scoring.measure_deduction(scoring.measure_value(m.formula, number(a), number(b)), m.limit, m.at_most, m.per_point, ind.points)
+
+
 def criterion_scores(sub: Submission, fw: Framework) -> list[dict]:
     """Per criterion: name, points (framework), deduction (sum of numeric positive deductions),
     score = points − deductions in [0, points] (None until every deduction is a number: 0 is typed,
     never assumed), and the declared score."""
     out = []
     for crit in fw.criteria:
-        deductions = [number(r.deduction) for r in sub.criteria if r.criterion == crit.name]
+        deductions = [criterion_deduction(sub, fw, i) for i, r in enumerate(sub.criteria) if r.criterion == crit.name]
         complete = bool(deductions) and None not in deductions
         score = scoring.criterion_score(crit.points, deductions) if complete else None
         taken = scoring.sum_scores([d for d in deductions if d is not None and d > 0])

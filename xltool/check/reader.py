@@ -39,6 +39,7 @@ from xltool.template.layout import (
     column_name,
     indicator_columns,
     is_form_sheet,
+    measured_indicators,
 )
 
 
@@ -464,6 +465,8 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
         reasons = b.column("CRIT_REASON", count)
         for i, ind in enumerate(indicators):
             sub.criteria.append(CriterionRow(ind.criterion, ind.group, ind.name, points[i], deductions[i], reasons[i]))
+        for j, (i, _ind) in enumerate(measured_indicators(framework), start=1):
+            sub.measures[i] = (b.one(f"MEASURE{j}_A"), b.one(f"MEASURE{j}_B"))
         for k, crit in enumerate(framework.criteria, start=1):
             sub.declared[crit.name] = b.one(f"DECLARED_C{k}")
         sub.declared["total"] = b.one("DECLARED_TOTAL")

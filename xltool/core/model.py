@@ -178,6 +178,7 @@ class Submission:
     projects: list[ProjectBlock] = field(default_factory=list)
     goals: list[GoalBlock] = field(default_factory=list)
     criteria: list[CriterionRow] = field(default_factory=list)
+    measures: dict[int, tuple[Value, Value]] = field(default_factory=dict)  # criterion row index → inputs a, b of its formula
     declared: dict[str, Value] = field(default_factory=dict)  # criterion name / "total" / "grade" → declared value
     problems: Value = EMPTY
     improvements: Value = EMPTY

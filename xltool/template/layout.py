@@ -530,6 +530,28 @@ class _Builder:
         self.put(s.name, 7, 0, "label", "执行情况说明\n（执行率超过 100% 或低于 100% 时请说明）", "label_bold")
         self.put(s.name, 7, 1, "input", None, "input_wrap", self.v_text("执行情况说明"), span=2, field="执行情况说明", name="BUDGET_NOTE")
         self.conditional.append(ConditionalFormat(s.name, 7, 1, 7, 1, f"=AND(ISNUMBER($B$6),$B$6>1,LEN(TRIM($B$8))=0)", "alert"))
+        self.build_measures()
+
+    def build_measures(self):
+        """The inputs of the 53号 indicators the framework scores by formula (在职人员数, 编制数 …)
+        and each indicator's value; the scoring table's deduction is then a formula on it."""
+        measured = measured_indicators(self.fw)
+        if not measured:
+            return
+        sheet = SHEET_BUDGET
+        self.put(sheet, MEASURE_FIRST_ROW - 1, 0, "label", "定量指标（评分表中这些指标的扣分按公式计算，请填写数据）", "block_title", span=3)
+        for j, (_i, ind) in enumerate(measured, start=1):
+            m = ind.measure
+            a_row, b_row, v_row = measure_rows(j)
+            for row, label, key in ((a_row, m.inputs[0], "A"), (b_row, m.inputs[1], "B")):
+                self.put(sheet, row, 0, "label", label, "label_bold")
+                self.put(sheet, row, 1, "input", None, "input_number", self.v_number(label), field=label, name=f"MEASURE{j}_{key}")
+                self.put(sheet, row, 2, "label", f"用于计算“{ind.name}”", "note")
+            a, b = a1(a_row, 1), a1(b_row, 1)
+            top = a if m.formula == "ratio" else f"({a}-{b})"
+            self.put(sheet, v_row, 0, "label", f"{ind.name}（%）", "label_bold")
+            self.put(sheet, v_row, 1, "formula", f'=IF(AND(ISNUMBER({a}),ISNUMBER({b})),IF({b}>0,ROUND({top}/{b}*100,2),""),"")', "formula_score", name=f"MEASURE{j}_VALUE")
+            self.put(sheet, v_row, 2, "label", measure_rule_text(ind), "note")
 
     def build_indicator_blocks(self, blocks: int, prefix: str):
         fw = self.fw
@@ -802,6 +824,7 @@ class _Builder:
             self.put(sheet, 2, col, "label", text, "header")
         indicators = fw.criterion_indicators
         first = 3
+        measured = {i: j for j, (i, _ind) in enumerate(measured_indicators(fw), start=1)}
         for k, ind in enumerate(indicators):
             r = first + k
             self.put(sheet, r, 0, "label", ind.criterion, "label_center")
@@ -809,6 +832,16 @@ class _Builder:
             self.put(sheet, r, 2, "label", ind.name, "label")
             self.put(sheet, r, 3, "label", ind.points, "prefill_score")
             d = a1(r, 4)
+            if k in measured:  # scored by formula from the 预算执行 sheet's inputs
+                m = ind.measure
+                v = ref(SHEET_BUDGET, measure_rows(measured[k])[2], 1)
+                beyond = f"{v}-{_num(m.limit)}" if m.at_most else f"{_num(m.limit)}-{v}"
+                formula = f'=IF(ISNUMBER({v}),MIN({a1(r, 3)},ROUND(MAX(0,{beyond})*{_num(m.per_point)},2)),"")'
+                self.put(sheet, r, 4, "formula", formula, "formula_score")
+                self.put(sheet, r, 5, "input", None, "input_wrap", self.v_text("扣分原因"), field="扣分原因")
+                self.put(sheet, r, 6, "formula", f'=IF(ISNUMBER({d}),ROUND(MAX(0,{a1(r, 3)}-{d}),2),"")', "formula_score")
+                self.conditional.append(ConditionalFormat(sheet, r, 5, r, 5, f"=AND(N($E{r + 1})>0,LEN(TRIM($F{r + 1}))=0)", "alert"))
+                continue
             self.put(
                 sheet, r, 4, "input", None, "input_score",
                 Validation("custom", "请填写扣分", f"本指标分值 {_num(ind.points)} 分；每行都要填写，没有扣分请填 0。", f"扣分必须是 0 到 {_num(ind.points)} 之间的数字。", source=f"=AND(ISNUMBER({d}),{d}>=0,{d}<={a1(r, 3)})"),
@@ -1095,6 +1128,30 @@ class _Builder:
             self.put(SHEET_META, r, 0, "label", key, "meta")
             self.put(SHEET_META, r, 1, "label", value, "meta")
         return meta
+
+
+# ---------------------------------------------------------------- 53号 indicators scored by formula
+
+MEASURE_FIRST_ROW = 10  # on the unit-wide 预算执行 sheet, below 执行情况说明
+
+
+def measured_indicators(framework: Framework) -> list[tuple[int, object]]:
+    """(index in criterion_indicators, indicator) of every indicator the framework scores by formula."""
+    return [(i, ind) for i, ind in enumerate(framework.criterion_indicators) if ind.measure is not None]
+
+
+def measure_rows(j: int) -> tuple[int, int, int]:
+    """Rows of measure j (from 1) on the 预算执行 sheet: input a, input b, the value."""
+    first = MEASURE_FIRST_ROW + 3 * (j - 1)
+    return first, first + 1, first + 2
+
+
+def measure_rule_text(ind) -> str:
+    m = ind.measure
+    a, b = m.inputs
+    value = f"{a} ÷ {b} × 100%" if m.formula == "ratio" else f"（{a} − {b}）÷ {b} × 100%"
+    side, over = ("不超过", "超过") if m.at_most else ("不低于", "低于")
+    return f"= {value}；{side} {_num(m.limit)}% 得满分（{_num(ind.points)} 分），每{over} 1 个百分点扣 {_num(m.per_point)} 分（按比例计算，扣完为止）"
 
 
 # ---------------------------------------------------------------- the print form's places
