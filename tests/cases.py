@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from decimal import Decimal
 import re
 import zipfile
 from pathlib import Path
@@ -36,10 +37,20 @@ def _project_rows(offset: int = 0) -> dict[str, list]:
     }
 
 
+BUDGETS = {1: 300, 2: 100}  # WUCHANG's pre-filled 全年预算数
+
+
 def clean_project_values() -> dict[str, object]:
     values: dict[str, object] = {**CONTACT, **TEXT}
     for p, executed in ((1, 300), (2, 100)):
         values[f"PROJ{p}_EXECUTED"] = executed
+        # 项目资金: 年初预算数 as budgeted, all of it 当年财政拨款 (the 其中 rows sum to the total)
+        values[f"PROJ{p}_INITIAL"] = BUDGETS[p]
+        values[f"PROJ{p}_SRC1_INITIAL"] = BUDGETS[p]
+        values[f"PROJ{p}_SRC1_BUDGET"] = BUDGETS[p]
+        values[f"PROJ{p}_SRC1_EXECUTED"] = executed
+        values[f"PROJ{p}_GOAL_PLAN"] = "完成馆藏档案数字化和档案保护年度任务。"
+        values[f"PROJ{p}_GOAL_DONE"] = "年度任务全部完成。"
         values[f"PROJ{p}_DECLARED_SCORE"] = 100
         values[f"PROJ{p}_DECLARED_GRADE"] = "优"
         for key, items in _project_rows(p).items():
@@ -69,7 +80,13 @@ def clean_department_values() -> dict[str, object]:
 
 
 def write_project(path: Path, **changes) -> Path:
+    """The clean filling with some values changed. A changed 全年执行数 (PROJp_EXECUTED) is also
+    typed into 当年财政拨款 unless that is given too, so the 其中 rows still add up."""
     values = clean_project_values()
+    for p in BUDGETS:
+        executed = changes.get(f"PROJ{p}_EXECUTED")
+        if isinstance(executed, (int, float, Decimal)) and f"PROJ{p}_SRC1_EXECUTED" not in changes:
+            values[f"PROJ{p}_SRC1_EXECUTED"] = executed  # a text figure is left to its own finding
     values.update(changes)
     return write_filled(plan_for(WUCHANG), {k: v for k, v in values.items() if v is not ...}, path)
 

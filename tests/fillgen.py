@@ -10,6 +10,7 @@ import random
 from decimal import Decimal as D
 
 from xltool.core import scoring
+from xltool.core.framework import NOT_APPLICABLE
 from xltool.template.layout import Plan
 
 SIGNS = ("≥", ">", "≤", "<", "=", "定性")
@@ -43,24 +44,37 @@ def project_values(plan: Plan, rng: random.Random, rows: int = 12):
             values[pre + "NAME"] = f"项目{p}"
         executed = _money(rng, 6000)
         values[pre + "EXECUTED"] = executed
-        cols = {k: [] for k in ("LEVEL1", "LEVEL2", "INDICATOR", "SIGN", "TARGET", "UNIT", "ACTUAL", "BAND", "POINTS", "SCORE")}
+        source_rates = []
+        for k in range(1, len(fw.fund_sources) + 1):  # 其中 rows: each its own rate (a blank one has none)
+            s_budget = None if rng.random() < 0.2 else (_money(rng) if rng.random() > 0.1 else D(0))
+            s_executed = None if rng.random() < 0.1 else _money(rng, 6000)
+            values[f"{pre}SRC{k}_BUDGET"], values[f"{pre}SRC{k}_EXECUTED"] = s_budget, s_executed
+            source_rates.append(scoring.rate(s_executed, s_budget))
+        cols = {k: [] for k in ("LEVEL1", "LEVEL2", "INDICATOR", "SIGN", "TARGET", "ADJUSTED", "UNIT", "ACTUAL", "BAND", "POINTS", "SCORE")}
         row_scores = []
+        dropped = []
+        signs = SIGNS + ((NOT_APPLICABLE,) if fw.not_applicable else ())
         for _ in range(rows):
             cat = rng.choice(fw.categories)
-            sign = rng.choice(SIGNS)
+            sign = rng.choice(signs)
             points = D(rng.randint(0, 2000)) / 100
             target, actual, band, declared = _figure(rng), _figure(rng), None, None
-            if sign == "定性":
+            # an approved mid-year adjustment: 年度指标值（调整后） scores instead of 年初指标值
+            adjusted = _figure(rng) if rng.random() < 0.3 else None
+            if sign == NOT_APPLICABLE:
+                score, declared, target, actual, adjusted = NOT_APPLICABLE, None, None, None, None
+                dropped.append(points)
+            elif sign == "定性":
                 band = rng.choice(fw.bands)
                 declared = (D(rng.randint(0, int(points * 100))) / 100) if points else D(0)
                 score = scoring.qualitative_score(band, declared, points)
-                target = actual = None
+                target = actual = adjusted = None
             else:
                 declared = points
-                score = scoring.indicator_score(sign, target, actual, points, fw.reverse_rule, cap=fw.score_cap != "none")
+                score = scoring.indicator_score(sign, target if adjusted is None else adjusted, actual, points, fw.reverse_rule, cap=fw.score_cap != "none")
             for key, value in (
                 ("LEVEL1", cat.name), ("LEVEL2", cat.subcategories[0]), ("INDICATOR", "指标"), ("SIGN", sign),
-                ("TARGET", target), ("UNIT", "个"), ("ACTUAL", actual), ("BAND", band.label if band else None),
+                ("TARGET", target), ("ADJUSTED", adjusted), ("UNIT", "个"), ("ACTUAL", actual), ("BAND", band.label if band else None),
                 ("POINTS", points), ("SCORE", declared),
             ):
                 cols[key].append(value)
@@ -73,11 +87,17 @@ def project_values(plan: Plan, rng: random.Random, rows: int = 12):
         cats = {}
         for c in fw.categories:
             own = [s for n, s in row_scores if n == c.name]
-            cats[c.name] = scoring.sum_scores(own) if own and None not in own else None
+            scored = [s for s in own if s != NOT_APPLICABLE]  # 不适用 rows count as done, with no score
+            cats[c.name] = scoring.sum_scores(scored) if own and None not in scored else None
         parts = [exec_score, *cats.values()]
-        total = None if None in parts else scoring.sum_scores(parts)
+        raw = None if None in parts else scoring.sum_scores(parts)
+        na_points = scoring.sum_scores(dropped)
+        total = scoring.scaled_total(raw, na_points) if raw is not None else None
         expected.append(
             {
+                "sources": source_rates,
+                "raw": raw if fw.not_applicable else None,
+                "na_points": na_points if fw.not_applicable else None,
                 "rate": rate,
                 "exec_score": exec_score,
                 "rows": [s for _n, s in row_scores],

@@ -735,6 +735,9 @@ def _scenario_findings() -> dict[str, list[Finding]]:
         first={"budget": 0, "rows": with_row(with_row(p1, 0, score=19), 5, band="未达成年度指标且效果较差")},
         second={"executed": 120, "note": None, "rows": with_row(with_row(p1, 0, points=40, score=40), 2, actual=1)},
     ), PROJECT)
+    # 项目资金: a total of 0 over 90 / 89.974 of 当年财政拨款; a target adjusted without a note
+    s["project4"] = check(seed_001(first={"initial": 300, "sources": {1: (300, 90, 89.974)}, "budget": 0, "goal_plan": "目标", "goal_done": "完成",
+                                          "rows": with_row(p1, 0, adjusted=150000)}), PROJECT)
     s["project3"] = check(seed_001(first={"note": None, "executed": "２１４．６８", "rows": with_row(with_row(p1, 4, actual=800), 5, reason=None)}), PROJECT)
     s["department"] = check(seed_000(
         deductions=SEED_000_DEDUCTIONS | {("效果", "履职效益", "经济效益"): 9, ("产出", "职责履行", "实际完成率"): 1},

@@ -38,7 +38,7 @@ WUCHANG = UnitInfo(
     projects=(ProjectInfo("档案保护费", D("300")), ProjectInfo("史料编研费", D("100"))),
 )
 
-ROW_FIELDS = ("level1", "level2", "name", "sign", "target", "unit", "actual", "band", "points", "score", "reason")
+ROW_FIELDS = ("level1", "level2", "name", "sign", "target", "adjusted", "unit", "actual", "band", "points", "score", "reason", "adjust_note")
 FORMULA = "IF(TRUE,1,0)"  # any formula text: the cell still holds the template's formula
 
 
@@ -72,14 +72,17 @@ class Book:
         return out
 
 
-def ind(level1, level2, name, sign, target=None, unit=None, actual=None, points=None, score=None, reason=None, band=None) -> dict:
+def ind(level1, level2, name, sign, target=None, unit=None, actual=None, points=None, score=None, reason=None, band=None,
+        adjusted=None, adjust_note=None) -> dict:
     return dict(level1=level1, level2=level2, name=name, sign=sign, target=target, unit=unit, actual=actual,
-                points=points, score=score, reason=reason, band=band)
+                points=points, score=score, reason=reason, band=band, adjusted=adjusted, adjust_note=adjust_note)
 
 
 def project_submission(projects: list[dict], unit: UnitInfo = WUCHANG, info: dict | None = None, texts: bool = True) -> Submission:
     """A project workbook as read. Each project dict may give: name, budget, executed, rate (a typed
-    figure over the formula), note, declared_score, declared_grade, rows (list of ind(...))."""
+    figure over the formula), note, declared_score, declared_grade, rows (list of ind(...)); and the
+    form's blocks: initial (年初预算数), sources ({k: (年初, 全年预算, 全年执行)} for the 其中 rows; the
+    blocks are left out, as in a hand-made Submission, unless given), goal_plan, goal_done."""
     book = Book(PROJECT, unit)
     sub = Submission(
         path="test.xlsx", kind="project", framework_name="project", framework_version=PROJECT.version,
@@ -105,6 +108,17 @@ def project_submission(projects: list[dict], unit: UnitInfo = WUCHANG, info: dic
                 rows=book.rows("PROJ", p, data.get("rows", [])),
             )
         )
+        block = sub.projects[-1]
+        if "initial" in data:
+            block.initial = book.v(pre + "INITIAL", data["initial"])
+        if "sources" in data:
+            for k, source in enumerate(PROJECT.fund_sources, start=1):
+                figures = data["sources"].get(k, (None, None, None))
+                block.sources.append((source, *(book.v(f"{pre}SRC{k}_{key}", figure) for key, figure in zip(("INITIAL", "BUDGET", "EXECUTED"), figures)),
+                                      book.v(f"{pre}SRC{k}_RATE", None, formula=FORMULA)))
+        for key in ("goal_plan", "goal_done"):
+            if key in data:
+                setattr(block, key, book.v(pre + key.upper(), data[key]))
     if texts:
         sub.problems = book.v("PROBLEMS", "项目绩效指标有待完善。")
         sub.improvements = book.v("IMPROVEMENTS", "做好项目绩效指标量化工作。")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import zipfile
+from dataclasses import replace
 from decimal import Decimal as D
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from openpyxl.utils.cell import range_boundaries
 from fillgen import department_values, project_values
 from conftest import BLANK_PROJECT, WUCHANG, WUHAN
 from xltool.template.fill import write_filled
-from xltool.core.framework import load_framework
+from xltool.core.framework import NOT_APPLICABLE, load_framework
 from xltool.template import plan_for, template_filename
 from xltool.template.layout import SHEET_BUDGET, SHEET_INDICATORS, SHEET_LISTS, SHEET_META, SHEET_SCORES, a1, form_sheet_name, project_form_rows
 
@@ -124,19 +125,18 @@ def test_conditional_format_marks_rows_needing_a_reason_by_the_framework_rule(wu
     # project: the national rule, score (L) below points (J) with the reason (N) empty
     assert "AND(AND(ISNUMBER($L5),ISNUMBER($J5),$L5<$J5),LEN(TRIM($N5))=0)" in rules
     # over-achieved actual values are marked, against the adjusted target (F) when given, else E
-    assert any("ROUND($H5*100,6)>=ROUND(IF(LEN($F5)=0,$E5,$F5)*120,6)" in f for f in rules)
+    assert any("ROUND($H5*100,6)>=ROUND(IF(LEN(TRIM($F5))=0,$E5,$F5)*120,6)" in f for f in rules)
     # a changed target (F ≠ E) without 调整说明 (O) is marked
-    assert "AND(LEN($F5)>0,OR(NOT(ISNUMBER($E5)),NOT(ISNUMBER($F5)),$F5<>$E5),LEN(TRIM($O5))=0)" in rules
+    assert "AND(LEN(TRIM($F5))>0,OR(NOT(ISNUMBER($E5)),NOT(ISNUMBER($F5)),$F5<>$E5),LEN(TRIM($O5))=0)" in rules
     ws = openpyxl.load_workbook(wuhan_template)[SHEET_INDICATORS]
     rules = [rule.formula[0] for cf in ws.conditional_formatting for rule in cf.rules]
     assert any('="未达成",LEN(TRIM(' in f for f in rules)  # unit-wide goals are not scored: unmet targets
-    from dataclasses import replace
 
     from xltool.template.layout import build_plan
 
     fw = replace(load_framework("project"), reason_rule="target_unmet", reason_above_percent=D(30))
     rules = [cf.formula for cf in build_plan(fw, WUCHANG).conditional if cf.style == "alert" and cf.sheet == SHEET_INDICATORS]
-    t = "IF(LEN($F5)=0,$E5,$F5)"  # the target that scores: adjusted (F) when given, else 年初 (E)
+    t = "IF(LEN(TRIM($F5))=0,$E5,$F5)"  # the target that scores: adjusted (F) when given, else 年初 (E)
     assert f'=AND(OR($M5="未达成",AND(OR($D5="≥",$D5=">",$D5="="),ISNUMBER({t}),ISNUMBER($H5),{t}>0,ROUND($H5*100,6)>=ROUND({t}*130,6))),LEN(TRIM($N5))=0)' in rules
 
 
@@ -186,6 +186,9 @@ def _project_cells(plan):
                 "grade": (SHEET_SCORES, plan.names[f"PROJ{p}_CALC_GRADE"].ref.split("!")[1].replace("$", "")),
                 "cats": [(SHEET_SCORES, plan.names[f"PROJ{p}_CALC_C{k}"].ref.split("!")[1].replace("$", "")) for k in range(1, 4)],
                 "rows": [(SHEET_INDICATORS, a1(r, spec.col)) for r in range(spec.row, spec.last_row + 1)],
+                "sources": [(SHEET_BUDGET, _cell(plan, f"PROJ{p}_SRC{k}_RATE")) for k in range(1, len(plan.framework.fund_sources) + 1)],
+                "raw": (SHEET_SCORES, _cell(plan, f"PROJ{p}_CALC_RAW")) if plan.framework.not_applicable else None,
+                "na_points": (SHEET_SCORES, _cell(plan, f"PROJ{p}_NA_POINTS")) if plan.framework.not_applicable else None,
             }
         )
     return cells
@@ -204,6 +207,10 @@ def _form_cells(plan, p):
     }
 
 
+def _cell(plan, name: str) -> str:
+    return plan.names[name].ref.split("!")[1].replace("$", "")
+
+
 def _assert_project_agrees(values, plan, expected, where):
     for p, block in enumerate(expected, start=1):
         form = _form_cells(plan, p)
@@ -211,24 +218,36 @@ def _assert_project_agrees(values, plan, expected, where):
         assert _cent(values.get(form["exec"])) == block["exec_score"], (where, "form", form["exec"])
         assert _cent(values.get(form["total"])) == block["total"], (where, "form", form["total"])
         for cell, score in zip(form["rows"], block["rows"]):
+            if score == NOT_APPLICABLE:  # printed as on the input sheet
+                assert values.get(cell) == NOT_APPLICABLE, (where, "form", cell)
+                continue
             assert _cent(values.get(cell)) == score, (where, "form", cell)
     for block, cells in zip(expected, _project_cells(plan)):
         assert _rate(values.get(cells["rate"])) == block["rate"], where
+        assert [_rate(values.get(c)) for c in cells["sources"]] == block["sources"], where  # 其中 rows' rates
         for cell, score in zip(cells["rows"], block["rows"]):
+            if score == NOT_APPLICABLE:  # a row that does not apply says so, and has no score
+                assert values.get(cell) == NOT_APPLICABLE, (where, cell)
+                continue
             assert _cent(values.get(cell)) == score, (where, cell)
+        if cells["raw"]:
+            assert _cent(values.get(cells["raw"])) == block["raw"], where
+            assert _cent(values.get(cells["na_points"])) == block["na_points"], where
         for cell, score in zip(cells["cats"], block["categories"].values()):
             assert _cent(values.get(cell)) == score, (where, cell)
         assert _cent(values.get(cells["total"])) == block["total"], where
-        assert values.get(cells["grade"]) == block["grade"], where
+        assert (values.get(cells["grade"]) or None) == block["grade"], where  # "" while ungraded
 
 
 @pytest.fixture(scope="module")
 def random_project_files(tmp_path_factory):
     folder = tmp_path_factory.mktemp("random_projects")
     files = []
-    for seed in range(3):
+    for seed in range(4):
         rng = random.Random(seed)
         unit = BLANK_PROJECT if seed % 2 else WUCHANG
+        if seed == 3:  # the province variant: four 其中 rows, ratio rule, cap, 不适用 rescaled to 100
+            unit = replace(BLANK_PROJECT, framework="project_sichuan")
         plan = plan_for(unit)
         values, expected = project_values(plan, rng, rows=14)
         files.append((write_filled(plan, values, folder / f"p{seed}.xlsx"), plan, expected))

@@ -55,6 +55,13 @@ PROJECT_UNITS = [
     (replace(WUCHANG, name="青山区档案馆", projects=(ProjectInfo("甲", D("1")), ProjectInfo("乙", D("3")))), True),
     (replace(WUCHANG, projects=(ProjectInfo("档案保护费", D("300"), D("250.5")), ProjectInfo("史料编研费", D("100"), D("0")))), False),
     (replace(WUCHANG, name="江夏区档案馆", projects=(ProjectInfo("甲", D("1"), D("2")), ProjectInfo("乙", D("3"), D("4")))), True),
+    # the form's blocks pre-filled: 年初预算数, 其中 rows, 预期目标 (a long text in a merged cell)
+    (replace(WUCHANG, projects=(ProjectInfo("档案保护费", D("300"), initial=D("280"), goal_plan="完成馆藏档案数字化", sources=(("当年财政拨款", D("280"), D("250"), None), ("其他资金", None, D("50"), None))),
+                                ProjectInfo("史料编研费", D("100")))), False),
+    (replace(WUCHANG, name="汉南区档案馆", projects=(ProjectInfo("甲", D("3"), initial=D("2"), goal_plan=LONG * 3, sources=(("当年财政拨款", D("2"), D("1.5"), None), ("其他资金", None, D("1.5"), None))),
+                                                   ProjectInfo("乙", D("1")))), True),
+    (replace(BLANK_PROJECT, framework="project_sichuan"), False),  # a province's framework: four 其中 rows, 不适用
+    (replace(BLANK_PROJECT, name="成都市档案馆", framework="project_sichuan"), True),
     (BLANK_PROJECT, False),
     (replace(BLANK_PROJECT, name="新洲区档案馆", year=2019), True),
     (replace(BLANK_PROJECT, name="黄陂区档案馆", code="420116"), False),  # a code where the first had none
@@ -179,7 +186,11 @@ def test_random_rosters_give_the_plain_writers_bytes():
             unit = replace(WUHAN, name=text(1, 40), code=text(0, 12), year=rng.randint(2000, 2100),
                            initial_budget=figure(), adjusted_budget=figure(), final_accounts=figure())
         else:
-            projects = tuple(ProjectInfo(text(1, 30), figure(), figure()) for _ in range(rng.randint(0, 3)))
+            projects = tuple(
+                ProjectInfo(text(1, 30), figure(), figure(), initial=figure(), goal_plan=rng.choice([None, text(1, 60)]),
+                            sources=tuple((name, figure(), figure(), figure()) for name in ("当年财政拨款", "其他资金") if rng.random() < 0.5))
+                for _ in range(rng.randint(0, 3))
+            )
             unit = replace(WUCHANG, name=text(1, 40), code=text(0, 12), year=rng.randint(2000, 2100), projects=projects)
         plan = plan_for(unit)
         assert writer.render(plan) == _plain(plan, key), unit

@@ -324,3 +324,12 @@ def test_template_key_that_does_not_exist_yet_is_created_for_the_bureau(tmp_path
     main(["check", str(template), "--key", str(key), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--quiet"])
     codes = [f["code"] for f in json.loads(report.read_text(encoding="utf-8"))[0]["findings"]]
     assert not {"SIGNATURE_INVALID", "SIGNATURE_MISSING", "META_DUPLICATE"} & set(codes)
+
+
+def test_a_signature_edited_into_non_ascii_text_is_invalid_not_a_crash():
+    from xltool.template.signing import SIGNATURE, sign, verify
+
+    meta = {"template_id": "t", "year": "2020"}
+    key = b"k" * 32
+    assert verify({**meta, SIGNATURE: sign(meta, key)}, key)
+    assert verify({**meta, SIGNATURE: "签名" + sign(meta, key)[2:]}, key) is False  # found by the fuzzer

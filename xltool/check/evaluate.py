@@ -17,7 +17,7 @@ import unicodedata
 from decimal import Decimal
 
 from xltool.core import scoring
-from xltool.core.framework import Framework
+from xltool.core.framework import NOT_APPLICABLE, Framework
 from xltool.core.model import Evaluation, GoalBlock, IndicatorRow, ProjectBlock, Submission, Value
 
 QUALITATIVE = "定性"
@@ -129,13 +129,22 @@ def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
     it cannot be computed (or the row is not scored); met is None when it cannot be told.
     """
     sign = sign_of(row.sign)
+    if sign is None and fw.not_applicable and _key(text(row.sign)) == NOT_APPLICABLE:
+        sign = NOT_APPLICABLE
     level1 = choice(row.level1, fw.category_names)
     band_label = choice(row.band, [b.label for b in fw.bands])
     band = fw.band(band_label) if band_label else None
-    target, actual = number(row.target), number(row.actual)
+    # The target that scores: 年度指标值（调整后） when given (blank = no adjustment), else 年初指标值;
+    # an adjusted value that is not a number leaves nothing to score by, as in the template.
+    initial, adjusted = number(row.target), number(row.adjusted)
+    target = initial if row.adjusted.blank and not row.adjusted.is_error else adjusted
+    actual = number(row.actual)
     points = number(row.points) if scored else None
     declared = number(row.score) if scored else None
-    kind = None if sign is None else ("qualitative" if sign == QUALITATIVE else "quantitative")
+    if sign == NOT_APPLICABLE:
+        kind = "not_applicable"
+    else:
+        kind = None if sign is None else ("qualitative" if sign == QUALITATIVE else "quantitative")
     score = met = None
     if kind == "quantitative":
         met = scoring.is_met(sign, target, actual)
@@ -163,6 +172,8 @@ def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
         "name": text(row.name),
         "sign": sign or text(row.sign),
         "target": target,
+        "initial": initial,
+        "adjusted": adjusted,
         "actual": actual,
         "unit": text(row.unit),
         "band": band.label if band else text(row.band),
@@ -175,6 +186,7 @@ def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
         "category": level1,  # the framework's category, or None
         "band_spec": band,
         "lowered": lowered,
+        "applicable": kind != "not_applicable",
     }
 
 
@@ -193,7 +205,7 @@ def over_achieved(f: dict, fw: Framework) -> Decimal | None:
     return scoring.round_half_up(share, 2) if share >= fw.over_achievement_percent else None
 
 
-_PUBLIC_KEYS = ("block", "row", "level1", "level2", "name", "sign", "target", "actual", "unit", "band", "points", "declared", "score", "met", "reason")
+_PUBLIC_KEYS = ("block", "row", "level1", "level2", "name", "sign", "initial", "adjusted", "target", "actual", "unit", "band", "points", "declared", "score", "met", "applicable", "reason")
 
 
 def _public(figures: dict, scored: bool) -> dict:
@@ -222,14 +234,24 @@ def evaluate_project(block: ProjectBlock, fw: Framework) -> Evaluation:
     criteria = [{"name": fw.execution_name, "points": fw.execution_points, "score": exec_score}]
     for cat in fw.categories:
         # As the template's formulas: a row counts toward the category its 一级指标 names, and a
-        # category is scored only when it has rows and every one of them could be scored.
-        scores = [r["score"] for r in rows if r["category"] == cat.name]
-        score = scoring.sum_scores(scores) if scores and None not in scores else None
+        # category is scored only when it has rows and every one of them could be scored (a row
+        # marked 不适用 counts as done, with no score).
+        mine = [r for r in rows if r["category"] == cat.name]
+        scores = [r["score"] for r in mine if r["applicable"]]
+        score = scoring.sum_scores(scores) if mine and None not in scores else None
         criteria.append({"name": cat.name, "points": cat.points, "score": score})
-    total = _total(criteria)
+    raw = _total(criteria)
+    dropped = None
+    if fw.not_applicable:
+        dropped = scoring.sum_scores([r["points"] for r in rows if not r["applicable"] and r["points"] is not None])
+    total = raw if not dropped else scoring.scaled_total(raw, dropped)
+    sources = []
+    for name, initial_v, budget_v, executed_v, _rate in block.sources:
+        s_budget, s_executed = number(budget_v), number(executed_v)
+        sources.append({"name": name, "initial": number(initial_v), "budget": s_budget, "executed": s_executed,
+                        "rate": scoring.rate(s_executed, s_budget)})
     return Evaluation(
         name=text(block.name) or f"项目 {block.index}",
-        initial_budget=number(block.initial),  # 年初预算数: the export's reply_amt
         budget=budget,
         executed=executed,
         execution_rate=rate,
@@ -239,6 +261,12 @@ def evaluate_project(block: ProjectBlock, fw: Framework) -> Evaluation:
         grade=scoring.grade(total, fw.grades),
         criteria=criteria,
         indicators=[_public(r, scored=True) for r in rows],
+        initial_budget=number(block.initial),
+        sources=sources,
+        raw_score=raw if fw.not_applicable else None,
+        not_applicable_points=dropped,
+        goal_plan=text(block.goal_plan) or None,
+        goal_done=text(block.goal_done) or None,
     )
 
 

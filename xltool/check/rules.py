@@ -31,7 +31,7 @@ from xltool.check.evaluate import (
     text,
     used_goals,
 )
-from xltool.core.framework import SIGNS, Framework
+from xltool.core.framework import NOT_APPLICABLE, SIGNS, Framework
 from xltool.core.messages import finding, percent, plain_number
 from xltool.core.model import SEVERITIES, EMPTY, Finding, IndicatorRow, Integrity, Submission, Value
 from xltool.template.layout import FIELD_LABELS, MONEY_MAX, NUMBER_MAX, VISIBLE_SHEETS
@@ -494,16 +494,53 @@ def _typed_rate(out: _Out, v: Value, recomputed: Decimal | None, label: str, ite
     out.add("RATE_MISMATCH", v, expected=recomputed, field=label, item=item, formula=formula, seen_text=seen_text, expected_text=percent(recomputed))
 
 
-def _execution_note(out: _Out, note: Value, rate: Decimal | None, item: str) -> None:
+def _execution_note(out: _Out, note: Value, rate: Decimal | None, item: str, fw: Framework | None = None) -> None:
+    """A rate above 100% or below the framework's low_execution_percent (90%) must be explained."""
     if rate is None or not note.blank:
         return
+    threshold = LOW_EXECUTION_THRESHOLD if fw is None else fw.low_execution_percent / _HUNDRED
     if rate > 1:
         out.add("OVER_BUDGET_NO_NOTE", note, seen=None, expected="执行情况说明", item=item, rate=percent(rate))
-    elif rate < LOW_EXECUTION_THRESHOLD:
+    elif rate < threshold:
         out.add(
             "LOW_EXECUTION_NO_NOTE", note, seen=None, expected="执行情况说明", item=item,
-            rate=percent(rate), threshold=plain_number(LOW_EXECUTION_THRESHOLD * _HUNDRED) + "%",
+            rate=percent(rate), threshold=plain_number(threshold * _HUNDRED) + "%",
         )
+
+
+_MONEY_COLUMNS = (("年初预算数", 1), ("全年预算数", 2), ("全年执行数", 3))
+
+
+def _project_funds(out: _Out, block, item: str) -> None:
+    """项目资金: each 其中 figure a number, each 其中 rate as its formula computes it, and
+    年度资金总额 equal to the sum of its 其中 rows in every column, to the cent (a blank 其中 cell
+    counts 0; a column with an unreadable figure is not summed: that figure is reported)."""
+    totals = {1: block.initial, 2: block.budget, 3: block.executed}
+    readable = {1: True, 2: True, 3: True}
+    sums = {1: _ZERO, 2: _ZERO, 3: _ZERO}
+    for name, *cells in block.sources:
+        for column, index in _MONEY_COLUMNS:
+            v = cells[index - 1]
+            if v.blank and not v.is_error:
+                continue
+            value = _figure(out, v, f"{name}{column}", item, kind="money", required=False, high=MONEY_MAX)
+            if value is None:
+                readable[index] = False
+            else:
+                sums[index] += value
+        rate_cell = cells[3]
+        _typed_rate(out, rate_cell, scoring.rate(number(cells[2]), number(cells[1])), f"{name}执行率", item, f"{name}全年执行数 ÷ 全年预算数")
+    if not block.sources:
+        return
+    names = "、".join(name for name, *_cells in block.sources)
+    for column, index in _MONEY_COLUMNS:
+        total_cell = totals[index]
+        total = number(total_cell)
+        if total is None or not readable[index] or total_cell.is_error:
+            continue
+        if _r2(total) != _r2(sums[index]):
+            out.add("FUNDS_SUM_MISMATCH", total_cell, expected=_r2(sums[index]), item=item, column=column, sources=names,
+                    total=plain_number(_r2(total)), sum=plain_number(_r2(sums[index])))
 
 
 # ---------------------------------------------------------------- indicator rows
@@ -511,11 +548,22 @@ def _execution_note(out: _Out, note: Value, rate: Decimal | None, item: str) -> 
 _SIGN_WORDS = {"≥": "", ">": "超过 ", "≤": "不超过 ", "<": "低于 ", "=": "为 "}
 
 
+def _adjustment(out: _Out, row: IndicatorRow, f: dict, item: str, name: str) -> None:
+    """A 年度指标值（调整后） that differs from the 年初指标值 needs its 调整说明."""
+    initial, adjusted = f.get("initial"), f.get("adjusted")
+    if row.adjusted.blank or adjusted is None or not row.adjust_note.blank:
+        return
+    if initial is None or adjusted != initial:
+        out.add("ADJUSTMENT_NOTE_MISSING", row.adjust_note, seen=None, expected="调整说明", item=item, name=name,
+                adjusted=_amount(adjusted, text(row.unit)), initial=_amount(initial, text(row.unit)))
+
+
 def _unmet_detail(f: dict) -> str:
     if f["kind"] == "qualitative":
         return f"定性评价为“{f['band']}”"
     word = _SIGN_WORDS.get(f["sign"], "")
-    return f"计划{word or ' '}{_amount(f['target'], f['unit'])}，完成 {_amount(f['actual'], f['unit'])}"
+    adjusted = f.get("adjusted") is not None and f.get("target") == f.get("adjusted") and f.get("adjusted") != f.get("initial")
+    return f"{'调整后计划' if adjusted else '计划'}{word or ' '}{_amount(f['target'], f['unit'])}，完成 {_amount(f['actual'], f['unit'])}"
 
 
 def _rule_text(f: dict, fw: Framework) -> str:
@@ -557,6 +605,7 @@ def _reason_required(f: dict, fw: Framework, scored: bool, points: Decimal | Non
 def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str) -> dict:
     """Every check of one used indicator row; returns the recomputed figures."""
     f = row_figures(row, fw, scored)
+    signs = SIGNS + ((NOT_APPLICABLE,) if fw.not_applicable else ())
     item = f"{prefix}第 {row.index} 行指标"
     name = f["name"] or f"第 {row.index} 行"
     label = FIELD_LABELS
@@ -586,20 +635,32 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
         _multiple(out, row.name, label["name"], item)
     if row.sign.blank:
         out.add("REQUIRED_BLANK", row.sign, field=label["sign"], item=item, hint="请从下拉列表中选择 ≥、>、≤、<、= 或“定性”。")
-    elif f["kind"] is None or text(row.sign) not in SIGNS:  # ">=" is not in the list, nor in its formulas
-        out.add("INVALID_CHOICE", row.sign, expected="、".join(SIGNS), field=label["sign"], item=item)
+    elif f["kind"] is None or text(row.sign) not in signs:  # ">=" is not in the list, nor in its formulas
+        out.add("INVALID_CHOICE", row.sign, expected="、".join(signs), field=label["sign"], item=item)
+
+    if f["kind"] == "not_applicable":
+        # 不适用 (a framework's opt-in): the row drops out of the score; its 分值 still counts in
+        # the category's sum, and the project's total is scaled to 100 without it.
+        if scored:
+            f["points"] = _figure(out, row.points, label["points"], item, high=_HUNDRED)
+        return f
 
     # 指标值 / 实际完成值: numbers, except on a 定性 row
     if f["kind"] != "qualitative":
         required = f["kind"] == "quantitative"
-        for key in ("target", "actual"):
+        for key, field in (("target", "initial"), ("adjusted", "adjusted"), ("actual", "actual")):
             v = getattr(row, key)
+            if key == "adjusted" and v.blank and not v.is_error:
+                continue  # no adjustment: the year-start target scores
             if _multiple(out, v, label[key], item):
-                f[key] = None
+                f[field] = None
                 continue
-            value = _figure(out, v, label[key], item, kind=key, required=required, high=NUMBER_MAX, blank_hint="定量指标必须填写数字。")
+            value = _figure(out, v, label[key], item, kind="actual" if key == "actual" else "target",
+                            required=required and key != "adjusted", high=NUMBER_MAX, blank_hint="定量指标必须填写数字。")
             if value is None and not v.blank:
-                f[key] = None  # out of range or unreadable: nothing to judge by
+                f[field] = None  # out of range or unreadable: nothing to judge by
+        f["target"] = f["initial"] if row.adjusted.blank and not row.adjusted.is_error else f["adjusted"]
+        _adjustment(out, row, f, item, name)
         if f["target"] is None or f["actual"] is None:
             f["met"] = None
             f["score"] = None
@@ -703,7 +764,13 @@ def _projects(sub: Submission, fw: Framework, out: _Out) -> None:
         _denominator(out, block.budget, "全年预算数", item, "预算执行率")
         _figure(out, block.executed, "全年执行数", item, kind="money", high=MONEY_MAX, blank_hint="请填写全年执行数（万元），没有支出的填 0。")
         _typed_rate(out, block.rate, ev.execution_rate, "预算执行率", item, "全年执行数 ÷ 全年预算数")
-        _execution_note(out, block.note, ev.execution_rate, item)
+        _execution_note(out, block.note, ev.execution_rate, item, fw)
+        if block.initial.cell:  # a hand-made Submission may not have the form's blocks
+            _figure(out, block.initial, "年初预算数", item, kind="money", high=MONEY_MAX, blank_hint="请填写年度资金总额的年初预算数（万元）。")
+        _project_funds(out, block, item)
+        for v, label, hint in ((block.goal_plan, "预期目标", "请填写批复的年度总体目标。"), (block.goal_done, "实际完成情况", "请对照预期目标写明全年实际完成情况。")):
+            if v.blank and v.cell:
+                out.add("REQUIRED_BLANK", v, field=f"年度总体目标的{label}", item=item, hint=hint)
 
         rows = [r for r in block.rows if not r.empty]
         if not rows:
@@ -729,6 +796,9 @@ def _projects(sub: Submission, fw: Framework, out: _Out) -> None:
         if not rows:
             continue  # a total of the execution score alone says nothing; NO_INDICATORS says what to do
         parts = " + ".join(f"{c['name']} {plain_number(c['score'])}" for c in ev.criteria)
+        if ev.not_applicable_points:
+            dropped = plain_number(ev.not_applicable_points)
+            parts = f"{parts} = {plain_number(ev.raw_score)}，不适用指标共 {dropped} 分，折算为百分制：{plain_number(ev.raw_score)} × 100 ÷（100 − {dropped}）"
         _declared_score(out, block.declared_score, item, "自评总分", ev.score, _HUNDRED,
                         basis=f"（{parts}）", check_what="各指标的自评得分和完成值")
         _declared_grade(out, block.declared_grade, item, ev.grade, ev.score, fw)
@@ -750,7 +820,7 @@ def _department(sub: Submission, fw: Framework, out: _Out) -> None:
         _figure(out, final, "决算数", item, kind="money", high=MONEY_MAX, blank_hint="请填写决算数（万元）。")
         _typed_rate(out, budget.get("rate", EMPTY), ev.execution_rate, "整体支出预算执行率", item, "决算数 ÷ 调整预算数")
         _typed_rate(out, budget.get("initial_rate", EMPTY), ev.initial_budget_completion_rate, "年初预算完成率", item, "决算数 ÷ 年初预算数")
-        _execution_note(out, budget.get("note", EMPTY), ev.execution_rate, item)
+        _execution_note(out, budget.get("note", EMPTY), ev.execution_rate, item, fw)
 
     # 年度目标
     goals = used_goals(sub)

@@ -173,6 +173,16 @@ CODES: dict[str, tuple[str, str]] = {
         ERROR,
         "{item}的预算执行率为 {rate}，超过 100%（支出超出预算），但“执行情况说明”未填写。请在执行情况说明中写明超支的原因。",
     ),
+    "FUNDS_SUM_MISMATCH": (
+        ERROR,
+        "{item}的“年度资金总额”{column}为 {total} 万元，其中各项资金（{sources}）的{column}合计为 {sum} 万元，两者应当相等。"
+        "请核对年度资金总额和其中各项资金的{column}，改正后总额与各项之和一致。",
+    ),
+    "ADJUSTMENT_NOTE_MISSING": (
+        ERROR,
+        "{item}“{name}”的年度指标值（调整后）为 {adjusted}，与年初指标值 {initial} 不同，但“调整说明”未填写。"
+        "评分按调整后的指标值计算：请在“调整说明”中写明调整的依据（如批复文号）和原因；没有经批准调整的，请清空“年度指标值（调整后）”。",
+    ),
     "LOW_EXECUTION_NO_NOTE": (
         WARNING,
         "{item}的预算执行率为 {rate}，低于 {threshold}，“执行情况说明”未填写。请写明执行率偏低的原因和改进措施。",

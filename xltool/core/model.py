@@ -236,6 +236,14 @@ class Evaluation:
     initial_budget_completion_rate: Decimal | None = None
     criteria: list[dict] = field(default_factory=list)  # name, points, score, declared
     indicators: list[dict] = field(default_factory=list)  # per indicator row: block, name, points, declared, score, met
+    # project only: 项目资金's 其中 rows (name, initial, budget, executed, rate), 年度总体目标, and
+    # with a framework's not_applicable: the points of the rows marked 不适用 and the score before
+    # it was scaled to 100 (score = raw_score × 100 ÷ (100 − not_applicable_points))
+    sources: list[dict] = field(default_factory=list)
+    raw_score: Decimal | None = None
+    not_applicable_points: Decimal | None = None
+    goal_plan: str | None = None
+    goal_done: str | None = None
 
     def as_dict(self, kind: str) -> dict:
         out = {
@@ -252,6 +260,13 @@ class Evaluation:
             out["initial_budget"] = _jsonable(self.initial_budget)
             out["initial_budget_completion_rate"] = _jsonable(self.initial_budget_completion_rate)
             out["criteria"] = [{k: _jsonable(v) for k, v in c.items()} for c in self.criteria]
+        else:
+            out["initial_budget"] = _jsonable(self.initial_budget)
+            out["sources"] = [{k: _jsonable(v) for k, v in s.items()} for s in self.sources]
+            out["goal_plan"], out["goal_done"] = self.goal_plan, self.goal_done
+            if self.raw_score is not None or self.not_applicable_points is not None:
+                out["raw_score"] = _jsonable(self.raw_score)
+                out["not_applicable_points"] = _jsonable(self.not_applicable_points)
         out["indicators"] = [{k: _jsonable(v) for k, v in i.items()} for i in self.indicators]
         return out
 
@@ -322,5 +337,5 @@ class Brief:
             year=result.year,
             errors=result.errors,
             warnings=result.warnings,
-            evaluations=[replace(e, criteria=[], indicators=[]) for e in result.evaluations],
+            evaluations=[replace(e, criteria=[], indicators=[], sources=[]) for e in result.evaluations],
         )

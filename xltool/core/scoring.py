@@ -38,6 +38,7 @@ __all__ = [
     "rate",
     "round_half_up",
     "same_grade",
+    "scaled_total",
     "sum_scores",
     "to_decimal",
 ]
@@ -451,3 +452,21 @@ def sum_scores(values) -> Decimal:
         return _r2(total)
     except ArithmeticError:
         return _ZERO_SCORE
+
+
+@_in_context
+def scaled_total(total, dropped_points, full=100) -> Decimal | None:
+    """A total scaled back to `full` after rows worth `dropped_points` were marked 不适用 (some
+    provinces' rule): ROUND(total × full ÷ (full − dropped), 2). The total itself when nothing was
+    dropped; None when the total is not a number or nothing is left to score."""
+    t, d, f = to_decimal(total), to_decimal(dropped_points), to_decimal(full)
+    if t is None or f is None or f <= 0:
+        return None
+    if d is None or d <= 0:
+        return _r2(t)
+    if d >= f:
+        return None
+    try:
+        return _r2(t * f / (f - d))
+    except ArithmeticError:
+        return None

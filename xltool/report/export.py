@@ -63,7 +63,7 @@ INDICATOR_COLUMNS = (
     Column("second_ind", "二级指标", "text"),
     Column("ind_name", "三级指标", "text"),
     Column("ind_sign", "计算符号", "text", "≥ > ≤ < = 或 定性"),
-    Column("kpi_val", "指标值", "value", "计分所用的年度指标值（数字）；定性指标为空"),
+    Column("kpi_val", "指标值", "value", "计分所用的年度指标值（有调整后的值时为调整后的值）；定性指标为空"),
     Column("measure_unit", "计量单位", "text"),
     Column("ind_comp", "实际完成值", "value", "定量指标为数字，定性指标为所选档次"),
     Column("ind_weight", "分值", "score"),

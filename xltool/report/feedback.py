@@ -62,6 +62,8 @@ def _evaluation_line(ev: Evaluation) -> str:
         parts.append(f"自评 {_shown(ev.declared_score)} 分" + (f"（{ev.declared_grade}）" if ev.declared_grade else ""))
     if _dec(ev.score) is not None:
         parts.append(f"复核 {_shown(ev.score)} 分" + (f"（{ev.grade}）" if ev.grade else ""))
+        if _dec(ev.not_applicable_points) and _dec(ev.raw_score) is not None:  # 不适用 rows: scaled to 100
+            parts[-1] += f"，即得分合计 {_shown(ev.raw_score)} 分扣除不适用指标 {_shown(ev.not_applicable_points)} 分后折算为百分制"
     return f"{ev.name or '评价对象'}：" + ("，".join(parts) or "未能计算得分")
 
 

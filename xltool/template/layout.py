@@ -165,7 +165,7 @@ def _effective(c: dict) -> dict:
     out = dict(c)
     out["initial"] = c["target"]
     if "adjusted" in c:
-        out["target"] = f'IF(LEN({c["adjusted"]})=0,{c["target"]},{c["adjusted"]})'
+        out["target"] = f'IF(LEN(TRIM({c["adjusted"]}))=0,{c["target"]},{c["adjusted"]})'
     return out
 
 
@@ -527,9 +527,10 @@ class _Builder:
         self.put(s.name, 6, 0, "label", "年初预算完成率", "label_bold")
         self.put(s.name, 6, 1, "formula", f'=IF(AND(ISNUMBER({b_init}),ISNUMBER({b_final})),IF({b_init}>0,ROUND({b_final}/{b_init},4),""),"")', "formula_percent", name="RATE_INITIAL")
         self.put(s.name, 6, 2, "label", "= 决算数 ÷ 年初预算数", "note")
-        self.put(s.name, 7, 0, "label", "执行情况说明\n（执行率超过 100% 或低于 100% 时请说明）", "label_bold")
+        self.put(s.name, 7, 0, "label", f"执行情况说明\n（执行率超过 100% 或低于 {_num(self.fw.low_execution_percent)}% 时必填）", "label_bold")
         self.put(s.name, 7, 1, "input", None, "input_wrap", self.v_text("执行情况说明"), span=2, field="执行情况说明", name="BUDGET_NOTE")
-        self.conditional.append(ConditionalFormat(s.name, 7, 1, 7, 1, f"=AND(ISNUMBER($B$6),$B$6>1,LEN(TRIM($B$8))=0)", "alert"))
+        low = _num(self.fw.low_execution_percent / 100)  # as the checker: above 100% or below the framework's threshold
+        self.conditional.append(ConditionalFormat(s.name, 7, 1, 7, 1, f"=AND(ISNUMBER($B$6),OR($B$6>1,$B$6<{low}),LEN(TRIM($B$8))=0)", "alert"))
         self.build_measures()
 
     def build_measures(self):
@@ -606,7 +607,7 @@ class _Builder:
         e, f, n = c["initial"], c["adjusted"], c["adjust_note"]
         self.conditional.append(ConditionalFormat(
             sheet, first, col_of["adjust_note"], last, col_of["adjust_note"],
-            f"=AND(LEN({f})>0,OR(NOT(ISNUMBER({e})),NOT(ISNUMBER({f})),{f}<>{e}),LEN(TRIM({n}))=0)", "alert",
+            f"=AND(LEN(TRIM({f}))>0,OR(NOT(ISNUMBER({e})),NOT(ISNUMBER({f})),{f}<>{e}),LEN(TRIM({n}))=0)", "alert",
         ))
         over = self._over_formula(c)
         if over:  # over-achieved: the target may have been set too low
@@ -1010,7 +1011,8 @@ class _Builder:
             actual = f'IF({sign}="定性",IF(LEN({c["band"]})=0,"",{c["band"]}),IF(ISNUMBER({c["actual"]}),{c["actual"]}&{unit},""))'
             put(r, 4, "formula", f'=IF({used},{actual},"")', "form_label")
             put(r, 5, "formula", f'=IF(AND({used},ISNUMBER({c["points"]})),{c["points"]},"")', "form_score")
-            put(r, 6, "formula", f'=IF(AND({used},ISNUMBER({c["calc"]})),{c["calc"]},"")', "form_score")
+            na = f'IF(AND({used},{sign}="{NOT_APPLICABLE}"),"{NOT_APPLICABLE}","")' if fw.not_applicable else '""'
+            put(r, 6, "formula", f'=IF(AND({used},ISNUMBER({c["calc"]})),{c["calc"]},{na})', "form_score")
             put(r, 7, "formula", f'=IF(LEN({c["reason"]})=0,"",{c["reason"]})', "form_text", span=2)
         t = rows.total
         first, last = a1(h + 1, 5), a1(h + fw.indicator_rows, 5)

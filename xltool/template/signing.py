@@ -93,4 +93,5 @@ def sign(meta: dict, key: bytes) -> str:
 
 def verify(meta: dict, key: bytes) -> bool:
     given = str(meta.get(SIGNATURE) or "").strip().lower()
-    return bool(given) and hmac.compare_digest(given, sign(meta, key))
+    # as bytes: compare_digest refuses str with non-ASCII characters, and an edited file may put any text here
+    return bool(given) and hmac.compare_digest(given.encode("utf-8"), sign(meta, key).encode("ascii"))
