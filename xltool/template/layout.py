@@ -1022,17 +1022,19 @@ class _Builder:
         put(t, 7, "formula", f'=IF(LEN({at("grade")})=0,"","评价等级："&{at("grade")})', "form_label", span=2)
         self._form_signatures(sheet, rows.signature, ("项目负责人", "财务负责人", "实施单位（盖章）"), at("contact"), at("phone"), at("date"))
 
-    def _form_signatures(self, sheet, r, heads, contact, phone, date):
+    def _form_signatures(self, sheet, r, heads, contact, phone, date, right=5, right_span=2):
+        """Signature lines below the form: the left half from column A, the right from `right`."""
         put = lambda r, c, role, value, style, **kw: self.put(sheet, r, c, role, value, style, **kw)  # noqa: E731
+        value = right + right_span
         put(r, 0, "label", f"{heads[0]}：", "form_sign", span=2)
-        put(r, 5, "label", f"{heads[1]}：", "form_sign", span=2)
+        put(r, right, "label", f"{heads[1]}：", "form_sign", span=right_span)
         put(r + 1, 0, "label", "填报人：", "form_sign", span=2)
         put(r + 1, 2, "formula", f'=IF(LEN({contact})=0,"",{contact})', "form_sign")
-        put(r + 1, 5, "label", "联系电话：", "form_sign", span=2)
-        put(r + 1, 7, "formula", f'=IF(LEN({phone})=0,"",{phone})', "form_sign", span=2)
+        put(r + 1, right, "label", "联系电话：", "form_sign", span=right_span)
+        put(r + 1, value, "formula", f'=IF(LEN({phone})=0,"",{phone})', "form_sign", span=2)
         put(r + 2, 0, "label", "填报日期：", "form_sign", span=2)
         put(r + 2, 2, "formula", f'=IF(ISNUMBER({date}),{date},IF(LEN({date})=0,"",{date}))', "form_sign_date")
-        put(r + 2, 5, "label", f"{heads[2]}：", "form_sign", span=2)
+        put(r + 2, right, "label", f"{heads[2]}：", "form_sign", span=right_span)
 
     def department_form(self, places: tuple):
         fw = self.fw
@@ -1091,7 +1093,7 @@ class _Builder:
             put(r, 4, "formula", f'=IF({used},{met},"")', "form_label")
             put(r, 5, "formula", f'=IF({used},{unmet},"")', "form_label")
             put(r, 6, "formula", f'=IF(OR(NOT({used}),{met}+{unmet}=0),"",IF({unmet}=0,"全部达成","部分未达成"))', "form_label")
-        self._form_signatures(sheet, r + 2, ("单位负责人", "财务负责人", "单位（盖章）"), where["INFO_CONTACT"], where["INFO_PHONE"], where["INFO_DATE"])
+        self._form_signatures(sheet, r + 2, ("单位负责人", "财务负责人", "单位（盖章）"), where["INFO_CONTACT"], where["INFO_PHONE"], where["INFO_DATE"], right=4, right_span=1)
 
     def _share_grade(self, score: str, points) -> str:
         grades = self.fw.grades
