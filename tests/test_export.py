@@ -129,3 +129,13 @@ def test_the_readme_documents_every_column():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     for column in PROJECT_COLUMNS + INDICATOR_COLUMNS:
         assert f"| `{column.field}` | {column.label} |" in readme, column.field
+
+
+def test_the_library_call_takes_a_generator(tmp_path):
+    from xltool import check_files
+    from xltool.report import write_export
+
+    results = check_files(str(SAMPLE_PROJECT))
+    write_export((r for r in results), tmp_path / "out")
+    assert len(_csv(tmp_path / "out" / f"{PROJECT_TABLE}.csv")) == 2
+    assert len(_xlsx(tmp_path / "out" / f"{INDICATOR_TABLE}.xlsx")) == 18

@@ -154,6 +154,8 @@ def export_paths(folder: str | os.PathLike) -> list[Path]:
 def write_export(results: Iterable[Result], folder: str | os.PathLike) -> list[Path]:
     """Both tables, .xlsx and .csv, into `folder` (made if missing). `results` is read once per
     file (a Spool). Within report.staged() nothing is put in place until every output is written."""
+    if iter(results) is results:  # a generator is read once: keep it (a Spool or list is read again)
+        results = list(results)
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise NotADirectoryError(20, "导出位置不是文件夹", str(folder))
