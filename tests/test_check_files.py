@@ -102,6 +102,9 @@ CASES = {
     "RATE_UNDEFINED": (_blank_project, at(plan_for(BLANK_PROJECT), "PROJ1_BUDGET")),
     "OVER_BUDGET_NO_NOTE": (_project(PROJ1_EXECUTED=320), at(P, "PROJ1_NOTE")),
     "LOW_EXECUTION_NO_NOTE": (_project(PROJ1_EXECUTED=214.68), at(P, "PROJ1_NOTE")),
+    # 项目资金: 当年财政拨款 one cent short of 年度资金总额's 全年执行数; a target adjusted with no note
+    "FUNDS_SUM_MISMATCH": (_project(PROJ1_SRC1_EXECUTED=299.99), at(P, "PROJ1_EXECUTED")),
+    "ADJUSTMENT_NOTE_MISSING": (_project(PROJ1_ADJUSTED=[145000, None, None, None]), at(P, "PROJ1_ADJUST_NOTE")),
     "TARGET_UNMET_NO_REASON": (_project(**_unmet), at(P, "PROJ1_REASON")),
     "TARGET_UNMET": (_project(**_unmet, PROJ1_REASON=["受疫情影响扫描设备停工两个月"], PROJ1_SCORE=with_row(ROWS["SCORE"], 0, 6.43)), None),
     "FULL_SCORE_UNMET": (_project(**_unmet), at(P, "PROJ1_SCORE")),
@@ -194,7 +197,7 @@ def test_rate_typed_over_the_formula_is_compared_with_executed_over_budget(craft
 
 COMMON = ["REQUIRED_BLANK", "TEXT_IN_NUMBER", "OVER_BUDGET_NO_NOTE", "TARGET_UNMET_NO_REASON", "FULL_SCORE_UNMET", "SCORE_MISMATCH",
           "DECLARED_SCORE_MISMATCH", "DECLARED_GRADE_MISMATCH", "PREFILL_CHANGED", "FORMULA_CHANGED", "LOCKED_CHANGED", "DEDUCTION_NO_REASON",
-          "PROTECTION_REMOVED", "QUALITATIVE_OUT_OF_BAND"]
+          "PROTECTION_REMOVED", "QUALITATIVE_OUT_OF_BAND", "FUNDS_SUM_MISMATCH", "ADJUSTMENT_NOTE_MISSING"]
 
 
 @pytest.fixture(scope="module")

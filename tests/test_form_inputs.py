@@ -144,7 +144,7 @@ def test_low_execution_threshold_is_the_frameworks():
     assert not [f for f in check(sub, replace(PROJECT, low_execution_percent=D(80))) if f.code == "LOW_EXECUTION_NO_NOTE"]
     plan = plan_for(WUCHANG)
     note = plan.names["PROJ1_NOTE"]
-    assert any(">1,$G5<0.9)" in cf.formula for cf in plan.conditional if (cf.first_row, cf.first_col) == (note.row, note.col))
+    assert any(">1,$G$5<0.9)" in cf.formula for cf in plan.conditional if (cf.first_row, cf.first_col) == (note.row, note.col))
 
 
 # ---------------------------------------------------------------- adjusted targets

@@ -77,7 +77,7 @@ def test_prefilled_budget_figures_are_locked_values(wuhan_template, wuchang_temp
     assert all(ws[c].protection.locked for c in ("B3", "B4", "B5"))
     ws = openpyxl.load_workbook(wuchang_template)[SHEET_BUDGET]
     # one block per project: 项目名称 row, then 项目资金 (年度资金总额 first, 年初 | 全年预算 | 全年执行)
-    assert [ws["C3"].value, ws["D5"].value, ws["C12"].value, ws["D14"].value] == ["档案保护费", 300, "史料编研费", 100]
+    assert [ws["C3"].value, ws["D5"].value, ws["C13"].value, ws["D15"].value] == ["档案保护费", 300, "史料编研费", 100]
     assert [ws["B5"].value, ws["B6"].value, ws["B7"].value, ws["B8"].value] == ["年度资金总额", "其中：当年财政拨款", "上年结转资金", "其他资金"]
     assert ws["D5"].protection.locked and not ws["E5"].protection.locked  # executed is theirs to fill
     assert not ws["C5"].protection.locked and not ws["D6"].protection.locked  # 年初预算数 and the 其中 rows too

@@ -252,6 +252,7 @@ def evaluate_project(block: ProjectBlock, fw: Framework) -> Evaluation:
                         "rate": scoring.rate(s_executed, s_budget)})
     return Evaluation(
         name=text(block.name) or f"项目 {block.index}",
+        initial_budget=number(block.initial),  # 年初预算数: the export's reply_amt
         budget=budget,
         executed=executed,
         execution_rate=rate,
@@ -261,7 +262,6 @@ def evaluate_project(block: ProjectBlock, fw: Framework) -> Evaluation:
         grade=scoring.grade(total, fw.grades),
         criteria=criteria,
         indicators=[_public(r, scored=True) for r in rows],
-        initial_budget=number(block.initial),
         sources=sources,
         raw_score=raw if fw.not_applicable else None,
         not_applicable_points=dropped,

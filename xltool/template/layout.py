@@ -171,7 +171,7 @@ def _effective(c: dict) -> dict:
 
 def project_block_row(framework: Framework, p: int) -> int:
     """First row (0-based) of project p's block on the 预算执行 sheet: its 项目名称 row."""
-    return 2 + (p - 1) * (len(framework.fund_sources) + 6)
+    return 2 + (p - 1) * (len(framework.fund_sources) + 7)
 
 
 def _rate_formula(budget: str, executed: str) -> str:
@@ -428,14 +428,14 @@ class _Builder:
         """Per project, the official form's first blocks: 项目名称, 项目资金 (年度资金总额 and its
         其中 rows: 年初预算数, 全年预算数, 全年执行数, 分值, 执行率, 得分) and 年度总体目标."""
         fw, unit = self.fw, self.unit
-        s = self.sheet(SHEET_BUDGET, widths={0: 8, 1: 22, 2: 14, 3: 14, 4: 14, 5: 8, 6: 12, 7: 10, 8: 44}, freeze=(2, 0), repeat_rows=(0, 1))
+        s = self.sheet(SHEET_BUDGET, widths={0: 8, 1: 24, 2: 16, 3: 16, 4: 16, 5: 10, 6: 14, 7: 14}, freeze=(2, 0), repeat_rows=(0, 1))
         low = _num(fw.low_execution_percent)
-        self.put(s.name, 0, 0, "label", f"{unit.name} {unit.year}年度项目资金及年度总体目标", "title", span=9)
+        self.put(s.name, 0, 0, "label", f"{unit.name} {unit.year}年度项目资金及年度总体目标", "title", span=8)
         self.put(
             s.name, 1, 0, "label",
             f"金额单位：万元。年度资金总额应等于其中各项之和；预算执行率 = 全年执行数 ÷ 全年预算数；执行率得分 = 执行率（超过 100% 按 100% 计）× 分值。"
             f"执行率低于 {low}% 或超过 100% 时必须填写执行情况说明。",
-            "note", span=9,
+            "note", span=8,
         )
         projects = list(unit.projects) or [None] * fw.blank_projects
         for p, project in enumerate(projects, start=1):
@@ -450,16 +450,15 @@ class _Builder:
         self.put(sheet, r0, 0, "label", f"项目 {p}", "block_title")
         self.put(sheet, r0, 1, "label", "项目名称", "label_bold")
         if project is not None:
-            self.put(sheet, r0, 2, "prefill", project.name, "prefill", span=7, field="项目名称", name=pre + "NAME")
+            self.put(sheet, r0, 2, "prefill", project.name, "prefill", span=6, field="项目名称", name=pre + "NAME")
         else:
-            self.put(sheet, r0, 2, "input", None, "input_wrap", self.v_text("项目名称", 100), span=7, field="项目名称", name=pre + "NAME")
-        headers = ["项目资金（万元）", "年初预算数", "全年预算数（A）", "全年执行数（B）", "分值", "执行率（B/A）", "得分",
-                   f"执行情况说明\n（执行率低于 {_num(fw.low_execution_percent)}% 或超过 100% 时必填）"]
+            self.put(sheet, r0, 2, "input", None, "input_wrap", self.v_text("项目名称", 100), span=6, field="项目名称", name=pre + "NAME")
+        headers = ["项目资金（万元）", "年初预算数", "全年预算数（A）", "全年执行数（B）", "分值", "执行率（B/A）", "得分"]
         for col, text in enumerate(headers, start=1):
             self.put(sheet, r0 + 1, col, "label", text, "header")
         # 年度资金总额: its figures are typed (as on the real forms); the checker compares them with
-        # the sum of the 其中 rows (FUNDS_SUM_MISMATCH) and the row turns red while they differ.
-        r = r0 + 2
+        # the sum of the 其中 rows (FUNDS_SUM_MISMATCH) and the total turns red while they differ.
+        r = total = r0 + 2
         self.put(sheet, r, 1, "label", "年度资金总额", "label_bold")
         initial, budget, executed = (None, None, None) if project is None else (project.initial, project.budget, project.executed)
         self._prefill_or_input(sheet, r, 2, initial, pre + "INITIAL", "年初预算数")
@@ -470,11 +469,6 @@ class _Builder:
         rc = a1(r, 6)
         score = f'=IF(ISNUMBER({rc}),ROUND(MIN(MAX({rc},0),1)*{_num(fw.execution_points)},2),"")'
         self.put(sheet, r, 7, "formula", score, "formula_score", name=pre + "EXEC_SCORE")
-        self.put(sheet, r, 8, "input", None, "input_wrap", self.v_text("执行情况说明"), field="执行情况说明", name=pre + "NOTE")
-        low = _num(fw.low_execution_percent / 100)
-        self.conditional.append(ConditionalFormat(
-            sheet, r, 8, r, 8, f"=AND(ISNUMBER(${col_letter(6)}{r + 1}),OR(${col_letter(6)}{r + 1}>1,${col_letter(6)}{r + 1}<{low}),LEN(TRIM($I{r + 1}))=0)", "alert",
-        ))
         n = len(fw.fund_sources)
         first, last = r + 1, r + n
         for col in (2, 3, 4):
@@ -492,17 +486,26 @@ class _Builder:
             self.put(sheet, r, 5, "label", "—", "label_center")
             self.put(sheet, r, 6, "formula", _rate_formula(a1(r, 3), a1(r, 4)), "formula_percent", name=src + "RATE")
             self.put(sheet, r, 7, "label", "—", "label_center")
+        # 执行情况说明: required (red) while the rate is above 100% or below low_execution_percent
         r = r0 + 3 + n
+        low = _num(fw.low_execution_percent)
+        self.put(sheet, r, 1, "label", f"执行情况说明\n（执行率低于 {low}% 或超过 100% 时必填）", "label_bold")
+        self.put(sheet, r, 2, "input", None, "input_note", self.v_text("执行情况说明"), span=6, field="执行情况说明", name=pre + "NOTE")
+        rate = f"${col_letter(6)}${total + 1}"
+        self.conditional.append(ConditionalFormat(
+            sheet, r, 2, r, 2, f"=AND(ISNUMBER({rate}),OR({rate}>1,{rate}<{_num(fw.low_execution_percent / 100)}),LEN(TRIM($C${r + 1}))=0)", "alert",
+        ))
+        r += 1
         self.put(sheet, r, 1, "label", "年度总体目标", "label_bold")
         self.put(sheet, r, 2, "label", "预期目标", "header", span=3)
-        self.put(sheet, r, 5, "label", "实际完成情况", "header", span=4)
+        self.put(sheet, r, 5, "label", "实际完成情况", "header", span=3)
         r += 1
         plan = project.goal_plan if project is not None else None
         if plan:
             self.put(sheet, r, 2, "prefill", plan, "prefill_long", span=3, field="预期目标", name=pre + "GOAL_PLAN")
         else:
             self.put(sheet, r, 2, "input", None, "input_long", self.v_text("预期目标"), span=3, field="预期目标", name=pre + "GOAL_PLAN")
-        self.put(sheet, r, 5, "input", None, "input_long", self.v_text("实际完成情况"), span=4, field="实际完成情况", name=pre + "GOAL_DONE")
+        self.put(sheet, r, 5, "input", None, "input_long", self.v_text("实际完成情况"), span=3, field="实际完成情况", name=pre + "GOAL_DONE")
 
     def build_department_budget(self):
         unit = self.unit

@@ -38,6 +38,7 @@ STYLES: dict[str, dict] = {
     "input_text": {**_BASE, "bg_color": INPUT_FILL, "locked": False},
     "input_wrap": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "text_wrap": True},
     "input_long": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "text_wrap": True, "valign": "top"},
+    "input_note": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "text_wrap": True, "valign": "top"},
     "input_block": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "bold": True},
     "input_center": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "align": "center"},
     "input_number": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "num_format": "General"},

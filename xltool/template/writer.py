@@ -230,7 +230,9 @@ def row_heights(spec, cells) -> dict[int, float]:
             heights[row] = 30
         # 年度总体目标 (预期目标, 实际完成情况): a paragraph each
         for row in {c.row for c in cells if c.style in ("input_long", "prefill_long")}:
-            heights[row] = 90
+            heights[row] = 110
+        for row in {c.row for c in cells if c.style == "input_note"}:
+            heights[row] = 48
     if spec.name == "预算执行":
         heights[1] = 32  # the note above the blocks takes two lines
     headers = {c.row for c in cells if c.style == "header"}
