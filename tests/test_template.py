@@ -17,7 +17,7 @@ from conftest import BLANK_PROJECT, WUCHANG, WUHAN
 from xltool.template.fill import write_filled
 from xltool.core.framework import NOT_APPLICABLE, load_framework
 from xltool.template import plan_for, template_filename
-from xltool.template.layout import SHEET_BUDGET, SHEET_INDICATORS, SHEET_LISTS, SHEET_META, SHEET_SCORES, a1
+from xltool.template.layout import SHEET_BUDGET, SHEET_INDICATORS, SHEET_LISTS, SHEET_META, SHEET_SCORES, a1, form_sheet_name, project_form_rows
 
 UNITS = {"wuhan_template": WUHAN, "wuchang_template": WUCHANG, "blank_project_template": BLANK_PROJECT}
 
@@ -194,11 +194,34 @@ def _project_cells(plan):
     return cells
 
 
+def _form_cells(plan, p):
+    """The print form's figures of project p (自评表-p): the same numbers, printed."""
+    fw = plan.framework
+    rows = project_form_rows(fw)
+    sheet = form_sheet_name(fw, p)
+    return {
+        "rate": (sheet, a1(rows.money + 1, 7)),
+        "exec": (sheet, a1(rows.money + 1, 8)),
+        "total": (sheet, a1(rows.total, 6)),
+        "rows": [(sheet, a1(rows.header + 1 + i, 6)) for i in range(fw.indicator_rows)],
+    }
+
+
 def _cell(plan, name: str) -> str:
     return plan.names[name].ref.split("!")[1].replace("$", "")
 
 
 def _assert_project_agrees(values, plan, expected, where):
+    for p, block in enumerate(expected, start=1):
+        form = _form_cells(plan, p)
+        assert _rate(values.get(form["rate"])) == block["rate"], (where, "form", form["rate"])
+        assert _cent(values.get(form["exec"])) == block["exec_score"], (where, "form", form["exec"])
+        assert _cent(values.get(form["total"])) == block["total"], (where, "form", form["total"])
+        for cell, score in zip(form["rows"], block["rows"]):
+            if score == NOT_APPLICABLE:  # printed as on the input sheet
+                assert values.get(cell) == NOT_APPLICABLE, (where, "form", cell)
+                continue
+            assert _cent(values.get(cell)) == score, (where, "form", cell)
     for block, cells in zip(expected, _project_cells(plan)):
         assert _rate(values.get(cells["rate"])) == block["rate"], where
         assert [_rate(values.get(c)) for c in cells["sources"]] == block["sources"], where  # 其中 rows' rates
@@ -254,6 +277,12 @@ def _department_cells(plan):
 
 
 def _assert_department_agrees(values, plan, expected, where):
+    form = form_sheet_name(plan.framework, 1)  # the 评分结果 table of the printed form
+    crits = list(expected["criteria"].values())
+    for k, score in enumerate(crits):
+        assert _cent(values.get((form, a1(4 + k, 4)))) == score, (where, "form", k)
+    assert _cent(values.get((form, a1(4 + len(crits), 4)))) == expected["total"], (where, "form total")
+    assert (values.get((form, a1(4 + len(crits), 5))) or None) == expected["grade"], (where, "form grade")
     cells = _department_cells(plan)
     for cell, score in zip(cells["criteria"], expected["criteria"].values()):
         assert _cent(values.get(cell)) == score, (where, cell)

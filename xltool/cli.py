@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", help="同时输出 JSON 报告")
     c.add_argument("--csv", help="同时输出 CSV 报告")
     c.add_argument("--feedback", help="为每个文件生成一份检查意见工作簿，放到这个文件夹")
+    c.add_argument("--export", metavar="文件夹", help="导出标准数据表 PM_PERF_SELF_BGT（项目）和 PM_SELF_EVAL_INDICATOR（指标）到这个文件夹，各一份 .xlsx 和 .csv，供导入预算管理一体化系统")
     c.add_argument("-j", "--jobs", type=int, default=None, help="并行进程数（默认为本机处理器核数，不超过文件数）")
     c.add_argument("--year", type=int, help="本次检查的评价年度；其他年度的文件判为不通过（YEAR_MISMATCH）")
     c.add_argument("--roster", metavar="名册文件", help="名册文件：预填数据以名册为准核对，名册中没有交回文件的单位列为“未交”（MISSING_RETURN）")
@@ -290,6 +291,8 @@ def cmd_check(args, parser) -> int:
             return _usage(f"名册无法使用：{exc}")
         os.environ[ROSTER_ENV] = str(Path(args.roster).resolve())
     named_outputs = [p for p in (args.out, args.json, args.csv) if p and not report.is_direct(p)]
+    if args.export:
+        named_outputs += [str(p) for p in report.export_paths(args.export)]
     inputs = batch.collect(args.paths, exclude=named_outputs)
     for result in inputs.problems:
         sys.stderr.write(f"{_safe(result.findings[0].message)}\n")
@@ -467,6 +470,8 @@ def _output_problem(args) -> str:
         return "--pdf 要与 --reports 文件夹一起使用（PDF 是自评报告初稿的另一份）。"
     if args.reports and (args.reports == "-" or (os.path.exists(args.reports) and not os.path.isdir(args.reports))):
         return f"--reports {_safe(args.reports)} 应是一个文件夹（不存在时会新建）。请换一个文件夹路径。"
+    if args.export and (args.export == "-" or (os.path.exists(args.export) and not os.path.isdir(args.export))):
+        return f"--export {_safe(args.export)} 应是一个文件夹（不存在时会新建），导出的数据表写在里面。请换一个文件夹路径。"
     if args.feedback and (args.feedback == "-" or (os.path.exists(args.feedback) and not os.path.isdir(args.feedback))):
         return f"--feedback {_safe(args.feedback)} 应是一个文件夹（不存在时会新建）。请换一个文件夹路径。"
     return ""
@@ -490,6 +495,9 @@ def _write_outputs(results, args, feedback_at) -> bool:
             if args.csv:
                 label, target = _OUTPUT_LABELS["csv"], args.csv
                 report.write_csv(results, args.csv)
+            if args.export:
+                label, target = "标准数据表", args.export
+                report.write_export(results, args.export)
             if feedback_at:
                 for i, result in enumerate(results):
                     path = feedback_at.get(i)

@@ -181,6 +181,7 @@ def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
         "declared": declared,
         "score": score,
         "met": met,
+        "reason": text(row.reason),
         "kind": kind,
         "category": level1,  # the framework's category, or None
         "band_spec": band,
@@ -204,7 +205,7 @@ def over_achieved(f: dict, fw: Framework) -> Decimal | None:
     return scoring.round_half_up(share, 2) if share >= fw.over_achievement_percent else None
 
 
-_PUBLIC_KEYS = ("block", "row", "level1", "level2", "name", "sign", "initial", "adjusted", "target", "actual", "unit", "band", "points", "declared", "score", "met", "applicable")
+_PUBLIC_KEYS = ("block", "row", "level1", "level2", "name", "sign", "initial", "adjusted", "target", "actual", "unit", "band", "points", "declared", "score", "met", "applicable", "reason")
 
 
 def _public(figures: dict, scored: bool) -> dict:
@@ -275,13 +276,25 @@ def _total(criteria: list[dict]) -> Decimal | None:
     return None if not scores or None in scores else scoring.sum_scores(scores)
 
 
+def criterion_deduction(sub: Submission, fw: Framework, i: int) -> Decimal | None:
+    """Row i's deduction: as typed, or recomputed from its inputs where the framework scores the
+    indicator by formula (the template's formula result is never read)."""
+    indicators = fw.criterion_indicators
+    ind = indicators[i] if i < len(indicators) else None
+    if ind is None or ind.measure is None or i not in sub.measures:
+        return number(sub.criteria[i].deduction)
+    a, b = sub.measures[i]
+    m = ind.measure
+    return scoring.measure_deduction(scoring.measure_value(m.formula, number(a), number(b)), m.limit, m.at_most, m.per_point, ind.points)
+
+
 def criterion_scores(sub: Submission, fw: Framework) -> list[dict]:
     """Per criterion: name, points (framework), deduction (sum of numeric positive deductions),
     score = points − deductions in [0, points] (None until every deduction is a number: 0 is typed,
     never assumed), and the declared score."""
     out = []
     for crit in fw.criteria:
-        deductions = [number(r.deduction) for r in sub.criteria if r.criterion == crit.name]
+        deductions = [criterion_deduction(sub, fw, i) for i, r in enumerate(sub.criteria) if r.criterion == crit.name]
         complete = bool(deductions) and None not in deductions
         score = scoring.criterion_score(crit.points, deductions) if complete else None
         taken = scoring.sum_scores([d for d in deductions if d is not None and d > 0])

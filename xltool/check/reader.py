@@ -39,6 +39,8 @@ from xltool.template.layout import (
     build_plan,
     column_name,
     indicator_columns,
+    is_form_sheet,
+    measured_indicators,
 )
 
 
@@ -71,7 +73,7 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
         notes.extend(trust_findings)
         framework, plan, version_findings = _plan_from_meta(meta, path)
         notes.extend(version_findings)
-        for name in list(VISIBLE_SHEETS) + ["_lists"]:
+        for name in checked_sheets(plan) + ["_lists"]:
             if name in book.sheets:
                 xlsx.load_sheet(book, pkg, name)
     except xlsx.XlsxError as exc:
@@ -92,6 +94,11 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
         sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] != "prefill"]
         compare_with_roster(book, plan, framework, roster_unit, sub.integrity)
     return sub, plan, framework, notes
+
+
+def checked_sheets(plan: Plan) -> list[str]:
+    """The sheets staff see, the print forms included: all are loaded, checked and protected."""
+    return list(VISIBLE_SHEETS) + [s.name for s in plan.sheets if is_form_sheet(s.name)]
 
 
 def read_bytes(path: Path) -> bytes:
@@ -287,6 +294,7 @@ def unit_from_meta(meta: dict[str, str]) -> UnitInfo:
         adjusted_budget=_dec(prefills.get("adjusted_budget")),
         final_accounts=_dec(prefills.get("final_accounts")),
         projects=projects,
+        department=prefills.get("department") if isinstance(prefills.get("department"), str) else "",
     )
 
 
@@ -383,7 +391,7 @@ class _Binder:
 
 def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str], path: str) -> Submission:
     integrity = Integrity()
-    for name in VISIBLE_SHEETS:
+    for name in checked_sheets(plan):
         sheet = book.sheets.get(name)
         if sheet is None:
             integrity.missing_sheets.append(name)
@@ -402,7 +410,7 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
         year=unit.year or None,
         integrity=integrity,
     )
-    for key in ("UNIT", "CODE", "YEAR", "KIND", "CONTACT", "PHONE", "DATE"):
+    for key in ("UNIT", "CODE", "YEAR", "KIND", "CONTACT", "PHONE", "DATE", "DEPARTMENT"):
         sub.info[key.lower()] = b.one(f"INFO_{key}")
     fields = [key for key, *_ in indicator_columns(framework.kind)]
     rows = framework.indicator_rows
@@ -461,6 +469,8 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
         reasons = b.column("CRIT_REASON", count)
         for i, ind in enumerate(indicators):
             sub.criteria.append(CriterionRow(ind.criterion, ind.group, ind.name, points[i], deductions[i], reasons[i]))
+        for j, (i, _ind) in enumerate(measured_indicators(framework), start=1):
+            sub.measures[i] = (b.one(f"MEASURE{j}_A"), b.one(f"MEASURE{j}_B"))
         for k, crit in enumerate(framework.criteria, start=1):
             sub.declared[crit.name] = b.one(f"DECLARED_C{k}")
         sub.declared["total"] = b.one("DECLARED_TOTAL")
@@ -528,7 +538,7 @@ def _extra_content(book: xlsx.Book, plan: Plan, shifted: set[str], integrity: In
     """Values typed outside the template's cells (possible only with protection removed): the
     checker does not read them, so staff are told their content was not taken into account."""
     known = _plan_positions(plan)
-    for name in VISIBLE_SHEETS:
+    for name in checked_sheets(plan):
         sheet = book.sheets.get(name)
         if sheet is None or name in shifted:
             continue
@@ -545,7 +555,8 @@ def _plan_positions(plan: Plan) -> frozenset:
         cells = set()
         for c in plan.cells:
             for k in range(c.span):
-                cells.add((c.sheet, c.row, c.col + k))
+                for r in range(c.rows):
+                    cells.add((c.sheet, c.row + r, c.col + k))
         cached = frozenset(cells)
         plan._positions = cached  # plans are cached and never change: remember the set
     return cached

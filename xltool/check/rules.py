@@ -20,6 +20,7 @@ from xltool.check.evaluate import (
     QUALITATIVE,
     block_name,
     choice,
+    criterion_deduction,
     evaluate_department,
     evaluate_project,
     is_pure_number,
@@ -844,7 +845,8 @@ def _department(sub: Submission, fw: Framework, out: _Out) -> None:
     # 评分表: deductions
     points = {(i.criterion, i.group, i.name): i.points for i in fw.criterion_indicators}
     by_index = fw.criterion_indicators
-    none_typed = len(sub.criteria) > 1 and all(r.deduction.blank and not r.deduction.is_error for r in sub.criteria)
+    typed = [r for k, r in enumerate(sub.criteria) if k not in sub.measures]  # the rest are formulas
+    none_typed = len(typed) > 1 and all(r.deduction.blank and not r.deduction.is_error for r in typed)
     if none_typed:  # the table as it came: one finding, not one per row
         out.add("REQUIRED_BLANK", sub.criteria[0].deduction, field="扣分", item="评分表",
                 hint=f"评分表 {len(sub.criteria)} 个指标的扣分都未填写。每个指标都要填写扣分，没有扣分请填 0。")
@@ -853,6 +855,9 @@ def _department(sub: Submission, fw: Framework, out: _Out) -> None:
         if p is None and k < len(by_index):
             p = by_index[k].points
         crow_item = f"评分表“{row.name}”"
+        if k in sub.measures:
+            _measure(out, sub, fw, k, row)
+            continue
         if none_typed:
             continue
         if row.deduction.blank and not row.deduction.is_error:
@@ -883,3 +888,26 @@ def _department(sub: Submission, fw: Framework, out: _Out) -> None:
     _declared_score(out, sub.declared.get("total"), "综合绩效", "综合绩效自评得分", ev.score, _HUNDRED,
                     basis=f"（各准则得分 {parts}）", check_what="各准则的得分")
     _declared_grade(out, sub.declared.get("grade"), "综合绩效", ev.grade, ev.score, fw)
+
+
+def _measure(out, sub: Submission, fw: Framework, k: int, row) -> None:
+    """A 53号 indicator scored by formula: its two inputs must be numbers (the denominator above
+    0); its deduction, recomputed, needs a reason like a typed one."""
+    ind = fw.criterion_indicators[k]
+    m = ind.measure
+    item = f"定量指标“{ind.name}”"
+    values = sub.measures[k]
+    for at, label in zip(values, m.inputs):
+        if at.blank and not at.is_error:
+            out.add("REQUIRED_BLANK", at, field=label, item=item, hint=f"请在预算执行表填写{label}：评分表中“{ind.name}”的扣分按它计算。")
+        elif at.is_error or not is_pure_number(at):
+            out.add("TEXT_IN_NUMBER", at, field=label, item=item, hint="只填数字。")
+        elif number(at) < 0:
+            out.add("VALUE_OUT_OF_RANGE", at, expected="不小于 0", field=label, item=item, hint="请填写实际数。")
+    b = number(values[1])
+    if b is not None and b == 0 and not values[1].is_error:
+        out.add("VALUE_OUT_OF_RANGE", values[1], expected="大于 0", field=m.inputs[1], item=item,
+                hint=f"{m.inputs[1]}为 0 时“{ind.name}”无法计算；请填写实际数，确为 0 的请与财政部门联系。")
+    d = criterion_deduction(sub, fw, k)
+    if d is not None and d > 0 and row.reason.blank:
+        out.add("DEDUCTION_NO_REASON", row.reason, seen=d, expected="扣分原因", name=row.name, seen_text=plain_number(d))

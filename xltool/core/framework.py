@@ -49,6 +49,25 @@ class Category:
     subcategories: tuple[str, ...]
 
 
+MEASURE_FORMULAS = ("ratio", "change")
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A quantitative 53号 indicator scored by formula (a framework setting, per indicator).
+
+    ratio: value = a ÷ b × 100 (在职人员控制率 = 在职人员数 ÷ 编制数); change: value = (a − b) ÷ b × 100
+    ("三公经费"变动率 = (本年 − 上年) ÷ 上年). Full points while the value is at most (or at least)
+    `limit` percent; beyond it `per_point` is deducted per percentage point (proportionally,
+    rounded to 2 places), never more than the indicator's points."""
+
+    formula: str  # ratio | change
+    inputs: tuple[str, str]  # what a and b are, as the template labels them: 在职人员数（人）, 编制数（人）
+    limit: Decimal  # percent
+    at_most: bool  # True: full at value ≤ limit (a cost, a head count); False: full at value ≥ limit
+    per_point: Decimal
+
+
 @dataclass(frozen=True)
 class CriterionIndicator:
     """One third-level row of the unit-wide scoring table."""
@@ -57,6 +76,7 @@ class CriterionIndicator:
     group: str
     name: str
     points: Decimal
+    measure: Measure | None = None  # scored by formula from two inputs, not deducted by hand
 
 
 @dataclass(frozen=True)
@@ -282,6 +302,8 @@ def _get(doc: _Doc, mapping, keys: tuple, key: str, kind, required=True, default
         if not isinstance(value, list) or not value:
             doc.fail(keys + (key,), "应当是非空列表")
         return value
+    if kind is dict and not isinstance(value, dict):
+        doc.fail(keys + (key,), "应当是“键: 值”的映射")
     return value
 
 
@@ -414,6 +436,26 @@ def _parse_categories(doc: _Doc, data, scored: bool) -> tuple[Category, ...]:
     return tuple(result)
 
 
+def _parse_measure(doc: _Doc, ind, keys: tuple) -> Measure | None:
+    """measure: {formula: ratio | change, inputs: [a, b], full_at_most: 100 | full_at_least: 90, per_point: 0.1}"""
+    spec = _get(doc, ind, keys, "measure", dict, required=False)
+    if spec is None:
+        return None
+    keys = keys + ("measure",)
+    formula = _get(doc, spec, keys, "formula", str)
+    if formula not in MEASURE_FORMULAS:
+        doc.fail(keys + ("formula",), f"应当是 ratio（a ÷ b）或 change（(a − b) ÷ b），实际是 {formula!r}")
+    inputs = _get(doc, spec, keys, "inputs", list)
+    if len(inputs) != 2 or not all(isinstance(x, str) and x.strip() for x in inputs) or inputs[0].strip() == inputs[1].strip():
+        doc.fail(keys + ("inputs",), f"应当是两个不同的非空名称（如 [在职人员数, 编制数]），实际是 {inputs!r}")
+    most, least = ("full_at_most" in spec), ("full_at_least" in spec)
+    if most == least:
+        doc.fail(keys, "应当给出 full_at_most（不超过多少 % 得满分）或 full_at_least（不低于多少 % 得满分）中的一项")
+    limit = _get(doc, spec, keys, "full_at_most" if most else "full_at_least", Decimal)
+    per_point = _get(doc, spec, keys, "per_point", Decimal)
+    return Measure(formula, (inputs[0].strip(), inputs[1].strip()), limit, most, per_point)
+
+
 def _parse_criteria(doc: _Doc, data) -> tuple[Criterion, ...]:
     items = _get(doc, data, (), "criteria", list)
     result, total = [], Decimal(0)
@@ -428,7 +470,10 @@ def _parse_criteria(doc: _Doc, data) -> tuple[Criterion, ...]:
             for k, ind in enumerate(_get(doc, group, gkeys, "indicators", list)):
                 ikeys = gkeys + ("indicators", k)
                 indicators.append(
-                    CriterionIndicator(name, group_name, _get(doc, ind, ikeys, "name", str), _get(doc, ind, ikeys, "points", Decimal))
+                    CriterionIndicator(
+                        name, group_name, _get(doc, ind, ikeys, "name", str), _get(doc, ind, ikeys, "points", Decimal),
+                        _parse_measure(doc, ind, ikeys),
+                    )
                 )
         subtotal = sum(ind.points for ind in indicators)
         if subtotal != points:

@@ -47,6 +47,7 @@ class UnitInfo:
     adjusted_budget: Decimal | None = None  # 调整预算数
     final_accounts: Decimal | None = None  # 决算数
     projects: tuple[ProjectInfo, ...] = ()
+    department: str = ""  # 主管部门; "" = the archive fills it in
 
 
 # ---------------------------------------------------------------- what a workbook says
@@ -178,6 +179,7 @@ class Submission:
     projects: list[ProjectBlock] = field(default_factory=list)
     goals: list[GoalBlock] = field(default_factory=list)
     criteria: list[CriterionRow] = field(default_factory=list)
+    measures: dict[int, tuple[Value, Value]] = field(default_factory=dict)  # criterion row index → inputs a, b of its formula
     declared: dict[str, Value] = field(default_factory=dict)  # criterion name / "total" / "grade" → declared value
     problems: Value = EMPTY
     improvements: Value = EMPTY

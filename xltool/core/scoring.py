@@ -333,6 +333,28 @@ def _values(items):
 
 
 @_in_context
+def measure_value(formula: str, a, b) -> Decimal | None:
+    """A 53号 quantitative indicator in percent, 2 places half-up: ratio a ÷ b × 100, change
+    (a − b) ÷ b × 100. None when a or b is not a number, or b ≤ 0 (undefined, never 0%)."""
+    x, y = to_decimal(a), to_decimal(b)
+    if x is None or y is None or y <= 0:
+        return None
+    top = x if formula == "ratio" else x - y
+    return _quantize(top * 100 / y, 2)
+
+
+def measure_deduction(value, limit, at_most: bool, per_point, points) -> Decimal | None:
+    """The deduction of a measured indicator: per_point per percentage point beyond `limit`
+    (above it when at_most, below it otherwise), 2 places half-up, at most `points`. None when
+    the value is undefined."""
+    v = to_decimal(value)
+    if v is None:
+        return None
+    beyond = v - to_decimal(limit) if at_most else to_decimal(limit) - v
+    taken = _quantize(max(beyond, _ZERO) * to_decimal(per_point), 2)
+    return min(taken, to_decimal(points))
+
+
 def criterion_score(points, deductions) -> Decimal:
     """points − Σ deductions, in [0, points], 2 decimals. Blank or non-numeric deductions count 0;
     a negative one counts 0 too (it would add points)."""

@@ -182,7 +182,7 @@ def _build_skeleton(plan: Plan, key: bytes) -> tuple[_Skeleton, bytes]:
 
 
 def _structure(cell) -> tuple:
-    return (cell.sheet, cell.row, cell.col, cell.role, cell.style, cell.validation, cell.span, cell.field)
+    return (cell.sheet, cell.row, cell.col, cell.role, cell.style, cell.validation, cell.span, cell.field, cell.rows)
 
 
 def _changes(skeleton: _Skeleton, plan: Plan) -> list[tuple]:

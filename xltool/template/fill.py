@@ -29,6 +29,8 @@ def fill_values(plan: Plan, values: dict[str, object]) -> dict[tuple[str, int, i
         for offset, item in enumerate(items):
             key = (spec.sheet, spec.row + offset, spec.col)
             if key not in inputs:
+                if item is None:  # nothing to write: a formula among a column's inputs stays
+                    continue
                 raise FillError(f"{name} 第 {offset + 1} 格不是输入单元格")
             if item is not None:
                 out[key] = item

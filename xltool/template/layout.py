@@ -72,6 +72,7 @@ class CellSpec:
     validation: Validation | None = None
     span: int = 1  # merged across this many columns
     field: str = ""  # what the input is, for messages: "全年执行数"
+    rows: int = 1  # merged down this many rows (the print form's section labels)
 
     @property
     def locked(self) -> bool:
@@ -119,6 +120,8 @@ class SheetSpec:
     state: str = "visible"  # visible | hidden | very_hidden
     protect: bool = True
     tab_color: str | None = None
+    one_page: bool = False  # printed on exactly one page (the print form), else fit to width
+    heights: dict[int, float] = field(default_factory=dict)  # fixed row heights (points)
 
 
 @dataclass
@@ -272,12 +275,12 @@ class _Builder:
         self.sheets.append(spec)
         return spec
 
-    def put(self, sheet, row, col, role, value=None, style="label", validation=None, span=1, field="", name=None):
+    def put(self, sheet, row, col, role, value=None, style="label", validation=None, span=1, field="", name=None, rows=1):
         if isinstance(value, str) and not value.strip():
             # Never write an empty text: Excel, LibreOffice, Gnumeric and openpyxl save "" as a
             # blank cell, and blank and "" must be the same thing everywhere.
             value = None
-        cell = CellSpec(sheet, row, col, role, value, style, validation, span, field)
+        cell = CellSpec(sheet, row, col, role, value, style, validation, span, field, rows)
         self.cells.append(cell)
         if name:
             self.names[name] = NameSpec(name, sheet, row, col, row)
@@ -326,8 +329,10 @@ class _Builder:
             self.build_indicator_blocks(blocks, "GOAL")
             self.build_criteria()
         self.build_text()
+        self.build_forms(blocks)
         meta = self.build_meta()
-        order = {n: i for i, n in enumerate(VISIBLE_SHEETS + (SHEET_LISTS, SHEET_META))}
+        forms = tuple(s.name for s in self.sheets if is_form_sheet(s.name))
+        order = {n: i for i, n in enumerate(VISIBLE_SHEETS + forms + (SHEET_LISTS, SHEET_META))}
         self.sheets.sort(key=lambda s: order[s.name])
         return Plan(fw, unit, self.sheets, self.cells, self.names, self.conditional, meta, blocks)
 
@@ -422,6 +427,8 @@ class _Builder:
             ("填报人", "input", None, "INFO_CONTACT", self.v_text("填报人姓名", 50)),
             ("联系电话", "input", None, "INFO_PHONE", self.v_text("联系电话", 30)),
             ("填报日期", "input", None, "INFO_DATE", Validation("date", "请填写填报日期", "请填写日期，如 2022-06-30。", "请填写有效日期（2000 年到 2100 年之间），如 2022-06-30。", "2000-01-01", "2100-12-31")),
+            # 主管部门: from the roster (locked) or typed by the archive; printed on the 自评表
+            ("主管部门", "prefill" if unit.department else "input", unit.department or None, "INFO_DEPARTMENT", None if unit.department else self.v_text("主管部门名称", 100)),
         ]
         for i, (label, role, value, name, validation) in enumerate(rows, start=2):
             self.put(s.name, i, 0, "label", label, "label_bold")
@@ -546,6 +553,28 @@ class _Builder:
         self.put(s.name, 7, 1, "input", None, "input_wrap", self.v_text("执行情况说明"), span=2, field="执行情况说明", name="BUDGET_NOTE")
         low = _num(self.fw.low_execution_percent / 100)  # as the checker: above 100% or below the framework's threshold
         self.conditional.append(ConditionalFormat(s.name, 7, 1, 7, 1, f"=AND(ISNUMBER($B$6),OR($B$6>1,$B$6<{low}),LEN(TRIM($B$8))=0)", "alert"))
+        self.build_measures()
+
+    def build_measures(self):
+        """The inputs of the 53号 indicators the framework scores by formula (在职人员数, 编制数 …)
+        and each indicator's value; the scoring table's deduction is then a formula on it."""
+        measured = measured_indicators(self.fw)
+        if not measured:
+            return
+        sheet = SHEET_BUDGET
+        self.put(sheet, MEASURE_FIRST_ROW - 1, 0, "label", "定量指标（评分表中这些指标的扣分按公式计算，请填写数据）", "block_title", span=3)
+        for j, (_i, ind) in enumerate(measured, start=1):
+            m = ind.measure
+            a_row, b_row, v_row = measure_rows(j)
+            for row, label, key in ((a_row, m.inputs[0], "A"), (b_row, m.inputs[1], "B")):
+                self.put(sheet, row, 0, "label", label, "label_bold")
+                self.put(sheet, row, 1, "input", None, "input_number", self.v_number(label), field=label, name=f"MEASURE{j}_{key}")
+                self.put(sheet, row, 2, "label", f"用于计算“{ind.name}”", "note")
+            a, b = a1(a_row, 1), a1(b_row, 1)
+            top = a if m.formula == "ratio" else f"({a}-{b})"
+            self.put(sheet, v_row, 0, "label", f"{ind.name}（%）", "label_bold")
+            self.put(sheet, v_row, 1, "formula", f'=IF(AND(ISNUMBER({a}),ISNUMBER({b})),IF({b}>0,ROUND({top}/{b}*100,2),""),"")', "formula_score", name=f"MEASURE{j}_VALUE")
+            self.put(sheet, v_row, 2, "label", measure_rule_text(ind), "note")
 
     def build_indicator_blocks(self, blocks: int, prefix: str):
         fw = self.fw
@@ -818,6 +847,7 @@ class _Builder:
             self.put(sheet, 2, col, "label", text, "header")
         indicators = fw.criterion_indicators
         first = 3
+        measured = {i: j for j, (i, _ind) in enumerate(measured_indicators(fw), start=1)}
         for k, ind in enumerate(indicators):
             r = first + k
             self.put(sheet, r, 0, "label", ind.criterion, "label_center")
@@ -825,6 +855,16 @@ class _Builder:
             self.put(sheet, r, 2, "label", ind.name, "label")
             self.put(sheet, r, 3, "label", ind.points, "prefill_score")
             d = a1(r, 4)
+            if k in measured:  # scored by formula from the 预算执行 sheet's inputs
+                m = ind.measure
+                v = ref(SHEET_BUDGET, measure_rows(measured[k])[2], 1)
+                beyond = f"{v}-{_num(m.limit)}" if m.at_most else f"{_num(m.limit)}-{v}"
+                formula = f'=IF(ISNUMBER({v}),MIN({a1(r, 3)},ROUND(MAX(0,{beyond})*{_num(m.per_point)},2)),"")'
+                self.put(sheet, r, 4, "formula", formula, "formula_score")
+                self.put(sheet, r, 5, "input", None, "input_wrap", self.v_text("扣分原因"), field="扣分原因")
+                self.put(sheet, r, 6, "formula", f'=IF(ISNUMBER({d}),ROUND(MAX(0,{a1(r, 3)}-{d}),2),"")', "formula_score")
+                self.conditional.append(ConditionalFormat(sheet, r, 5, r, 5, f"=AND(N($E{r + 1})>0,LEN(TRIM($F{r + 1}))=0)", "alert"))
+                continue
             self.put(
                 sheet, r, 4, "input", None, "input_score",
                 Validation("custom", "请填写扣分", f"本指标分值 {_num(ind.points)} 分；每行都要填写，没有扣分请填 0。", f"扣分必须是 0 到 {_num(ind.points)} 之间的数字。", source=f"=AND(ISNUMBER({d}),{d}>=0,{d}<={a1(r, 3)})"),
@@ -903,6 +943,203 @@ class _Builder:
     def _project_count(self) -> int:
         return len(self.unit.projects) or self.fw.blank_projects
 
+    # -------------------------------------------------------------- the print form (自评表)
+
+    def build_forms(self, blocks: int):
+        """The official one-page form, a sheet per project (or one for the unit): every figure a
+        formula on the input sheets, found through their defined names (FORM_NAMES)."""
+        fw = self.fw
+        if fw.kind == "project":
+            for p in range(1, blocks + 1):
+                wanted = {template.format(p=p, k=k) for template in FORM_NAMES.values() for k in range(1, len(fw.fund_sources) + 1)}
+                wanted.update(column_name("PROJ", p, key) for key in FORM_COLUMNS)
+                places = tuple(sorted((n, s.sheet, s.row, s.col, s.last_row) for n, s in self.names.items() if n in wanted))
+                rows = project_form_rows(fw)
+                self.sheet(form_sheet_name(fw, p), widths=dict(enumerate(_PROJECT_FORM_WIDTHS)), one_page=True, heights=rows.heights)
+                self._extend(_section(fw, "project_form", p, places))
+        else:
+            wanted = {n for n in self.names if n.startswith(("INFO_", "BUDGET_", "RATE_", "CALC_")) or re.fullmatch(r"GOAL\d+_(NAME|STATUS)", n)}
+            places = tuple(sorted((n, s.sheet, s.row, s.col, s.last_row) for n, s in self.names.items() if n in wanted))
+            heights = {0: 30, 3: 24, 11: 24, 14: 24}
+            self.sheet(form_sheet_name(fw, 1), widths=dict(enumerate(_DEPARTMENT_FORM_WIDTHS)), one_page=True, heights=heights)
+            self._extend(_section(fw, "department_form", places))
+
+    def project_form(self, p: int, places: tuple):
+        fw = self.fw
+        sheet = form_sheet_name(fw, p)
+        where = {n: (s, r, c, last) for n, s, r, c, last in places}
+        rows = project_form_rows(fw)
+
+        def at(key: str, k: int = 1, offset: int | None = None) -> str | None:
+            """The input cell behind a form figure (row `offset` of an indicator column), or None
+            when the plan has no such name."""
+            name = FORM_NAMES[key].format(p=p, k=k) if offset is None else column_name("PROJ", p, key)
+            if name not in where:
+                return None
+            s, r, c, _last = where[name]
+            return ref(s, r + (offset or 0), c)
+
+        def number(cell: str | None) -> str | None:
+            return None if cell is None else f'=IF(ISNUMBER({cell}),{cell},"")'
+
+        def text(cell: str | None) -> str | None:
+            return None if cell is None else f'=IF(LEN({cell})=0,"",{cell})'
+
+        put = lambda r, c, role, value, style, **kw: self.put(sheet, r, c, role, value, style, **kw)  # noqa: E731
+        year = at("year")
+        put(0, 0, "formula", f'="项目支出绩效自评表（"&{year}&"年度）"', "form_title", span=9)
+        put(1, 0, "label", "项目名称", "form_label", span=2)
+        put(1, 2, "formula", text(at("name")), "form_text", span=7)
+        put(2, 0, "label", "主管部门", "form_label", span=2)
+        put(2, 2, "formula" if at("department") else "label", text(at("department")), "form_text", span=3)
+        put(2, 5, "label", "实施单位", "form_label")
+        put(2, 6, "formula", text(at("unit")), "form_text", span=3)
+        # 项目资金（万元）
+        m = rows.money
+        sources = fw.fund_sources
+        put(m, 0, "label", "项目资金\n（万元）", "form_head", rows=2 + len(sources))
+        put(m, 1, "label", None, "form_head", span=2)
+        for col, head in enumerate(("年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"), start=3):
+            put(m, col, "label", head, "form_head")
+        put(m + 1, 1, "label", "年度资金总额", "form_label", span=2)
+        for col, key, style in ((3, "initial", "form_money"), (4, "budget", "form_money"), (5, "executed", "form_money"), (7, "rate", "form_percent"), (8, "exec_score", "form_score")):
+            cell = at(key)
+            put(m + 1, col, "formula" if cell else "label", number(cell), style)
+        put(m + 1, 6, "label", fw.execution_points, "form_score")
+        for k, source in enumerate(sources, start=1):
+            r = m + 1 + k
+            put(r, 1, "label", ("其中：" if k == 1 else "") + source, "form_text", span=2)
+            for col, key, style in ((3, "src_initial", "form_money"), (4, "src_budget", "form_money"), (5, "src_executed", "form_money"), (7, "src_rate", "form_percent")):
+                cell = at(key, k)
+                put(r, col, "formula" if cell else "label", number(cell), style)
+            put(r, 6, "label", "—", "form_label")
+            put(r, 8, "label", "—", "form_label")
+        # 年度总体目标
+        g = rows.goals
+        put(g, 0, "label", "年度\n总体目标", "form_head", rows=2)
+        put(g, 1, "label", "预期目标", "form_head", span=4)
+        put(g, 5, "label", "实际完成情况", "form_head", span=4)
+        for col, key in ((1, "goal_plan"), (5, "goal_done")):
+            cell = at(key)
+            put(g + 1, col, "formula" if cell else "label", text(cell), "form_text", span=4)
+        # 绩效指标
+        h = rows.header
+        for col, head in enumerate(("一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分")):
+            put(h, col, "label", head, "form_head")
+        put(h, 7, "label", "偏差原因分析及改进措施", "form_head", span=2)
+        for i in range(fw.indicator_rows):
+            r = h + 1 + i
+            c = {key: at(key, offset=i) for key in FORM_COLUMNS}
+            prev = {key: at(key, offset=i - 1) for key in ("level1", "level2")} if i else {}
+            n = c["name"]
+            used = f"LEN({n})>0"
+            # Grouped as on the paper form: 一级 / 二级 written once, where they change.
+            l1, l2 = c["level1"], c["level2"]
+            same1 = f",{l1}={prev['level1']}" if i else ""
+            same2 = f",AND({l1}={prev['level1']},{l2}={prev['level2']})" if i else ""
+            put(r, 0, "formula", f'=IF(OR(LEN({l1})=0{same1}),"",{l1})', "form_label")
+            put(r, 1, "formula", f'=IF(OR(LEN({l2})=0{same2}),"",{l2})', "form_label")
+            put(r, 2, "formula", f'=IF({used},{n},"")', "form_text")
+            sign, unit = c["sign"], c["unit"]
+            # 年度指标值: the adjusted target when given, else the initial one (as the score uses)
+            target = c["target"] if c["adjusted"] is None else f'IF(LEN({c["adjusted"]})=0,{c["target"]},{c["adjusted"]})'
+            shown = f'IF(ISNUMBER({target}),IF({sign}="定性","",{sign})&{target}&{unit},IF({sign}="定性","定性",""))'
+            put(r, 3, "formula", f'=IF({used},IF({sign}="{NOT_APPLICABLE}","{NOT_APPLICABLE}",{shown}),"")', "form_label")
+            actual = f'IF({sign}="定性",IF(LEN({c["band"]})=0,"",{c["band"]}),IF(ISNUMBER({c["actual"]}),{c["actual"]}&{unit},""))'
+            put(r, 4, "formula", f'=IF({used},{actual},"")', "form_label")
+            put(r, 5, "formula", f'=IF(AND({used},ISNUMBER({c["points"]})),{c["points"]},"")', "form_score")
+            na = f'IF(AND({used},{sign}="{NOT_APPLICABLE}"),"{NOT_APPLICABLE}","")' if fw.not_applicable else '""'
+            put(r, 6, "formula", f'=IF(AND({used},ISNUMBER({c["calc"]})),{c["calc"]},{na})', "form_score")
+            put(r, 7, "formula", f'=IF(LEN({c["reason"]})=0,"",{c["reason"]})', "form_text", span=2)
+        t = rows.total
+        first, last = a1(h + 1, 5), a1(h + fw.indicator_rows, 5)
+        put(t, 0, "label", "总分", "form_head", span=5)
+        put(t, 5, "formula", f'=IF(COUNT({first}:{last})=0,"",ROUND({_num(fw.execution_points)}+SUM({first}:{last}),2))', "form_score")
+        put(t, 6, "formula", number(at("total")), "form_score")
+        put(t, 7, "formula", f'=IF(LEN({at("grade")})=0,"","评价等级："&{at("grade")})', "form_label", span=2)
+        self._form_signatures(sheet, rows.signature, ("项目负责人", "财务负责人", "实施单位（盖章）"), at("contact"), at("phone"), at("date"))
+
+    def _form_signatures(self, sheet, r, heads, contact, phone, date, right=5, right_span=2):
+        """Signature lines below the form: the left half from column A, the right from `right`."""
+        put = lambda r, c, role, value, style, **kw: self.put(sheet, r, c, role, value, style, **kw)  # noqa: E731
+        value = right + right_span
+        put(r, 0, "label", f"{heads[0]}：", "form_sign", span=2)
+        put(r, right, "label", f"{heads[1]}：", "form_sign", span=right_span)
+        put(r + 1, 0, "label", "填报人：", "form_sign", span=2)
+        put(r + 1, 2, "formula", f'=IF(LEN({contact})=0,"",{contact})', "form_sign")
+        put(r + 1, right, "label", "联系电话：", "form_sign", span=right_span)
+        put(r + 1, value, "formula", f'=IF(LEN({phone})=0,"",{phone})', "form_sign", span=2)
+        put(r + 2, 0, "label", "填报日期：", "form_sign", span=2)
+        put(r + 2, 2, "formula", f'=IF(ISNUMBER({date}),{date},IF(LEN({date})=0,"",{date}))', "form_sign_date")
+        put(r + 2, right, "label", f"{heads[2]}：", "form_sign", span=right_span)
+
+    def department_form(self, places: tuple):
+        fw = self.fw
+        sheet = form_sheet_name(fw, 1)
+        where = {n: ref(s, r, c) for n, s, r, c, _last in places}
+        ranges = {n: f"{quote_sheet(s)}!{a1(r, c, True)}:{a1(last, c, True)}" for n, s, r, c, last in places}
+        put = lambda r, c, role, value, style, **kw: self.put(sheet, r, c, role, value, style, **kw)  # noqa: E731
+        put(0, 0, "formula", f'="部门整体支出绩效自评表（"&{where["INFO_YEAR"]}&"年度）"', "form_title", span=7)
+        put(1, 0, "label", "部门（单位）名称", "form_label", span=2)
+        put(1, 2, "formula", f'=IF(LEN({where["INFO_UNIT"]})=0,"",{where["INFO_UNIT"]})', "form_text", span=5)
+        put(2, 0, "label", "一、评分结果", "form_note", span=7)
+        put(3, 0, "label", "评价准则", "form_head", span=3)
+        put(3, 3, "label", "准则分值", "form_head")
+        put(3, 4, "label", "评价得分", "form_head")
+        put(3, 5, "label", "评价等级", "form_head", span=2)
+        r = 4
+        for k, crit in enumerate(fw.criteria, start=1):
+            score = where[f"CALC_C{k}"]
+            put(r, 0, "label", crit.name, "form_label", span=3)
+            put(r, 3, "label", crit.points, "form_score")
+            put(r, 4, "formula", f'=IF(ISNUMBER({score}),{score},"")', "form_score")
+            # a criterion is graded on its share of its points, as seed 000's table does
+            put(r, 5, "formula", self._share_grade(score, crit.points), "form_label", span=2)
+            r += 1
+        put(r, 0, "label", "综合绩效", "form_head", span=3)
+        put(r, 3, "label", 100, "form_score")
+        put(r, 4, "formula", f'=IF(ISNUMBER({where["CALC_TOTAL"]}),{where["CALC_TOTAL"]},"")', "form_score")
+        put(r, 5, "formula", f'=IF(LEN({where["CALC_GRADE"]})=0,"",{where["CALC_GRADE"]})', "form_label", span=2)
+        r += 2
+        put(r, 0, "label", "二、预算执行情况", "form_note", span=7)
+        initial, adjusted, final = where["BUDGET_INITIAL"], where["BUDGET_ADJUSTED"], where["BUDGET_FINAL"]
+        for label, base, base_name, rate in (
+            ("整体支出预算执行率", adjusted, "调整预算数", where["RATE_EXECUTION"]),
+            ("年初预算完成率", initial, "年初预算数", where["RATE_INITIAL"]),
+        ):
+            r += 1
+            written = (
+                f'="{label} =（决算数 "&TEXT({final},"#,##0.00")&" 万元 ÷ {base_name} "&TEXT({base},"#,##0.00")&" 万元）× 100% = "&TEXT({rate},"0.00%")'
+            )
+            put(r, 0, "formula", f'=IF(ISNUMBER({rate}),{written[1:]},"{label} =（决算数 ÷ {base_name}）× 100%")', "form_text", span=7)
+        r += 2
+        put(r, 0, "label", "三、年度目标完成情况", "form_note", span=7)
+        r += 1
+        put(r, 0, "label", "序号", "form_head")
+        put(r, 1, "label", "年度目标", "form_head", span=3)
+        put(r, 4, "label", "已达成指标（个）", "form_head")
+        put(r, 5, "label", "未达成指标（个）", "form_head")
+        put(r, 6, "label", "完成情况", "form_head")
+        for b in range(1, fw.goals + 1):
+            r += 1
+            name, status = where[f"GOAL{b}_NAME"], ranges[column_name("GOAL", b, "status")]
+            met, unmet = f'COUNTIF({status},"达成")', f'COUNTIF({status},"未达成")'
+            used = f"LEN({name})>0"
+            put(r, 0, "label", b, "form_label")
+            put(r, 1, "formula", f'=IF({used},{name},"")', "form_text", span=3)
+            put(r, 4, "formula", f'=IF({used},{met},"")', "form_label")
+            put(r, 5, "formula", f'=IF({used},{unmet},"")', "form_label")
+            put(r, 6, "formula", f'=IF(OR(NOT({used}),{met}+{unmet}=0),"",IF({unmet}=0,"全部达成","部分未达成"))', "form_label")
+        self._form_signatures(sheet, r + 2, ("单位负责人", "财务负责人", "单位（盖章）"), where["INFO_CONTACT"], where["INFO_PHONE"], where["INFO_DATE"], right=4, right_span=1)
+
+    def _share_grade(self, score: str, points) -> str:
+        grades = self.fw.grades
+        share = f"ROUND({score}/{_num(points)}*100,6)"
+        inner = f'"{grades[-1].label}"'
+        for g in reversed(grades[:-1]):
+            inner = f'IF({share}>={_num(g.minimum)},"{g.label}",{inner})'
+        return f'=IF(ISNUMBER({score}),{inner},"")'
+
     def build_meta(self) -> dict[str, str]:
         fw, unit = self.fw, self.unit
         prefills = {
@@ -911,6 +1148,8 @@ class _Builder:
             "final_accounts": _plain(unit.final_accounts),
             "projects": [_project_prefills(p) for p in unit.projects],
         }
+        if unit.department:
+            prefills["department"] = unit.department
         meta = {
             "template_id": hashlib.sha256(f"{fw.name}|{fw.version}|{unit.code}|{unit.name}|{unit.year}".encode()).hexdigest()[:16],
             "generator": "xltool",
@@ -930,6 +1169,94 @@ class _Builder:
             self.put(SHEET_META, r, 0, "label", key, "meta")
             self.put(SHEET_META, r, 1, "label", value, "meta")
         return meta
+
+
+# ---------------------------------------------------------------- 53号 indicators scored by formula
+
+MEASURE_FIRST_ROW = 10  # on the unit-wide 预算执行 sheet, below 执行情况说明
+
+
+def measured_indicators(framework: Framework) -> list[tuple[int, object]]:
+    """(index in criterion_indicators, indicator) of every indicator the framework scores by formula."""
+    return [(i, ind) for i, ind in enumerate(framework.criterion_indicators) if ind.measure is not None]
+
+
+def measure_rows(j: int) -> tuple[int, int, int]:
+    """Rows of measure j (from 1) on the 预算执行 sheet: input a, input b, the value."""
+    first = MEASURE_FIRST_ROW + 3 * (j - 1)
+    return first, first + 1, first + 2
+
+
+def measure_rule_text(ind) -> str:
+    m = ind.measure
+    a, b = m.inputs
+    value = f"{a} ÷ {b} × 100%" if m.formula == "ratio" else f"（{a} − {b}）÷ {b} × 100%"
+    side, over = ("不超过", "超过") if m.at_most else ("不低于", "低于")
+    return f"= {value}；{side} {_num(m.limit)}% 得满分（{_num(ind.points)} 分），每{over} 1 个百分点扣 {_num(m.per_point)} 分（按比例计算，扣完为止）"
+
+
+# ---------------------------------------------------------------- the print form's places
+
+FORM_PREFIX = "自评表"
+# Where the project form takes each figure: the defined names of the input sheets ({p} the
+# project, {k} the fund-source row). A name the plan does not define leaves that cell of the form
+# blank, so wiring a new input into the form is one line here.
+FORM_NAMES = {
+    "name": "PROJ{p}_NAME",
+    "department": "INFO_DEPARTMENT",
+    "unit": "INFO_UNIT",
+    "year": "INFO_YEAR",
+    "contact": "INFO_CONTACT",
+    "phone": "INFO_PHONE",
+    "date": "INFO_DATE",
+    "initial": "PROJ{p}_INITIAL",
+    "budget": "PROJ{p}_BUDGET",
+    "executed": "PROJ{p}_EXECUTED",
+    "rate": "PROJ{p}_RATE",
+    "exec_score": "PROJ{p}_EXEC_SCORE",
+    "src_initial": "PROJ{p}_SRC{k}_INITIAL",
+    "src_budget": "PROJ{p}_SRC{k}_BUDGET",
+    "src_executed": "PROJ{p}_SRC{k}_EXECUTED",
+    "src_rate": "PROJ{p}_SRC{k}_RATE",
+    "goal_plan": "PROJ{p}_GOAL_PLAN",
+    "goal_done": "PROJ{p}_GOAL_DONE",
+    "total": "PROJ{p}_CALC_TOTAL",
+    "grade": "PROJ{p}_CALC_GRADE",
+}
+# The indicator columns the form shows (layout.column_name of each, per project).
+FORM_COLUMNS = ("level1", "level2", "name", "sign", "target", "adjusted", "unit", "actual", "band", "points", "calc", "reason")
+# 一级 | 二级 | 三级 | 年度指标值 | 实际完成值 | 分值 | 得分 | 偏差原因 (two columns)
+_PROJECT_FORM_WIDTHS = (9, 11, 24, 12, 13, 10, 8, 12, 20)
+_DEPARTMENT_FORM_WIDTHS = (7, 10, 16, 12, 14, 14, 14)
+
+
+def form_sheet_name(framework: Framework, p: int) -> str:
+    return f"{FORM_PREFIX}-{p}" if framework.kind == "project" else FORM_PREFIX
+
+
+def is_form_sheet(name: str) -> bool:
+    return name == FORM_PREFIX or (name.startswith(FORM_PREFIX + "-") and name[len(FORM_PREFIX) + 1 :].isdigit())
+
+
+@dataclass(frozen=True)
+class FormRows:
+    money: int  # the money block's header row
+    goals: int  # 年度总体目标
+    header: int  # the indicator table's header; its rows follow
+    total: int  # 总分
+    signature: int  # the first signature line
+    heights: dict
+
+
+def project_form_rows(framework: Framework) -> FormRows:
+    money = 3
+    goals = money + 2 + len(framework.fund_sources)
+    header = goals + 2
+    total = header + 1 + framework.indicator_rows
+    heights = {0: 30, money: 28, goals + 1: 66, header: 28, total: 22}
+    heights.update({header + 1 + i: 42 for i in range(framework.indicator_rows)})  # three lines of text
+    heights.update({total + 2 + i: 24 for i in range(3)})
+    return FormRows(money, goals, header, total, total + 2, heights)
 
 
 META_KEYS = ("template_id", "generator", "framework", "framework_version", "framework_digest", "kind", "unit_name", "unit_code", "year", "blocks", "prefills", "fingerprint")
@@ -963,7 +1290,7 @@ def fingerprint(cells) -> str:
 
 # Functions the template's formulas may use: all in Excel 2007, WPS and LibreOffice, none needing
 # the _xlfn. prefix (the writer relies on that), all known to the `formulas` engine.
-ALLOWED_FUNCTIONS = frozenset({"IF", "AND", "OR", "NOT", "ISNUMBER", "ROUND", "MIN", "MAX", "MEDIAN", "SUM", "SUMIF", "SUMIFS", "COUNT", "COUNTIF", "COUNTIFS", "LEN", "TRIM", "N"})
+ALLOWED_FUNCTIONS = frozenset({"IF", "AND", "OR", "NOT", "ISNUMBER", "ROUND", "MIN", "MAX", "MEDIAN", "SUM", "SUMIF", "SUMIFS", "COUNT", "COUNTIF", "COUNTIFS", "LEN", "TRIM", "N", "TEXT"})
 _FUNCTION = re.compile(r"([A-Z][A-Z0-9.]*)\(")
 
 

@@ -20,6 +20,7 @@ Every problem of a roster is reported at once (up to 50):
 | 项目名称          | project          | project  | one project per row                             |
 | 全年预算数        | project_budget   | no       | 万元, the project's full-year budget            |
 | 全年执行数        | project_executed | no       | 万元, when finance already knows it             |
+| 主管部门          | department       | no       | printed on the form (自评表); blank: filled in  |
 | 预期目标          | goal_plan        | no       | the project's approved 年度总体目标             |
 | 〈资金来源〉年初预算数 / 〈资金来源〉全年预算数 / 〈资金来源〉全年执行数 | | no | 万元, one 其中 row of 项目资金, e.g. 当年财政拨款全年预算数; the source a name of the framework's fund_sources |
 
@@ -49,6 +50,7 @@ COLUMNS = {
     "project": ("项目名称", False),
     "project_budget": ("全年预算数", False),
     "project_executed": ("全年执行数", False),
+    "department": ("主管部门", False),
     "goal_plan": ("预期目标", False),
 }
 # A fund-source column: the source's name, then one of these ("当年财政拨款全年预算数").
@@ -372,6 +374,7 @@ def build_units(rows: list[_Row], source: str = "名册") -> list[UnitInfo]:
                 adjusted_budget=money["adjusted_budget"] if kind == "department" else None,
                 final_accounts=money["final_accounts"] if kind == "department" else None,
                 projects=tuple(group["projects"]),
+                department=row.values.get("department") or "",
             )
         )
     if not units:

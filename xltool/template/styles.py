@@ -18,6 +18,8 @@ HEADER_FILL = "#D9D9D9"
 
 _BASE = {"font_name": FONT, "font_size": 11, "valign": "vcenter", "border": 1}
 
+_FORM = {"font_name": FONT, "font_size": 10, "valign": "vcenter", "border": 1, "text_wrap": True}
+
 STYLES: dict[str, dict] = {
     "title": {"font_name": FONT, "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"},
     "note": {"font_name": FONT, "font_size": 10, "italic": True, "font_color": "#595959", "text_wrap": True, "valign": "vcenter"},
@@ -47,6 +49,17 @@ STYLES: dict[str, dict] = {
     "formula_score": {**_BASE, "bg_color": FORMULA_FILL, "num_format": "0.00", "align": "center"},
     "formula_center": {**_BASE, "bg_color": FORMULA_FILL, "align": "center"},
     "formula_text": {**_BASE, "bg_color": FORMULA_FILL, "text_wrap": True},
+    # The print form (自评表): black on white, as it is signed and stamped; every figure a formula.
+    "form_title": {"font_name": FONT, "font_size": 16, "bold": True, "align": "center", "valign": "vcenter"},
+    "form_note": {"font_name": FONT, "font_size": 10, "valign": "vcenter"},
+    "form_head": {**_FORM, "bold": True, "align": "center"},
+    "form_label": {**_FORM, "align": "center"},
+    "form_text": {**_FORM},
+    "form_money": {**_FORM, "num_format": "#,##0.00", "align": "right"},
+    "form_percent": {**_FORM, "num_format": "0.00%", "align": "right"},
+    "form_score": {**_FORM, "num_format": "0.00", "align": "center"},
+    "form_sign": {"font_name": FONT, "font_size": 11, "valign": "bottom"},
+    "form_sign_date": {"font_name": FONT, "font_size": 11, "valign": "bottom", "num_format": "yyyy-mm-dd", "align": "left"},
     "list": {"font_name": FONT, "font_size": 10},
     "meta": {"font_name": "Consolas", "font_size": 9},
 }

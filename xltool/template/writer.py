@@ -163,12 +163,13 @@ def _value(value):
 
 def _write_cell(ws, cell: CellSpec, fmt) -> None:
     value = _value(cell.value)
-    if cell.span > 1:
+    if cell.span > 1 or cell.rows > 1:
+        last_row, last_col = cell.row + cell.rows - 1, cell.col + cell.span - 1
         if cell.role == "formula":
-            ws.merge_range(cell.row, cell.col, cell.row, cell.col + cell.span - 1, "", fmt)
+            ws.merge_range(cell.row, cell.col, last_row, last_col, "", fmt)
             ws.write_formula(cell.row, cell.col, value, fmt, "")
         else:
-            ws.merge_range(cell.row, cell.col, cell.row, cell.col + cell.span - 1, value if value is not None else "", fmt)
+            ws.merge_range(cell.row, cell.col, last_row, last_col, value if value is not None else "", fmt)
         return
     if cell.role == "formula":
         ws.write_formula(cell.row, cell.col, value, fmt, "")
@@ -237,6 +238,7 @@ def row_heights(spec, cells) -> dict[int, float]:
     headers = {c.row for c in cells if c.style == "header"}
     for row in headers:
         heights[row] = 36
+    heights.update(spec.heights)
     return heights
 
 
@@ -244,6 +246,11 @@ def _print_setup(ws, spec) -> None:
     ws.set_paper(9)  # A4
     if spec.landscape:
         ws.set_landscape()
+    if spec.one_page:  # the print form: one signed and stamped page, centred
+        ws.fit_to_pages(1, 1)
+        ws.center_horizontally()
+        ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.5)
+        return
     ws.fit_to_pages(1, 0)
     ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.6)
     ws.set_footer("&C第 &P 页，共 &N 页")
