@@ -72,8 +72,12 @@
   ["dragleave", "drop"].forEach(function (t) { drop.addEventListener(t, function (e) { e.preventDefault(); drop.classList.remove("over"); }); });
   drop.addEventListener("drop", function (e) {
     var items = e.dataTransfer.items;
-    if (items && items.length && items[0].webkitGetAsEntry) {
-      for (var i = 0; i < items.length; i++) { var entry = items[i].webkitGetAsEntry(); if (entry) walk(entry, ""); }
+    if (items && items.length) {
+      for (var i = 0; i < items.length; i++) {
+        if (items[i].kind !== "file") continue;
+        var entry = items[i].webkitGetAsEntry ? items[i].webkitGetAsEntry() : null;
+        if (entry) { walk(entry, ""); } else { var f = items[i].getAsFile(); if (f) add(f); }
+      }
     } else {
       Array.prototype.forEach.call(e.dataTransfer.files, function (f) { add(f); });
     }
