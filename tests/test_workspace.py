@@ -116,13 +116,19 @@ def test_a_campaign_from_returns_to_review_and_downloads(ws, tmp_path):
 
 def test_each_file_is_kept_by_its_hash_and_the_database_holds_the_rest(ws):
     cid = _campaign(ws)
-    [outcome] = ws.add_upload(cid, "../../x.xlsx", WUHAN.read_bytes())
+    [outcome] = ws.add_upload(cid, "文件夹/2021 武汉.xlsx", WUHAN.read_bytes())
     row = ws.return_row(outcome.return_id)
-    assert row.filename == "x.xlsx"
+    assert row.filename == "2021 武汉.xlsx"
     assert ws.store.file_path(row.sha256).read_bytes() == WUHAN.read_bytes()
-    stored = [p.name for p in (ws.folder / "files").rglob("*") if p.is_file()]
-    assert stored == [row.sha256]
-    assert not (ws.folder.parent.parent / "x.xlsx").exists()
+    assert [p.name for p in (ws.folder / "files").rglob("*") if p.is_file()] == [row.sha256]
+
+
+@pytest.mark.parametrize("name", ["../../x.xlsx", "..\\x.xlsx", "/etc/x.xlsx", "C:\\x.xlsx", "a/../../x.xlsx"])
+def test_a_name_that_climbs_out_is_refused(ws, name):
+    cid = _campaign(ws)
+    [outcome] = ws.add_upload(cid, name, WUHAN.read_bytes())
+    assert outcome.kind == "refused" and "没有收下" in outcome.message
+    assert ws.store.count(Return) == 0 and not any((ws.folder / "files").rglob("*"))
 
 
 def test_a_zip_of_returns_records_each_member(ws, tmp_path):

@@ -323,6 +323,8 @@ class Workspace:
 
         campaign = self.campaign(campaign_id)
         name = shown_name(filename)
+        if _climbs(filename):
+            return [Outcome(name, "refused", f"文件名“{_printable(filename)}”含有“..”或从根目录开始的路径，没有收下，也没有记录任何内容。请直接上传文件本身，或先把文件改成普通的名字。")]
         suffix = PurePosixPath(name).suffix.lower()
         if suffix in ARCHIVE_SUFFIXES or (data[:4] == b"PK\x03\x04" and suffix not in SPREADSHEET_SUFFIXES and not _looks_like_workbook(data)):
             with tempfile.TemporaryDirectory(prefix="xltool-upload-") as tmp:
@@ -704,6 +706,17 @@ def _why_set_aside(campaign: Campaign, result: Result) -> str:
     if result.unit_code:
         who += f"（{result.unit_code}）"
     return f"它是 {who} 的自评表，不属于本批次名册中的单位。请核对是否交错了批次，或把这个单位补进名册后重建批次。"
+
+
+def _climbs(filename: str) -> bool:
+    """A name with a ".." part, or an absolute or drive path: no browser sends one for a file a
+    user picked (a folder's files come as "文件夹/名称.xlsx")."""
+    text = (filename or "").replace("\\", "/")
+    return text.startswith("/") or re.match(r"^[A-Za-z]:", text) is not None or ".." in text.split("/")
+
+
+def _printable(text: str) -> str:
+    return re.sub(r"[\x00-\x1f\x7f]", "", text or "")[:200]
 
 
 def _looks_like_workbook(data: bytes) -> bool:
