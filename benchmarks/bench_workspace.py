@@ -22,7 +22,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -44,7 +43,7 @@ def rss_mb(pid: int) -> float:
 def run(returns: int, clients: int, db: str | None = None) -> dict:
     import httpx
 
-    from workspace_help import ROSTER, WUHAN, free_port, new_workspace_folder, variant
+    from workspace_help import ROSTER, WUHAN, new_workspace_folder, serve, variant
     from xltool.workspace.service import Workspace
     from xltool.workspace.store import Return
 
@@ -55,22 +54,7 @@ def run(returns: int, clients: int, db: str | None = None) -> dict:
         ws.close()
         original = WUHAN.read_bytes()
         files = [variant(original, n) for n in range(returns)]
-        port = free_port()
-        command = [sys.executable, "-m", "xltool", "serve", "--dir", str(folder), "--port", str(port), "--no-browser"]
-        if db:
-            command += ["--db", db]
-        server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=tmp)
-        try:
-            base = f"http://127.0.0.1:{port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(base + "/", timeout=2)
-                    break
-                except httpx.TransportError:
-                    if time.monotonic() > deadline or server.poll() is not None:
-                        raise RuntimeError("server did not start: " + (server.stdout.read().decode() if server.poll() is not None else ""))
-                    time.sleep(0.2)
+        with serve(folder, *(["--db", db] if db else [])) as (server, base):
             times: list[float] = []
             kinds: list[str] = []
             rss: dict[str, float] = {"start": rss_mb(server.pid)}
@@ -101,9 +85,6 @@ def run(returns: int, clients: int, db: str | None = None) -> dict:
                 t.join()
             wall = time.perf_counter() - began
             rss["end"] = rss_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait(30)
         ws = Workspace(folder, db)
         stored = ws.store.count(Return)
         ws.close()

@@ -7,42 +7,14 @@ from __future__ import annotations
 import os
 import signal
 import socket
-import subprocess
-import sys
 import time
-from contextlib import contextmanager
 
 import httpx
-import pytest
 from sqlalchemy import text
 
-from workspace_help import ROSTER, WUHAN, free_port, new_workspace_folder, variant
+from workspace_help import ROSTER, WUHAN, new_workspace_folder, serve, variant
 from xltool.workspace.service import Workspace
 from xltool.workspace.store import Return
-
-
-@contextmanager
-def serve(folder, *extra: str):
-    port = free_port()
-    command = [sys.executable, "-m", "xltool", "serve", "--dir", str(folder), "--port", str(port), "--no-browser", *extra]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(base + "/login", timeout=2)
-            break
-        except httpx.TransportError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                pytest.fail("xltool serve did not start: " + (process.stdout.read() if process.stdout else ""))
-            time.sleep(0.2)
-    try:
-        yield process, base
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(30)
 
 
 def _upload(client: httpx.Client, name: str, data: bytes) -> dict:

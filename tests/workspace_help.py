@@ -9,6 +9,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -74,6 +75,34 @@ def running(app, port: int | None = None):
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+@contextmanager
+def serve(folder, *extra: str):
+    """`xltool serve --no-browser` on a free port, in its own process, as a user starts it;
+    yields (process, base URL) once it answers."""
+    import httpx
+
+    port = free_port()
+    command = [sys.executable, "-m", "xltool", "serve", "--dir", str(folder), "--port", str(port), "--no-browser", *extra]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(base + "/login", timeout=2)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("xltool serve did not start: " + (process.stdout.read() if process.stdout else ""))
+            time.sleep(0.2)
+    try:
+        yield process, base
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(30)
 
 
 def chromium() -> str | None:
