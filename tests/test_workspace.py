@@ -241,3 +241,7 @@ def test_check_workspace_records_into_the_same_store(tmp_path, capsys):
     assert openpyxl.load_workbook(tmp_path / "汇总.xlsx")["汇总"].max_row >= 4
     assert main(["check", str(WUHAN), "--workspace", str(folder), "--campaign", "9"]) == 2
     assert "没有这个评价批次" in capsys.readouterr().err
+    assert main(["check", str(WUHAN), "--workspace", str(folder), "--feedback", str(tmp_path / "意见")]) == 2
+    assert "不能给出 --feedback" in capsys.readouterr().err
+    assert main(["check", str(WUHAN), "--workspace", str(folder), "--json", "-", "--quiet"]) == 1
+    assert json.loads(capsys.readouterr().out)[0]["unit"] == "武汉市档案馆"

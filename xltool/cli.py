@@ -133,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--workspace", metavar="文件夹", help="把检查结果记入这个工作区（与 xltool serve 的页面是同一个库）")
     c.add_argument("--db", metavar="数据库地址", help="工作区的数据库（默认是工作区文件夹中的 SQLite 文件），如 postgresql://用户@主机/库名")
     c.add_argument("--campaign", type=int, metavar="批次编号", help="记入哪个评价批次（工作区中只有一个批次时可省略）")
+    parser.check_parser = c  # --out is required unless --workspace is given: said in its words
 
     s = sub.add_parser("serve", help="打开工作区页面（新建批次、回收、看板、抽查复核）", description="在本机启动工作区网页：新建评价批次、下载模板、回收文件、单位看板、抽查复核、历年对比和下载。")
     s.add_argument("--dir", default="工作区", metavar="文件夹", help="工作区文件夹（默认：当前目录下的“工作区”，不存在时新建）")
@@ -170,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
             if args.workspace:
                 return cmd_check_workspace(args)
             if not args.out:
-                return _usage("缺少必需的参数：--out（汇总工作簿的路径）。只记入工作区时请给出 --workspace。")
+                parser.check_parser.error("the following arguments are required: --out")
             return cmd_check(args, parser)
         if args.command == "serve":
             return cmd_serve(args)
@@ -491,6 +492,9 @@ def cmd_check_workspace(args) -> int:
     from xltool.workspace.service import ServiceError, Workspace, add_paths, pick_campaign
     from xltool.workspace.store import StoreError
 
+    ignored = [flag for flag, value in (("--feedback", args.feedback), ("--roster", args.roster), ("--key", args.key), ("--framework", args.framework), ("--jobs", args.jobs)) if value]
+    if ignored:
+        return _usage(f"与 --workspace 一起使用时不能给出 {'、'.join(ignored)}：名册、密钥和框架已记在工作区的评价批次里，检查意见在工作区页面上下载。")
     try:
         ws = Workspace(args.workspace, args.db)
     except (StoreError, OSError) as exc:
@@ -504,7 +508,7 @@ def cmd_check_workspace(args) -> int:
         for option, what in ((args.out, "summary"), (args.json, "json"), (args.csv, "csv")):
             if option:
                 _name, data = ws.export(campaign.id, what)
-                Path(option).write_bytes(data)
+                _write_bytes(option, data)
     except ServiceError as exc:
         return _usage(str(exc))
     finally:
@@ -513,6 +517,25 @@ def cmd_check_workspace(args) -> int:
         print(f"已记入工作区 {_safe(args.workspace)} 的评价批次“{_safe(campaign.name)}”。")
     ok = outcomes and all(o.kind in ("recorded", "duplicate") and o.status == "passed" for o in outcomes)
     return EXIT_OK if ok else EXIT_FAILED
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    """An output of the workspace: `-` is standard output; a file is written whole, then renamed."""
+    import tempfile
+
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".xltool-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def cmd_serve(args) -> int:

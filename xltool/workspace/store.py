@@ -13,7 +13,7 @@ import hashlib
 import os
 import tempfile
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
@@ -37,7 +37,8 @@ FILES = "files"
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0, tzinfo=None)
+    """The time a thing happened, as the officer's clock shows it (local, to the second)."""
+    return datetime.now().replace(microsecond=0)
 
 
 class Base(DeclarativeBase):
