@@ -128,6 +128,13 @@ def test_a_finance_officer_runs_a_campaign_in_the_browser(tmp_path, browser_page
         page.click("header >> text=单位看板")
         assert _count(page, "已复核") == 1
 
+        # 历年对比: the unit's years (one so far)
+        page.click("header >> text=历年对比")
+        page.click("main button[type=submit]")
+        assert page.locator("#history tbody tr td").all_inner_texts()[:1] + page.locator("#history tbody tr td").all_inner_texts()[2:5] == ["2021", "已复核", "95.00", "优"]
+        page.click("#history a")  # to the unit's page in that year's batch
+        page.click("text=返回单位看板")
+
         # the summary workbook, downloaded and read back
         with page.expect_download() as info:
             page.click("#dl-summary")

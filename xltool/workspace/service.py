@@ -570,9 +570,11 @@ class Workspace:
             out = []
             for unit, campaign in pairs:
                 r = s.scalar(select(Return).where(Return.unit_id == unit.id).order_by(Return.received_at.desc(), Return.id.desc()).limit(1))
+                review = s.scalar(select(Review).where(Review.unit_id == unit.id, Review.reviewed_at.is_not(None)))
+                state = "已复核" if review is not None and r is not None else _STATE_OF[r.status if r else None]
                 out.append({
-                    "year": campaign.year, "campaign": campaign, "unit": unit,
-                    "state": _STATE_OF[r.status if r else None], "score": (r.score or "") if r else "",
+                    "year": campaign.year, "campaign": campaign, "unit": unit, "review_score": review.review_score if review else "",
+                    "state": state, "score": (r.score or "") if r else "",
                     "grade": (r.grade or "") if r else "", "execution_rate": _fmt_rate(r.execution_rate) if r else "",
                 })
         return out
