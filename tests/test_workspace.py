@@ -86,6 +86,7 @@ def test_a_campaign_from_returns_to_review_and_downloads(ws, tmp_path):
     assert (fixed.kind, fixed.status) == ("recorded", "passed")
     row = ws.board(cid).rows[0]
     assert (row.state, row.score, row.grade, row.errors, row.versions, row.execution_rate) == ("通过", "95.00", "优", 0, 2, "100.00%")
+    assert [len(ws.board(cid, **ask).rows) for ask in ({"state": "通过"}, {"state": "不通过"}, {"search": "武汉"}, {"search": "420100"}, {"search": "洪山"})] == [1, 0, 1, 1, 0]
 
     page = ws.unit_page(cid, row.unit_id)
     newest, oldest = page["versions"]
@@ -245,3 +246,16 @@ def test_check_workspace_records_into_the_same_store(tmp_path, capsys):
     assert "不能给出 --feedback" in capsys.readouterr().err
     assert main(["check", str(WUHAN), "--workspace", str(folder), "--json", "-", "--quiet"]) == 1
     assert json.loads(capsys.readouterr().out)[0]["unit"] == "武汉市档案馆"
+
+
+def test_the_board_sorts_and_counts(ws):
+    rows = ["单位名称,单位编码,年度,类型,框架,年初预算数,调整预算数,决算数,项目名称,全年预算数,全年执行数"]
+    rows += [f"{name},{code},2021,部门整体,,100,100,100,,," for name, code in (("乙馆", "B"), ("武汉市档案馆", "420100-DAG"), ("甲馆", "A"))]
+    cid = _campaign(ws, roster="\n".join(rows) + "\n")
+    ws.add_upload(cid, WUHAN.name, WUHAN.read_bytes())
+    board = ws.board(cid)
+    assert board.counts == {"未交": 2, "无法读取": 0, "不通过": 1, "通过": 0, "已复核": 0}
+    assert [r.name for r in board.rows] == ["乙馆", "武汉市档案馆", "甲馆"]  # the roster's order
+    assert [r.name for r in ws.board(cid, sort="score").rows][0] == "武汉市档案馆"
+    assert [r.name for r in ws.board(cid, sort="state").rows][-1] == "武汉市档案馆"
+    assert [r.name for r in ws.board(cid, state="未交").rows] == ["乙馆", "甲馆"]

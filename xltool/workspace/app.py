@@ -212,11 +212,12 @@ def create_app(ws: Workspace, host: str = "127.0.0.1", limits: Limits | None = N
         cid = request.path_params["cid"]
         state = request.query_params.get("state", "")
         sort = request.query_params.get("sort", "")
+        search = request.query_params.get("q", "")[:100]
         try:
-            data = await run_in_threadpool(ws.board, cid, state if state in BOARD_STATES else "", sort)
+            data = await run_in_threadpool(ws.board, cid, state if state in BOARD_STATES else "", sort, search)
         except ServiceError as exc:
             return refused(request, exc, 404)
-        return page(request, "board.html", board=data, state=state, sort=sort)
+        return page(request, "board.html", board=data, state=state, sort=sort, search=search)
 
     async def collect(request: Request):
         try:

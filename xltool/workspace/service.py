@@ -407,11 +407,15 @@ class Workspace:
         return named[0] if len(named) == 1 else None
 
     # ------------------------------------------------------------ board and unit pages
-    def board(self, campaign_id: int, state: str = "", sort: str = "") -> Board:
+    def board(self, campaign_id: int, state: str = "", sort: str = "", search: str = "") -> Board:
+        """One row per roster unit with its latest return's verdict; `state` keeps one state,
+        `search` the units whose name or code contains it; `sort`: name, state, score, errors, last."""
+        from sqlalchemy.orm import defer
+
         campaign = self.campaign(campaign_id)
         with self.store.read() as s:
             units = list(s.scalars(select(Unit).where(Unit.campaign_id == campaign_id).order_by(Unit.position)))
-            returns = list(s.scalars(select(Return).where(Return.campaign_id == campaign_id).order_by(Return.received_at, Return.id)))
+            returns = list(s.scalars(select(Return).options(defer(Return.result_json)).where(Return.campaign_id == campaign_id).order_by(Return.received_at, Return.id)))
             reviews = {r.unit_id: r for r in s.scalars(select(Review).where(Review.campaign_id == campaign_id))}
         latest: dict[int, Return] = {}
         versions: dict[int, int] = {}
@@ -443,6 +447,8 @@ class Workspace:
                 grades[row.grade] += 1
         if state:
             rows = [row for row in rows if row.state == state]
+        if search.strip():
+            rows = [row for row in rows if search.strip() in row.name or search.strip() in row.code]
         keys = {
             "score": lambda r: (_dec(r.score) is None, -(_dec(r.score) or 0)),
             "errors": lambda r: (r.errors is None, -(r.errors or 0)),
