@@ -34,15 +34,18 @@ def browser_page():
         context = browser.new_context(accept_downloads=True, viewport={"width": 1280, "height": 900}, locale="zh-CN")
         page = context.new_page()
         page.set_default_timeout(30_000)
+        refused_by_policy: list[str] = []  # the page's own scripts and styles must pass its policy
+        page.on("console", lambda m: refused_by_policy.append(m.text) if "Content Security Policy" in m.text else None)
         try:
             yield page
         finally:
             context.close()
             browser.close()
+        assert refused_by_policy == []
 
 
 def _wait_uploads(page, count: int) -> list[str]:
-    page.wait_for_function(f"document.querySelectorAll('#upload-list tr[data-done]').length >= {count}")
+    page.locator("#upload-list tr[data-done]").nth(count - 1).wait_for()  # no eval: the page's policy forbids it
     return page.locator("#upload-list tbody tr td:nth-child(3)").all_inner_texts()
 
 

@@ -161,3 +161,15 @@ def test_beyond_this_machine_a_password_is_required(tmp_path):
         assert "新建评价批次" in client.get("/").text
     assert ws.store.count(Campaign) == 0 and ws.store.count(Setting) >= 3
     ws.close()
+
+
+def test_text_from_a_file_or_its_name_is_shown_never_run(server):
+    ws, client, _base = server
+    name = "<img src=x onerror=alert(1)>.xlsx"
+    [outcome] = _upload(client, name, b"not a workbook").json()["outcomes"]
+    assert outcome["kind"] == "set_aside"
+    board = client.get("/c/1")
+    assert "<img src=x" not in board.text and "&lt;img src=x onerror=alert(1)&gt;.xlsx" in board.text
+    policy = board.headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert board.headers["x-frame-options"] == "DENY"
