@@ -1,6 +1,6 @@
 """The workspace under load: N returns uploaded by C concurrent clients to `xltool serve`.
 
-    python benchmarks/bench_workspace.py [--returns 500] [--clients 4] [--db URL]
+    python benchmarks/bench_workspace.py [--returns 500] [--clients 4] [--db URL | --throwaway-postgres]
 
 1. Makes a workspace (signed with the samples' key) with a batch from samples/roster.csv, and
    N distinct returns: the Wuhan sample with a different zip comment each (other bytes, same
@@ -108,8 +108,16 @@ def main() -> None:
     parser.add_argument("--returns", type=int, default=500)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--db", help="a PostgreSQL URL instead of the workspace's SQLite file")
+    parser.add_argument("--throwaway-postgres", action="store_true", help="start a PostgreSQL cluster in a temporary folder and use it")
     args = parser.parse_args()
-    print(json.dumps(run(args.returns, args.clients, args.db), ensure_ascii=False, indent=2))
+    if args.throwaway_postgres:
+        from workspace_help import postgres_cluster
+
+        with postgres_cluster() as url:
+            figures = run(args.returns, args.clients, url)
+    else:
+        figures = run(args.returns, args.clients, args.db)
+    print(json.dumps(figures, ensure_ascii=False, indent=2))
 
 
 if __name__ == "__main__":

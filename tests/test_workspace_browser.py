@@ -9,7 +9,6 @@ With XLTOOL_UPDATE_SCREENSHOT=1 the board's screenshot replaces samples/images/w
 from __future__ import annotations
 
 import base64
-import io
 import os
 import shutil
 import zipfile

@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
-import json
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -402,9 +401,6 @@ def _plain(status: int, message: str) -> Response:
     body = f"<!doctype html><meta charset=utf-8><title>xltool 工作区</title><p>{message}</p>"
     return HTMLResponse(body, status_code=status)
 
-
-def dumps(value) -> str:
-    return json.dumps(value, ensure_ascii=False)
 
 
 def serve(folder, db: str | None = None, host: str = "127.0.0.1", port: int = 8765, open_browser: bool = True, reset_password: bool = False) -> int:
