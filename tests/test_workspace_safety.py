@@ -42,7 +42,7 @@ def _upload(client: httpx.Client, name: str, data: bytes, token: str | None = ""
     return client.post("/c/1/upload", data=form, files={"files": (name, data)}, headers={"accept": "application/json"})
 
 
-def _raw_upload(base: str, token: str, size: int, chunked: bool) -> bytes:
+def _raw_upload(base: str, token: str, size: int, chunked: bool, cookie: str | None = None) -> bytes:
     """POST a multipart upload of `size` zero bytes over a socket (so the server's answer can be
     read even if it stops reading the body), with or without a Content-Length."""
     port = int(base.rsplit(":", 1)[1])
@@ -54,7 +54,7 @@ def _raw_upload(base: str, token: str, size: int, chunked: bool) -> bytes:
     length = "Transfer-Encoding: chunked" if chunked else f"Content-Length: {len(head) + size}"
     with socket.create_connection(("127.0.0.1", port), timeout=60) as s:
         s.sendall(
-            (f"POST /c/1/upload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\nCookie: xltool_csrf={token}\r\n"
+            (f"POST /c/1/upload HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAccept: application/json\r\nCookie: xltool_csrf={cookie or token}\r\n"
              f"Content-Type: multipart/form-data; boundary={boundary}\r\n{length}\r\n\r\n").encode()
         )
         chunk = bytes(MB)
@@ -173,3 +173,11 @@ def test_text_from_a_file_or_its_name_is_shown_never_run(server):
     policy = board.headers["content-security-policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
     assert board.headers["x-frame-options"] == "DENY"
+
+
+def test_an_upload_without_the_token_is_refused_before_its_file_is_read(server):
+    ws, client, base = server
+    # 200 MB without a token: refused at the file part's headers, not after 100 MB
+    answer = _raw_upload(base, "forged", 200 * MB, chunked=True, cookie=client.cookies["xltool_csrf"])
+    assert answer.startswith(b"HTTP/1.1 403") and "安全校验未通过" in answer.split(b"\r\n\r\n", 1)[1].decode("utf-8")
+    _nothing_written(ws)

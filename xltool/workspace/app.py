@@ -88,6 +88,14 @@ class _LimitedParser(MultiPartParser):
     """Starlette's multipart parser with a size limit per file, counted as the bytes arrive."""
 
     file_limit = 0
+    token_ok = staticmethod(lambda token: True)  # the CSRF check, made before a file's first byte is kept
+
+    def on_headers_finished(self) -> None:
+        super().on_headers_finished()
+        if self._current_part.file is not None:
+            fields = dict((k, v) for k, v in self.items if isinstance(v, str))
+            if not self.token_ok(self.headers.get("x-csrf-token") or fields.get("csrf_token")):
+                raise Refused(403, CSRF_REFUSED)
 
     def on_part_begin(self) -> None:
         super().on_part_begin()
@@ -128,6 +136,7 @@ async def read_form(request: Request, limits: Limits, uploads: bool = False):
             max_files=limits.files if uploads else 2, max_fields=30, max_part_size=MB,
         )
         parser.file_limit = limits.file_bytes if uploads else limits.form_bytes
+        parser.token_ok = lambda token: csrf_matches(request, token)
         try:
             form = await parser.parse()
         except MultiPartException as exc:
@@ -144,10 +153,19 @@ async def read_form(request: Request, limits: Limits, uploads: bool = False):
     return form
 
 
-def check_csrf(request: Request, token) -> None:
+CSRF_REFUSED = "安全校验未通过（表单缺少或带错了校验码，可能来自别的网页），没有保存任何内容。请刷新本页后重新操作。"
+
+
+def csrf_matches(request: Request, token) -> bool:
+    """Double submit: the form's (or the X-CSRF-Token header's) token equals the cookie's, which
+    another site can neither read nor make the browser send (SameSite=Strict)."""
     cookie = request.cookies.get(CSRF_COOKIE, "")
-    if not cookie or not isinstance(token, str) or not hmac.compare_digest(cookie, token):
-        raise Refused(403, "安全校验未通过（表单缺少或带错了校验码，可能来自别的网页），没有保存任何内容。请刷新本页后重新操作。")
+    return bool(cookie) and isinstance(token, str) and hmac.compare_digest(cookie, token)
+
+
+def check_csrf(request: Request, token) -> None:
+    if not csrf_matches(request, token):
+        raise Refused(403, CSRF_REFUSED)
 
 
 def create_app(ws: Workspace, host: str = "127.0.0.1", limits: Limits | None = None, require_password: bool | None = None) -> Starlette:
