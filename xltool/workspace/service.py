@@ -330,15 +330,17 @@ class Workspace:
             with tempfile.TemporaryDirectory(prefix="xltool-upload-") as tmp:
                 path = Path(tmp) / "upload.zip"  # never the uploaded name
                 path.write_bytes(data)
-                members = []
-                for shown, member, problem in archive_members(path):
+                # First every member is read (and dropped) to see that the whole archive is within
+                # the limits; only then is each recorded, read again: memory holds one member.
+                count = 0
+                for _shown, _member, problem in archive_members(path):
                     if problem is not None:
                         reason = problem.findings[0].message if problem.findings else "无法读取"
                         return [Outcome(name, "refused", f"压缩包“{name}”没有收下：{reason}。请解压后检查里面的文件，再把工作簿逐个上传。")]
-                    members.append((shown.split("/", 1)[-1] if shown.startswith(str(path)) else shown, member))
-            if not members:
-                return [Outcome(name, "refused", f"压缩包“{name}”里没有工作簿（.xlsx）。请确认压缩的是回收的自评表。")]
-            return [self._add_one(campaign, f"{name}/{shown_name(m)}", d) for m, d in members]
+                    count += 1
+                if not count:
+                    return [Outcome(name, "refused", f"压缩包“{name}”里没有工作簿（.xlsx）。请确认压缩的是回收的自评表。")]
+                return [self._add_one(campaign, f"{name}/{shown_name(shown)}", member) for shown, member, _ in archive_members(path)]
         if suffix not in SPREADSHEET_SUFFIXES:
             return [Outcome(name, "refused", f"“{name}”不是工作簿或 .zip 压缩包，没有收下。请上传单位交回的 .xlsx 文件。")]
         return [self._add_one(campaign, name, data)]
