@@ -105,7 +105,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xltool", description="预算绩效自评：生成模板、检查回收的工作簿、输出评分汇总。")
     parser.add_argument("--version", action="version", version=f"xltool {_version()}", help="显示版本号并退出")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, title="命令", metavar="{template,check,report,demo}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, title="命令", metavar="{template,check,report,serve,demo}")
 
     t = sub.add_parser("template", help="为每个单位生成自评模板", description="按框架和名册为每个单位生成一份自评模板（.xlsx）。")
     t.add_argument("--framework", help="框架名称（project / department）或 YAML 文件路径；用名册时可省略，按名册的“类型”列选择")
@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="检查回收的工作簿并输出汇总", description="检查回收的自评工作簿，重新计算执行率和得分，输出评分汇总。")
     c.add_argument("paths", nargs="+", metavar="路径", help="文件、文件夹或通配符（如 returned/*.xlsx）")
-    c.add_argument("-o", "--out", required=True, help="汇总工作簿（.xlsx）的路径")
+    c.add_argument("-o", "--out", help="汇总工作簿（.xlsx）的路径（用 --workspace 时可省略）")
     c.add_argument("--json", help="同时输出 JSON 报告")
     c.add_argument("--csv", help="同时输出 CSV 报告")
     c.add_argument("--feedback", help="为每个文件生成一份检查意见工作簿，放到这个文件夹")
@@ -134,6 +134,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--pdf", action="store_true", help="与 --reports 一起使用：初稿再用 LibreOffice 转一份 PDF")
     c.add_argument("-q", "--quiet", action="store_true", help="不显示进度和结果表")
     c.add_argument("-a", "--all", action="store_true", help="结果表也列出通过的文件（默认只列出需要处理的）")
+    c.add_argument("--workspace", metavar="文件夹", help="把检查结果记入这个工作区（与 xltool serve 的页面是同一个库）")
+    c.add_argument("--db", metavar="数据库地址", help="工作区的数据库（默认是工作区文件夹中的 SQLite 文件），如 postgresql://用户@主机/库名")
+    c.add_argument("--campaign", type=int, metavar="批次编号", help="记入哪个评价批次（工作区中只有一个批次时可省略）")
+    parser.check_parser = c  # --out is required unless --workspace is given: said in its words
 
     r = sub.add_parser(
         "report", help="按检查复核的结果写自评报告初稿（Word）",
@@ -145,6 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--key", metavar="密钥文件", help="生成模板时使用的签名密钥文件（同 check）")
     r.add_argument("--framework", action="append", default=[], metavar="框架文件", help="自定义框架的 YAML 文件（可多次给出，同 check）")
     r.add_argument("-q", "--quiet", action="store_true", help="不列出写出的文件")
+
+    s = sub.add_parser("serve", help="打开工作区页面（新建批次、回收、看板、抽查复核）", description="在本机启动工作区网页：新建评价批次、下载模板、回收文件、单位看板、抽查复核、历年对比和下载。")
+    s.add_argument("--dir", default="工作区", metavar="文件夹", help="工作区文件夹（默认：当前目录下的“工作区”，不存在时新建）")
+    s.add_argument("--db", metavar="数据库地址", help="数据库地址（默认是工作区文件夹中的 SQLite 文件），如 postgresql://用户@主机/库名")
+    s.add_argument("--host", default="127.0.0.1", metavar="地址", help="监听地址（默认 127.0.0.1，只有本机能打开）；其他地址需要密码，首次启动时生成并显示一次")
+    s.add_argument("--port", type=int, default=8765, metavar="端口", help="端口（默认 8765）")
+    s.add_argument("--no-browser", action="store_true", help="不自动打开浏览器")
+    s.add_argument("--reset-password", action="store_true", help="重新生成登录密码（显示一次）")
 
     d = sub.add_parser("demo", help="用自带的样例跑一遍完整流程", description="用自带样例生成模板、检查样例工作簿、输出汇总、检查意见和自评报告初稿。")
     d.add_argument("-o", "--out", help="输出文件夹（默认新建 xltool-demo-<时间>）")
@@ -171,9 +183,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "template":
             return cmd_template(args, parser)
         if args.command == "check":
+            if args.workspace:
+                return cmd_check_workspace(args)
+            if not args.out:
+                parser.check_parser.error("the following arguments are required: --out")
             return cmd_check(args, parser)
         if args.command == "report":
             return cmd_report(args)
+        if args.command == "serve":
+            return cmd_serve(args)
         if args.command == "demo":
             return cmd_demo(args)
     except KeyboardInterrupt:
@@ -573,6 +591,70 @@ def _stop_on_sigterm():
 
 
 
+
+
+def cmd_check_workspace(args) -> int:
+    """`xltool check --workspace DIR`: record the files into the workspace's store through the
+    same service as the page; --out (and --json, --csv) are then written from the store."""
+    from xltool.workspace.service import ServiceError, Workspace, add_paths, pick_campaign
+    from xltool.workspace.store import StoreError
+
+    ignored = [flag for flag, value in (("--feedback", args.feedback), ("--roster", args.roster), ("--key", args.key), ("--framework", args.framework), ("--jobs", args.jobs)) if value]
+    if ignored:
+        return _usage(f"与 --workspace 一起使用时不能给出 {'、'.join(ignored)}：名册、密钥和框架已记在工作区的评价批次里，检查意见在工作区页面上下载。")
+    try:
+        ws = Workspace(args.workspace, args.db)
+    except (StoreError, OSError) as exc:
+        return _usage(f"无法打开工作区 {_safe(args.workspace)}：{exc}")
+    try:
+        campaign = pick_campaign(ws, args.campaign, args.year)
+        outcomes = add_paths(ws, campaign.id, args.paths)
+        if not args.quiet:
+            for o in outcomes:
+                print(_safe(o.message))
+        for option, what in ((args.out, "summary"), (args.json, "json"), (args.csv, "csv")):
+            if option:
+                _name, data = ws.export(campaign.id, what)
+                _write_bytes(option, data)
+    except ServiceError as exc:
+        return _usage(str(exc))
+    finally:
+        ws.close()
+    if not args.quiet:
+        print(f"已记入工作区 {_safe(args.workspace)} 的评价批次“{_safe(campaign.name)}”。")
+    ok = outcomes and all(o.kind in ("recorded", "duplicate") and o.status == "passed" for o in outcomes)
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def _write_bytes(path: str, data: bytes) -> None:
+    """An output of the workspace: `-` is standard output; a file is written whole, then renamed."""
+    import tempfile
+
+    if path == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=target.parent if str(target.parent) else ".", prefix=".xltool-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def cmd_serve(args) -> int:
+    from xltool.workspace.app import serve
+    from xltool.workspace.store import StoreError
+
+    if not 1 <= args.port <= 65535:
+        return _usage("--port 应为 1 到 65535 之间的整数。")
+    try:
+        return serve(args.dir, db=args.db, host=args.host, port=args.port, open_browser=not args.no_browser, reset_password=args.reset_password)
+    except StoreError as exc:
+        return _usage(str(exc))
 
 
 def cmd_demo(args) -> int:

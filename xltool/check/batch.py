@@ -285,6 +285,20 @@ def _load(source: Source, members: _Members) -> tuple[bytes | None, Result | Non
         return None, Result(file=source.file, status="unreadable", findings=[finding("FILE_UNREADABLE", file=name, detail=exc.strerror or str(exc))])
 
 
+def archive_members(path: str | Path) -> Iterator[tuple[str, bytes | None, Result | None]]:
+    """The workbooks inside one .zip, read with the batch's limits: (name shown, bytes, None), or
+    (name, None, the result saying why it cannot be read); an archive that cannot be opened at
+    all yields one (name, None, result). Other members are passed over, as in a folder scan."""
+    inputs = Inputs()
+    _archive(Path(path), inputs, scanned=False)
+    for problem in inputs.problems:
+        yield problem.file, None, problem
+    members = _Members()
+    for source in inputs.sources:
+        data, problem = _load(source, members)
+        yield source.file, data, problem
+
+
 def check_source(source: Source, data: bytes | None = None) -> Result:
     """Check one source; never raises. A file found in a folder that turns out to be a summary
     or feedback workbook this program wrote gets status `skipped`."""

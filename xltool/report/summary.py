@@ -411,8 +411,9 @@ def _write_charts(book: _Book, sh: _Sheet, first: int, last: int) -> int:
     return 2
 
 
-def write_summary(results: Iterable[Result], path: str | os.PathLike, title: str = "预算绩效自评检查汇总") -> Path:
-    """The graded summary workbook: 汇总, 问题清单, 评分明细, 图表.
+def write_summary(results: Iterable[Result], path: str | os.PathLike, title: str = "预算绩效自评检查汇总", extra_sheets=()) -> Path:
+    """The graded summary workbook: 汇总, 问题清单, 评分明细, 图表, then any `extra_sheets`
+    ((name, headers, rows) of plain values: the workspace's 抽查复核 sheet).
 
     `results` is read once, one result at a time, and may be a generator: the workbook is written
     in xlsxwriter's constant-memory mode (rows flushed as they are written, into a scratch folder
@@ -436,6 +437,17 @@ def write_summary(results: Iterable[Result], path: str | os.PathLike, title: str
         findings.finish()
         details.finish()
         _write_charts(book, charts, first, last_evaluated)
+        for name, headers, rows in extra_sheets:
+            extra = _Listing(book, title, name, tuple(headers))
+            for values in rows:
+                extra.r += 1
+                for col, value in enumerate(values):
+                    extra.sh.value(extra.r, col, value, book.cell, book.wrap)
+            if extra.r == 0:
+                extra.sh.text(1, 0, "没有记录。", book.fmt(italic=True), measure=False)
+            extra.sh.fit_columns(minimum=6, maximum=50)
+            extra.sh.ws.freeze_panes(1, 0)
+            extra.sh.print_setup(0, f"{title} · {name}", max(len(headers) - 1, 0))
         book.wb.worksheets()[0].activate()
         _close_workbook(book.wb)
     return target

@@ -1,0 +1,260 @@
+"""The workspace's store and service layer: the flows a finance officer goes through, against
+SQLite (the default) and a real PostgreSQL server (a throwaway cluster; skipped without
+Debian's `postgresql`), and `xltool check --workspace` recording into the same store."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import zipfile
+
+import openpyxl
+import pytest
+from sqlalchemy import create_engine, text
+
+from workspace_help import ROSTER, WUCHANG, WUHAN, corrected_wuhan, wuhan_blank_actual, new_workspace_folder, postgres_bin, postgres_cluster, variant
+from xltool.cli import main
+from xltool.workspace import store as store_module
+from xltool.workspace.service import BoardRow, RosterRejected, ServiceError, Workspace, choose_sample
+from xltool.workspace.store import Return, StoreError
+
+TWO_YEARS = ROSTER.read_text(encoding="utf-8-sig") + "武汉市档案馆,420100-DAG,2020,部门整体,,3000,2900,2900,,,\n"
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    if postgres_bin() is None:
+        pytest.skip("没有安装 PostgreSQL（Debian 的 postgresql 包），跳过 PostgreSQL 上的工作区测试；CI 会安装它")
+    with postgres_cluster() as url:
+        yield url
+
+
+_databases = iter(range(1, 10_000))
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request):
+    """None (SQLite in the workspace folder), or a fresh database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        yield None
+        return
+    server = request.getfixturevalue("pg_server")
+    name = f"ws_{next(_databases)}"
+    engine = create_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as c:
+        c.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    yield server.rsplit("/", 1)[0] + "/" + name
+
+
+@pytest.fixture
+def ws(tmp_path, db_url):
+    workspace = Workspace(new_workspace_folder(tmp_path), db_url)
+    yield workspace
+    workspace.close()
+
+
+def _campaign(ws: Workspace, year: int = 2021, roster: str | None = None) -> int:
+    data = (roster or ROSTER.read_text(encoding="utf-8-sig")).encode("utf-8")
+    campaign_id, _notes = ws.create_campaign(year, "", "", "名册.csv", data)
+    return campaign_id
+
+
+def test_a_campaign_from_returns_to_review_and_downloads(ws, tmp_path):
+    cid, notes = ws.create_campaign(2021, "", "", "roster.csv", ROSTER.read_bytes())
+    assert notes == ["名册中有 1 个单位不是 2021 年度的评价，没有纳入本批次。"]
+    assert [u.name for u in ws.units(cid)] == ["武汉市档案馆"]
+    assert ws.board(cid).counts["未交"] == 1
+
+    name, data = ws.templates_zip(cid)
+    assert name.endswith(".zip")
+    assert zipfile.ZipFile(io.BytesIO(data)).namelist() == ["2021_武汉市档案馆_部门整体支出绩效自评.xlsx"]
+
+    [first] = ws.add_upload(cid, WUHAN.name, WUHAN.read_bytes())
+    assert (first.kind, first.status, first.unit) == ("recorded", "failed", "武汉市档案馆")
+    [other_year] = ws.add_upload(cid, WUCHANG.name, WUCHANG.read_bytes())
+    assert other_year.kind == "set_aside" and "不属于本批次名册中的单位" in other_year.message
+    [again] = ws.add_upload(cid, "再交一次.xlsx", WUHAN.read_bytes())
+    assert again.kind == "duplicate" and "内容完全相同" in again.message and again.return_id == first.return_id
+    board = ws.board(cid)
+    assert board.counts == {"未交": 0, "无法读取": 0, "不通过": 1, "通过": 0, "已复核": 0}
+    assert [r.filename for r in board.set_aside] == [WUCHANG.name]
+
+    [fixed] = ws.add_upload(cid, "改正后.xlsx", corrected_wuhan(tmp_path / "fixed.xlsx").read_bytes())
+    assert (fixed.kind, fixed.status) == ("recorded", "passed")
+    row = ws.board(cid).rows[0]
+    assert (row.state, row.score, row.grade, row.errors, row.versions, row.execution_rate) == ("通过", "95.00", "优", 0, 2, "100.00%")
+    assert [len(ws.board(cid, **ask).rows) for ask in ({"state": "通过"}, {"state": "不通过"}, {"search": "武汉"}, {"search": "420100"}, {"search": "洪山"})] == [1, 0, 1, 1, 0]
+
+    page = ws.unit_page(cid, row.unit_id)
+    newest, oldest = page["versions"]
+    assert oldest["diff"] is None and newest["row"].filename == "改正后.xlsx"
+    assert [(f["code"], f["cell"]) for f in newest["diff"]["fixed"]] == [("REQUIRED_BLANK", wuhan_blank_actual())]
+    assert newest["diff"]["new"] == [] and len(newest["diff"]["open"]) == 3
+    feedback_name, feedback = ws.feedback(fixed.return_id)
+    assert feedback_name.endswith(".xlsx") and feedback[:2] == b"PK"
+
+    assert ws.draw_sample(cid, seed=11, per_grade=1) == [row.unit_id]
+    assert ws.draw_sample(cid, seed=11, per_grade=1) == []  # drawn once
+    with pytest.raises(ServiceError, match="0 到 100"):
+        ws.save_review(cid, row.unit_id, "120", "x")
+    ws.save_review(cid, row.unit_id, "93.5", "抽查核实，得分应扣减 1.5 分")
+    assert ws.board(cid).counts["已复核"] == 1
+
+    _name, summary = ws.export(cid, "summary")
+    (tmp_path / "汇总.xlsx").write_bytes(summary)
+    book = openpyxl.load_workbook(tmp_path / "汇总.xlsx")
+    assert book.sheetnames[-1] == "抽查复核"
+    assert [c.value for c in book["抽查复核"][2]] == ["武汉市档案馆", "420100-DAG", 95, 95, 93.5, "抽查核实，得分应扣减 1.5 分"]
+    items = json.loads(ws.export(cid, "json")[1])
+    assert items[0]["status"] == "passed" and items[0]["review"] == {"review_score": 93.5, "comment": "抽查核实，得分应扣减 1.5 分"}
+    csv_text = ws.export(cid, "csv")[1].decode("utf-8-sig")
+    assert csv_text.splitlines()[0].endswith("review_score,review_comment") and "93.50" in csv_text
+    assert zipfile.ZipFile(io.BytesIO(ws.export(cid, "feedback")[1])).namelist() == ["改正后_检查意见.xlsx"]
+
+
+def test_each_file_is_kept_by_its_hash_and_the_database_holds_the_rest(ws):
+    cid = _campaign(ws)
+    [outcome] = ws.add_upload(cid, "文件夹/2021 武汉.xlsx", WUHAN.read_bytes())
+    row = ws.return_row(outcome.return_id)
+    assert row.filename == "2021 武汉.xlsx"
+    assert ws.store.file_path(row.sha256).read_bytes() == WUHAN.read_bytes()
+    assert [p.name for p in (ws.folder / "files").rglob("*") if p.is_file()] == [row.sha256]
+
+
+@pytest.mark.parametrize("name", ["../../x.xlsx", "..\\x.xlsx", "/etc/x.xlsx", "C:\\x.xlsx", "a/../../x.xlsx"])
+def test_a_name_that_climbs_out_is_refused(ws, name):
+    cid = _campaign(ws)
+    [outcome] = ws.add_upload(cid, name, WUHAN.read_bytes())
+    assert outcome.kind == "refused" and "没有收下" in outcome.message
+    assert ws.store.count(Return) == 0 and not any((ws.folder / "files").rglob("*"))
+
+
+def test_a_zip_of_returns_records_each_member(ws, tmp_path):
+    cid = _campaign(ws)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("交回/武汉.xlsx", WUHAN.read_bytes())
+        archive.writestr("交回/武昌.xlsx", WUCHANG.read_bytes())
+        archive.writestr("说明.txt", "不是工作簿")
+    outcomes = ws.add_upload(cid, "回收.zip", buffer.getvalue())
+    assert sorted((o.filename, o.kind) for o in outcomes) == [("回收.zip/武昌.xlsx", "set_aside"), ("回收.zip/武汉.xlsx", "recorded")]
+
+
+def test_an_unreadable_file_is_placed_by_its_name_or_set_aside(ws):
+    cid = _campaign(ws)
+    [named] = ws.add_upload(cid, "2021_武汉市档案馆_自评.xlsx", b"PK\x03\x04 broken")
+    assert (named.kind, named.status, named.unit) == ("recorded", "unreadable", "武汉市档案馆")
+    assert ws.board(cid).counts["无法读取"] == 1
+    [nameless] = ws.add_upload(cid, "新建文件.xlsx", b"not a workbook")
+    assert nameless.kind == "set_aside" and "无法读取" in nameless.message
+
+
+def test_roster_errors_come_back_by_row_and_column(ws):
+    bad = "单位名称,单位编码,年度,类型\n甲馆,,20x1,项目\n".encode("utf-8")
+    with pytest.raises(RosterRejected) as caught:
+        ws.create_campaign(2021, "", "", "名册.csv", bad)
+    assert [(p.row, p.column) for p in caught.value.problems] == [(2, "单位编码"), (2, "年度"), (2, "项目名称")]
+    assert "没有建立" in str(caught.value) and ws.campaigns() == []
+    with pytest.raises(ServiceError, match="没有 2030 年度"):
+        ws.create_campaign(2030, "", "", "名册.csv", ROSTER.read_bytes())
+    with pytest.raises(ServiceError, match=r"\.csv"):
+        ws.create_campaign(2021, "", "", "名册.exe", ROSTER.read_bytes())
+
+
+def test_the_sample_draw_is_reproducible_by_seed():
+    pool = [BoardRow(i, f"馆{i}", str(i), "部门整体", "通过", "90.00", "优良中差"[i % 4], "", 0, 1, "") for i in range(40)]
+    first = choose_sample(pool, seed=2024, per_grade=2)
+    assert [r.unit_id for r in first] == [r.unit_id for r in choose_sample(list(reversed(pool)), seed=2024, per_grade=2)]
+    assert sorted(r.grade for r in first) == sorted("优优良良中中差差")
+    assert [r.unit_id for r in choose_sample(pool, seed=2025, per_grade=2)] != [r.unit_id for r in first]
+    assert len(choose_sample(pool, seed=1, share=0.1)) == 4
+
+
+def test_history_across_years(ws):
+    old = _campaign(ws, 2020, TWO_YEARS)
+    new = _campaign(ws, 2021, TWO_YEARS)
+    ws.add_upload(new, WUHAN.name, WUHAN.read_bytes())
+    rows = ws.history(code="420100-DAG")
+    assert [(r["year"], r["state"], r["score"]) for r in rows] == [(2020, "未交", ""), (2021, "不通过", "95.00")]
+    assert old != new
+
+
+def test_two_uploads_at_the_same_time_both_land(ws):
+    cid = _campaign(ws)
+    data = [variant(WUHAN.read_bytes(), n) for n in range(12)]
+    data.append(data[0])  # the same bytes twice, at the same time: recorded once
+    outcomes = []
+    barrier = threading.Barrier(4)
+
+    def client(k: int) -> None:
+        barrier.wait()
+        for n in range(k, len(data), 4):
+            outcomes.extend(ws.add_upload(cid, f"{n}.xlsx", data[n]))
+
+    threads = [threading.Thread(target=client, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(o.kind for o in outcomes) == ["duplicate"] + ["recorded"] * 12
+    assert ws.store.count(Return) == 12
+    assert ws.board(cid).rows[0].versions == 12
+
+
+def test_the_schema_has_a_version_and_a_newer_one_is_refused(tmp_path):
+    folder = new_workspace_folder(tmp_path)
+    ws = Workspace(folder)
+    assert ws.store.version() == store_module.SCHEMA_VERSION
+    assert (folder / "workspace.db").exists()
+    ws.store.set_setting("schema_version", "99")
+    ws.close()
+    with pytest.raises(StoreError, match="更新版本的 xltool"):
+        Workspace(folder)
+
+
+def test_a_write_that_fails_leaves_no_half_rows(ws):
+    cid = _campaign(ws)
+    with pytest.raises(RuntimeError):
+        with ws.store.write() as s:
+            s.add(Return(campaign_id=cid, unit_id=None, sha256="0" * 64, filename="a", size=1, received_at=store_module.now(),
+                         status="failed", result_json="{}"))
+            s.flush()
+            raise RuntimeError("killed half-way")
+    assert ws.store.count(Return) == 0
+
+
+def test_check_workspace_records_into_the_same_store(tmp_path, capsys):
+    folder = new_workspace_folder(tmp_path)
+    ws = Workspace(folder)
+    cid = _campaign(ws)
+    ws.close()
+    assert main(["check", str(WUHAN), "--workspace", str(folder)]) == 1
+    fixed = corrected_wuhan(tmp_path / "fixed.xlsx")
+    assert main(["check", str(fixed), "--workspace", str(folder), "--out", str(tmp_path / "汇总.xlsx")]) == 0
+    out = capsys.readouterr().out
+    assert "已收下：武汉市档案馆，不通过" in out and "已收下：武汉市档案馆，通过" in out
+    ws = Workspace(folder)
+    assert ws.board(cid).rows[0].versions == 2
+    ws.close()
+    assert openpyxl.load_workbook(tmp_path / "汇总.xlsx")["汇总"].max_row >= 4
+    assert main(["check", str(WUHAN), "--workspace", str(folder), "--campaign", "9"]) == 2
+    assert "没有这个评价批次" in capsys.readouterr().err
+    assert main(["check", str(WUHAN), "--workspace", str(folder), "--feedback", str(tmp_path / "意见")]) == 2
+    assert "不能给出 --feedback" in capsys.readouterr().err
+    assert main(["check", str(WUHAN), "--workspace", str(folder), "--json", "-", "--quiet"]) == 1
+    assert json.loads(capsys.readouterr().out)[0]["unit"] == "武汉市档案馆"
+
+
+def test_the_board_sorts_and_counts(ws):
+    rows = ["单位名称,单位编码,年度,类型,框架,年初预算数,调整预算数,决算数,项目名称,全年预算数,全年执行数"]
+    rows += [f"{name},{code},2021,部门整体,,100,100,100,,," for name, code in (("乙馆", "B"), ("武汉市档案馆", "420100-DAG"), ("甲馆", "A"))]
+    cid = _campaign(ws, roster="\n".join(rows) + "\n")
+    ws.add_upload(cid, WUHAN.name, WUHAN.read_bytes())
+    board = ws.board(cid)
+    assert board.counts == {"未交": 2, "无法读取": 0, "不通过": 1, "通过": 0, "已复核": 0}
+    assert [r.name for r in board.rows] == ["乙馆", "武汉市档案馆", "甲馆"]  # the roster's order
+    assert [r.name for r in ws.board(cid, sort="score").rows][0] == "武汉市档案馆"
+    assert [r.name for r in ws.board(cid, sort="state").rows][-1] == "武汉市档案馆"
+    assert [r.name for r in ws.board(cid, state="未交").rows] == ["乙馆", "甲馆"]
