@@ -223,13 +223,14 @@ def test_overview_totals(book):
 
 def test_overview_layout(book):
     ws = book["汇总"]
-    assert ws.freeze_panes == "A4"
-    assert ws.auto_filter.ref == "A3:S8"
+    assert ws.freeze_panes == "C4"
+    assert ws.auto_filter.ref == "A3:T8"
     assert ws.page_setup.orientation == "landscape"
     assert int(ws.page_setup.paperSize) == 9
-    assert (ws.page_setup.fitToWidth or 1) == 1 and ws.page_setup.fitToHeight == 0  # 1 is the default, omitted
-    assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert ws.print_title_rows == "$3:$3"
+    # printed at 100 %, never shrunk to the page: the header row and 文件, 单位 repeat on each page
+    assert not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
+    assert int(ws.page_setup.scale or 100) == 100
+    assert ws.print_title_rows == "$3:$3" and ws.print_title_cols == "$A:$B"
     # CJK text is two units wide: the 单位 column fits 武昌区档案馆 (6 characters = 12 units)
     head = header_map(ws, 3)
     letter = openpyxl.utils.get_column_letter(head["单位"])
@@ -361,8 +362,13 @@ def test_charts_exist_and_reference_overview(summary):
     assert "复核得分" in scores and "评价对象" in scores
     # readable rows 4..7 of 汇总 (the unreadable file's row 8 is left out)
     refs = lambda xml: set(re.findall(r"<c:f>'?汇总'?!(\$[A-Z]+\$\d+(?::\$[A-Z]+\$\d+)?)</c:f>", xml))  # noqa: E731
-    assert {"$K$3", "$K$4:$K$7", "$E$4:$E$7"} <= refs(scores)  # 复核得分 by 评价对象
-    assert "预算执行率" in rates and {"$H$3", "$H$4:$H$7"} <= refs(rates)
+    assert {"$K$3", "$K$4:$K$7", "$T$4:$T$7"} <= refs(scores)  # 复核得分 by 单位·评价对象
+    ws = openpyxl.load_workbook(summary)["汇总"]
+    assert ws["T3"].value == "单位·评价对象"
+    labels = [ws.cell(r, 20).value for r in range(4, 8)]
+    assert all(labels)
+    assert "武昌区档案馆·档案保护费" in labels  # a project's bar names its unit too
+    assert "预算执行率" in rates and {"$H$3", "$H$4:$H$7", "$T$4:$T$7"} <= refs(rates)
     assert 'formatCode="0%"' in rates
 
 
