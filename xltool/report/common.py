@@ -311,6 +311,7 @@ class _Sheet:
             ws.repeat_rows(header_row)
         if repeat_cols:
             ws.repeat_columns(0, repeat_cols - 1)
+            ws.print_across()  # a row's pages one after the other
         safe_title = _cell_text(title).replace("&", "&&")[:200]
         ws.set_header(f'&C&"{FONT},Bold"&12{safe_title}')
         ws.set_footer("&C第 &P 页，共 &N 页")

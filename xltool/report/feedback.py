@@ -81,7 +81,7 @@ def write_feedback(result: Result, out_dir: str | os.PathLike, filename: str | N
     unit = result.unit or "（未能识别单位）"
     title = f"检查意见：{unit}（{name}）"
     headers = ("序号", "级别", "工作表", "单元格", "问题", "处理意见", "填报值", "应为")
-    widths = (5, 6, 12, 8, 46, 30, 13, 13)  # one A4 landscape page across; texts wrap
+    widths = (4, 5, 8, 6, 30, 20, 7, 7)  # 87 units: one A4 landscape page across; texts wrap
     page = sum(widths)
     last_col = len(headers) - 1
     with _atomic(target) as tmp:

@@ -66,9 +66,9 @@ def _summary_rows(result: Result) -> list[dict]:
     return rows
 
 
-# Printed widths of the columns that wrap (the rest fit their longest value): 汇总 prints on
-# two A4 landscape pages across, 文件 and 单位 again on the second.
-_SUMMARY_WRAPPED = {"file_name": 24, "unit": 16, "evaluation": 18, "note": 40}
+# Printed widths of the columns that wrap (the rest fit their longest value). LibreOffice prints
+# about 90 width units on an A4 landscape page: 汇总 takes three pages across, 文件 and 单位 on each.
+_SUMMARY_WRAPPED = {"file_name": 16, "unit": 12, "evaluation": 14, "note": 26}
 
 
 def _group(result: Result) -> int:
@@ -194,7 +194,7 @@ class _Overview:
 
 
 FINDING_HEADERS = ("文件", "单位", "工作表", "单元格", "代码", "级别", "说明", "填报值", "应为")
-FINDING_WIDTHS = (20, 14, 10, 7, 16, 6, 44, 12, 12)
+FINDING_WIDTHS = (14, 10, 7, 6, 10, 5, 24, 6, 6)  # 88 units: one A4 landscape page across
 
 
 class _Listing:
@@ -277,7 +277,7 @@ DETAIL_HEADERS = (
 
 _D = {name: i for i, name in enumerate(DETAIL_HEADERS)}
 # Wrapped, fixed widths; 文件, 单位 and 评价对象 print again on each page across.
-_DETAIL_WRAPPED = {_D["文件"]: 20, _D["单位"]: 14, _D["评价对象"]: 16, _D["名称"]: 24}
+_DETAIL_WRAPPED = {_D["文件"]: 14, _D["单位"]: 10, _D["评价对象"]: 12, _D["名称"]: 16}
 
 
 # Keys the evaluation dicts may use for each column (the first present wins).
@@ -370,7 +370,7 @@ class _Details(_Listing):
         return r
 
 
-CHART_ROWS = 20  # evaluation objects per chart: each chart is one A4 landscape page
+CHART_ROWS = 15  # evaluation objects per chart (each label legible): each chart is one A4 landscape page
 PAGE_ROWS = 30  # rows of 15 pt per printed page of 图表 (a page break after each)
 MAX_CHART_PAGES = 10  # per kind of chart: memory stays bounded however many files a batch has
 
@@ -381,7 +381,7 @@ def _write_charts(book: _Book, sh: _Sheet, first: int, last: int) -> int:
     Returns how many were drawn."""
     ws = sh.ws
     ws.set_default_row(15)  # the page breaks below count rows of this height
-    sh.print_setup(None, "图表", 15)
+    sh.print_setup(None, "图表", 10)
     ws.center_vertically()
     if last < first:
         sh.text(0, 0, "没有可绘制的评价对象（所有文件均无法读取）。", book.fmt(italic=True), measure=False)
@@ -394,7 +394,8 @@ def _write_charts(book: _Book, sh: _Sheet, first: int, last: int) -> int:
     if shown < last - first + 1:
         note = f"图表只画出前 {shown} 个评价对象（共 {last - first + 1} 个），其余请看“汇总”表。"
         sh.text(0, 0, note, book.fmt(italic=True), measure=False)
-    size = {"width": 980, "height": 26 * 20}  # 26 rows of 20 px: within a page of PAGE_ROWS
+    # 10 default columns by 26 rows: within a page of PAGE_ROWS as LibreOffice prints it
+    size = {"width": 10 * 64, "height": 26 * 20}
     label = _COL["label"]
 
     def part(k: int) -> str:
@@ -412,7 +413,8 @@ def _write_charts(book: _Book, sh: _Sheet, first: int, last: int) -> int:
                     "categories": cats,
                     "values": ["汇总", a, col, b, col],
                     "fill": {"color": colour},
-                    "data_labels": {"value": True, "num_format": "0.00", "font": axis_font},
+                    # the recomputed score only: two labels side by side print over each other
+                    "data_labels": {"value": key == "score", "num_format": "0.00", "font": axis_font},
                     "gap": 60,
                 }
             )
@@ -424,7 +426,8 @@ def _write_charts(book: _Book, sh: _Sheet, first: int, last: int) -> int:
         charts.append(scores)
     for k, (a, b) in enumerate(chunks):
         cats = ["汇总", a, label, b, label]
-        rates = book.wb.add_chart({"type": "column"})
+        # bars across, as the scores: labels at the bars' ends never meet
+        rates = book.wb.add_chart({"type": "bar"})
         col = _COL["execution_rate"]
         rates.add_series(
             {
@@ -437,15 +440,15 @@ def _write_charts(book: _Book, sh: _Sheet, first: int, last: int) -> int:
             }
         )
         rates.set_title({"name": "预算执行率（按单位·评价对象）" + part(k), "name_font": title_font})
-        rates.set_x_axis({"num_font": {**axis_font, "rotation": -45 if b - a + 1 > 6 else 0}})
-        rates.set_y_axis({"name": "执行率", "min": 0, "num_format": "0%", "name_font": name_font, "num_font": axis_font})
+        rates.set_x_axis({"name": "执行率", "min": 0, "num_format": "0%", "name_font": name_font, "num_font": axis_font})
+        rates.set_y_axis({"reverse": True, "num_font": axis_font})
         rates.set_legend({"none": True})
         rates.set_size(size)
         charts.append(rates)
     for k, chart in enumerate(charts):
-        ws.insert_chart(k * PAGE_ROWS + 1, 0, chart, {"x_offset": 10})
+        ws.insert_chart(k * PAGE_ROWS + 1, 0, chart)
     ws.set_h_pagebreaks([k * PAGE_ROWS for k in range(1, len(charts))])
-    ws.print_area(0, 0, len(charts) * PAGE_ROWS - 1, 15)
+    ws.print_area(0, 0, len(charts) * PAGE_ROWS - 1, 10)
     return len(charts)
 
 
