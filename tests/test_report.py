@@ -639,15 +639,15 @@ def test_control_characters_survive(tmp_path):
 
 
 def test_charts_one_page_each_and_bounded(tmp_path):
-    # 80 files of two projects: 160 objects, 15 a chart, at most 10 pages of each kind of chart
+    # 80 files of two projects: 160 objects, 15 a chart, at most 7 pages of each kind of chart
     results = (dataclasses.replace(wuchang(), file=f"回收/{i:03d}.xlsx", unit=f"单位{i:03d}") for i in range(80))
     path = report.write_summary(results, tmp_path / "many.xlsx")
     with zipfile.ZipFile(path) as z:
         charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
         first = z.read("xl/charts/chart1.xml").decode("utf-8")
-    assert len(charts) == 20
-    assert "（1/10）" in first and "<c:f>汇总!$T$4:$T$18</c:f>" in first  # 15 labels 单位·评价对象
+    assert len(charts) == 14
+    assert "（1/7）" in first and "<c:f>汇总!$T$4:$T$18</c:f>" in first  # 15 labels 单位·评价对象
     ws = openpyxl.load_workbook(path)["图表"]
-    assert ws["A1"].value == "图表只画出前 150 个评价对象（共 160 个），其余请看“汇总”表。"
+    assert ws["A1"].value == "图表只画出前 105 个评价对象（共 160 个），其余请看“汇总”表。"
     assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
     assert [b.id for b in ws.row_breaks.brk][:2] == [30, 60]

@@ -211,8 +211,8 @@ def wrapped_lines(text: Any, width: float) -> int:
     usable = max(width - 1.5, 1.0)  # cell padding, and a word that does not fit moves down
     shown = _cell_text(text)
     if len(shown) > 4000:  # beyond the row-height limit anyway: an estimate will do
-        return int(text_width(shown[:4000]) // usable) + shown.count("\n") + 1
-    return sum(max(1, math.ceil(text_width(line) / usable)) for line in shown.split("\n"))
+        return int(text_width(shown[:4000], remember=False) // usable) + shown.count("\n") + 1
+    return sum(max(1, math.ceil(text_width(line, remember=False) / usable)) for line in shown.split("\n"))
 
 
 class _Sheet:
@@ -271,7 +271,7 @@ class _Sheet:
             self.ws.write_string(row, col, shown, fmt)
         else:
             self.ws.write_blank(row, col, None, fmt)
-        if measure:
+        if measure and col not in self.fixed:  # a fixed column's width is not measured
             self._measure(col, shown)
 
     def number(self, row: int, col: int, value: Any, fmt=None, shown_as: str | None = None) -> None:

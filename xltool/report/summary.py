@@ -127,6 +127,7 @@ class _Overview:
 
         header_fmt = book.header
         sh.fix({_COL[key]: width for key, width in _SUMMARY_WRAPPED.items()})
+        sh.fix({_COL["label"]: 36})  # the charts' labels, one per object: not measured
         ws.set_row(SUMMARY_HEADER_ROW, 30)
         for col, (name, _, _) in enumerate(SUMMARY_HEADERS):
             sh.text(SUMMARY_HEADER_ROW, col, name, header_fmt)
@@ -166,7 +167,7 @@ class _Overview:
         last = r
 
         # 说明 wraps; 文件 and 路径 are long but 路径 is for lookups, not for the printed page.
-        sh.fit_columns(minimum=6, maximum=30, caps={_COL["file"]: 40, _COL["label"]: 40})
+        sh.fit_columns(minimum=6, maximum=30, caps={_COL["file"]: 40})
         ws.freeze_panes(first, 2)
         ws.autofilter(SUMMARY_HEADER_ROW, 0, max(last, SUMMARY_HEADER_ROW), last_col)
         sh.print_setup(SUMMARY_HEADER_ROW, title, last_col, repeat_cols=2)
@@ -372,7 +373,7 @@ class _Details(_Listing):
 
 CHART_ROWS = 15  # evaluation objects per chart (each label legible): each chart is one A4 landscape page
 PAGE_ROWS = 30  # rows of 15 pt per printed page of 图表 (a page break after each)
-MAX_CHART_PAGES = 10  # per kind of chart: memory stays bounded however many files a batch has
+MAX_CHART_PAGES = 7  # per kind of chart: memory stays bounded however many files a batch has
 
 
 def _write_charts(book: _Book, sh: _Sheet, first: int, last: int) -> int:
