@@ -6,6 +6,7 @@ setup) and unzipped for the parts openpyxl drops on load (charts).
 
 from __future__ import annotations
 
+import dataclasses
 import csv
 import json
 import os
@@ -223,13 +224,14 @@ def test_overview_totals(book):
 
 def test_overview_layout(book):
     ws = book["汇总"]
-    assert ws.freeze_panes == "A4"
-    assert ws.auto_filter.ref == "A3:S8"
+    assert ws.freeze_panes == "C4"
+    assert ws.auto_filter.ref == "A3:T8"
     assert ws.page_setup.orientation == "landscape"
     assert int(ws.page_setup.paperSize) == 9
-    assert (ws.page_setup.fitToWidth or 1) == 1 and ws.page_setup.fitToHeight == 0  # 1 is the default, omitted
-    assert ws.sheet_properties.pageSetUpPr.fitToPage
-    assert ws.print_title_rows == "$3:$3"
+    # printed at 100 %, never shrunk to the page: the header row and 文件, 单位 repeat on each page
+    assert not (ws.sheet_properties.pageSetUpPr and ws.sheet_properties.pageSetUpPr.fitToPage)
+    assert int(ws.page_setup.scale or 100) == 100
+    assert ws.print_title_rows == "$3:$3" and ws.print_title_cols == "$A:$B"
     # CJK text is two units wide: the 单位 column fits 武昌区档案馆 (6 characters = 12 units)
     head = header_map(ws, 3)
     letter = openpyxl.utils.get_column_letter(head["单位"])
@@ -361,8 +363,13 @@ def test_charts_exist_and_reference_overview(summary):
     assert "复核得分" in scores and "评价对象" in scores
     # readable rows 4..7 of 汇总 (the unreadable file's row 8 is left out)
     refs = lambda xml: set(re.findall(r"<c:f>'?汇总'?!(\$[A-Z]+\$\d+(?::\$[A-Z]+\$\d+)?)</c:f>", xml))  # noqa: E731
-    assert {"$K$3", "$K$4:$K$7", "$E$4:$E$7"} <= refs(scores)  # 复核得分 by 评价对象
-    assert "预算执行率" in rates and {"$H$3", "$H$4:$H$7"} <= refs(rates)
+    assert {"$K$3", "$K$4:$K$7", "$T$4:$T$7"} <= refs(scores)  # 复核得分 by 单位·评价对象
+    ws = openpyxl.load_workbook(summary)["汇总"]
+    assert ws["T3"].value == "单位·评价对象"
+    labels = [ws.cell(r, 20).value for r in range(4, 8)]
+    assert all(labels)
+    assert "武昌区档案馆·档案保护费" in labels  # a project's bar names its unit too
+    assert "预算执行率" in rates and {"$H$3", "$H$4:$H$7", "$T$4:$T$7"} <= refs(rates)
     assert 'formatCode="0%"' in rates
 
 
@@ -629,3 +636,18 @@ def test_control_characters_survive(tmp_path):
     # _xHHHH_ escapes (ST_Xstring) as it does in shared strings, openpyxl leaves them: decode here.
     text = re.sub(r"_x([0-9A-Fa-f]{4})_", lambda m: chr(int(m.group(1), 16)), text)
     assert text == "a\x00b\x07c_x0041_d"  # control characters kept, a literal escape sequence not decoded
+
+
+def test_charts_one_page_each_and_bounded(tmp_path):
+    # 80 files of two projects: 160 objects, 15 a chart, at most 7 pages of each kind of chart
+    results = (dataclasses.replace(wuchang(), file=f"回收/{i:03d}.xlsx", unit=f"单位{i:03d}") for i in range(80))
+    path = report.write_summary(results, tmp_path / "many.xlsx")
+    with zipfile.ZipFile(path) as z:
+        charts = sorted(n for n in z.namelist() if n.startswith("xl/charts/chart"))
+        first = z.read("xl/charts/chart1.xml").decode("utf-8")
+    assert len(charts) == 14
+    assert "（1/7）" in first and "<c:f>汇总!$T$4:$T$18</c:f>" in first  # 15 labels 单位·评价对象
+    ws = openpyxl.load_workbook(path)["图表"]
+    assert ws["A1"].value == "图表只画出前 105 个评价对象（共 160 个），其余请看“汇总”表。"
+    assert ws.page_setup.orientation == "landscape" and int(ws.page_setup.paperSize) == 9
+    assert [b.id for b in ws.row_breaks.brk][:2] == [30, 60]

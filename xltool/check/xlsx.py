@@ -785,7 +785,22 @@ def _rich_text(el) -> str:
         text = t.text or ""
     else:
         text = "".join((x.text or "") for x in el.iter(_T) if x.getparent() is None or x.getparent().tag != _RPH)
+    if "_x" in text:
+        text = decode_escapes(text)
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT]
+
+
+# Excel writes a character XML cannot hold (a control character) as _xHHHH_ in shared and inline
+# strings, and a literal "_xHHHH_" typed by a user as "_x005F_xHHHH_" (the underscore escaped).
+_ESCAPE = re.compile("_x([0-9A-Fa-f]{4})_")
+# Not allowed in XML 1.0 (and refused by python-docx and lxml): dropped, as the drafts do.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def decode_escapes(text: str) -> str:
+    """Excel's _xHHHH_ escapes decoded as Excel reads them (left to right, each escape once);
+    characters XML cannot hold are dropped, so the text can go into any report."""
+    return _NOT_XML.sub("", _ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text))
 
 
 _REF = re.compile(r"^\$?([A-Z]{1,3})\$?(\d{1,7})$")

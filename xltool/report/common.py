@@ -199,13 +199,68 @@ def _cell_text(value: Any) -> str:
     return text
 
 
+# Printing (A4 landscape, 100 %): points per line of 10 pt text. LibreOffice draws 宋体 with a
+# CJK fallback (Noto Sans CJK) whose lines are about 14.5 pt; Excel's own are 13.5 pt.
+LINE_HEIGHT = 15.0
+MAX_ROW_HEIGHT = 409.0  # Excel's limit
+
+
+def wrapped_lines(text: Any, width: float) -> int:
+    """Lines a wrapped cell `width` characters wide needs for `text` (CJK counted double, each
+    line break kept), measured with the project's one text width (styles.line_width)."""
+    usable = max(width - 1.5, 1.0)  # cell padding, and a word that does not fit moves down
+    shown = _cell_text(text)
+    if len(shown) > 4000:  # beyond the row-height limit anyway: an estimate will do
+        return int(text_width(shown[:4000], remember=False) // usable) + shown.count("\n") + 1
+    return sum(max(1, math.ceil(text_width(line, remember=False) / usable)) for line in shown.split("\n"))
+
+
 class _Sheet:
-    """A worksheet that only ever writes text with write_string, and tracks column widths."""
+    """A worksheet that only ever writes text with write_string, and tracks column widths.
+
+    Columns given a fixed width (`fix`) wrap; `size_row` gives a row the height its wrapped
+    texts need (before the row is written: in constant memory a row is final once the next one
+    starts)."""
 
     def __init__(self, book: "_Book", name: str):
         self.book = book
         self.ws = book.wb.add_worksheet(name)
         self.widths: dict[int, float] = {}
+        self.fixed: dict[int, float] = {}
+        self._sized: list[int] = []
+
+    def fix(self, widths: dict[int, float]) -> None:
+        for col, width in widths.items():
+            self.fixed[col] = width
+            self.ws.set_column(col, col, width)
+
+    def size_row(self, row: int, texts: dict[int, Any], minimum: float | None = None) -> None:
+        """Set row's height to the most lines any of `texts` (by column; only fixed columns, or
+        a width given as (text, width)) needs."""
+        lines = 1
+        for col, text in texts.items():
+            if isinstance(text, tuple):
+                text, width = text
+            elif col in self.fixed:
+                width = self.fixed[col]
+            else:
+                continue
+            if text is not None and text != "":
+                lines = max(lines, wrapped_lines(text, width))
+        height = min(MAX_ROW_HEIGHT, lines * LINE_HEIGHT + 3) if lines > 1 else None
+        if minimum is not None:
+            height = max(height or 0, minimum)
+        if height is not None:
+            ws = self.ws
+            ws.set_row(row, height)
+            if ws.constant_memory:
+                # xlsxwriter keeps every set_row for good; a row before the pending one is
+                # already on disk and its entry only costs memory (flat memory: test_memory)
+                self._sized.append(row)
+                while self._sized and self._sized[0] < ws.previous_row:
+                    done = self._sized.pop(0)
+                    ws.row_info.pop(done, None)
+                    ws.row_sizes.pop(done, None)
 
     def _measure(self, col: int, shown: str) -> None:
         self.widths[col] = max(self.widths.get(col, 0.0), text_width(shown))
@@ -216,7 +271,7 @@ class _Sheet:
             self.ws.write_string(row, col, shown, fmt)
         else:
             self.ws.write_blank(row, col, None, fmt)
-        if measure:
+        if measure and col not in self.fixed:  # a fixed column's width is not measured
             self._measure(col, shown)
 
     def number(self, row: int, col: int, value: Any, fmt=None, shown_as: str | None = None) -> None:
@@ -239,17 +294,24 @@ class _Sheet:
     def fit_columns(self, minimum: float = 6, maximum: float = 50, caps: dict[int, float] | None = None) -> None:
         caps = caps or {}
         for col, width in self.widths.items():
-            self.ws.set_column(col, col, min(max(width + 2, minimum), caps.get(col, maximum)))
+            if col not in self.fixed:
+                self.ws.set_column(col, col, min(max(width + 2, minimum), caps.get(col, maximum)))
 
-    def print_setup(self, header_row: int | None, title: str, last_col: int) -> None:
+    def print_setup(self, header_row: int | None, title: str, last_col: int, repeat_cols: int = 0) -> None:
+        """A4 landscape at 100 % (10 pt stays 10 pt: a wide table is never shrunk to the page);
+        a table wider than the page goes on over more pages with the header row and the first
+        `repeat_cols` columns printed again on each."""
         ws = self.ws
         ws.set_landscape()
         ws.set_paper(9)  # A4
-        ws.fit_to_pages(1, 0)
+        ws.set_print_scale(100)
         ws.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         ws.center_horizontally()
         if header_row is not None:
             ws.repeat_rows(header_row)
+        if repeat_cols:
+            ws.repeat_columns(0, repeat_cols - 1)
+            ws.print_across()  # a row's pages one after the other
         safe_title = _cell_text(title).replace("&", "&&")[:200]
         ws.set_header(f'&C&"{FONT},Bold"&12{safe_title}')
         ws.set_footer("&C第 &P 页，共 &N 页")
@@ -310,6 +372,10 @@ class _Book:
     def general(self):
         return self.fmt(border=1, num_format="General")
 
+    @cached_property
+    def general_wrap(self):
+        return self.fmt(border=1, num_format="General", text_wrap=True)
+
     def cond(self, bg: str, font: str):
         return self.wb.add_format({"bg_color": bg, "font_color": font})
 
@@ -322,6 +388,13 @@ def _plain_value(value: Any) -> Any:
 
 
 FORMULA_EXPECTED = "公式（请勿改动，从下发的模板复制原公式恢复）"
+
+
+def _shown_text(value: Any) -> str:
+    """A seen/expected value as `_Sheet.value` shows it (for measuring its lines)."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return "" if value is None else str(value)
 
 
 def _expected_value(value: Any) -> Any:

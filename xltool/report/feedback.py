@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from xltool.core.model import Evaluation, Finding, Result
-from xltool.report.common import FORMULA_EXPECTED, SEVERITY_COLOURS, SEVERITY_TEXT, _Book, _SEVERITY_RANK, _Sheet, _clean_unicode, _close_workbook, _dec, _expected_value, _file_name, _float, _plain_value, safe_text, status_label
+from xltool.report.common import FORMULA_EXPECTED, SEVERITY_COLOURS, SEVERITY_TEXT, _Book, _SEVERITY_RANK, _Sheet, _clean_unicode, _close_workbook, _dec, _expected_value, _file_name, _float, _plain_value, _shown_text, safe_text, status_label
 from xltool.report.outputs import _atomic
 
 
@@ -83,15 +83,18 @@ def write_feedback(result: Result, out_dir: str | os.PathLike, filename: str | N
     unit = result.unit or "（未能识别单位）"
     title = f"检查意见：{unit}（{name}）"
     headers = ("序号", "级别", "工作表", "单元格", "问题", "处理意见", "填报值", "应为")
+    widths = (4, 5, 8, 6, 30, 20, 7, 7)  # 87 units: one A4 landscape page across; texts wrap
+    page = sum(widths)
     last_col = len(headers) - 1
     with _atomic(target) as tmp:
         book = _Book(tmp, title, kind="feedback")
         sh = _Sheet(book, "检查意见")
+        sh.fix(dict(enumerate(widths)))
         ws = sh.ws
         ws.merge_range(0, 0, 0, last_col, "", book.title)
         sh.text(0, 0, title, book.title, measure=False)
         ws.set_row(0, 30)
-        info = book.fmt()
+        info = book.fmt(text_wrap=True)
         status = status_label(result.status, result.file)
         lines = [
             f"文件：{name}",
@@ -105,13 +108,16 @@ def write_feedback(result: Result, out_dir: str | os.PathLike, filename: str | N
         else:
             lines.append("请按下表逐项更正或说明，更正后重新报送。")
         for i, line in enumerate(lines, start=1):
+            sh.size_row(i, {0: (line, page)})
             ws.merge_range(i, 0, i, last_col, "", info)
             sh.text(i, 0, line, info, measure=False)
         r = len(lines) + 2
 
         for ev in result.evaluations:
+            line = _evaluation_line(ev)
+            sh.size_row(r, {0: (line, page)})
             ws.merge_range(r, 0, r, last_col, "", info)
-            sh.text(r, 0, _evaluation_line(ev), info, measure=False)
+            sh.text(r, 0, line, info, measure=False)
             r += 1
         if result.evaluations:
             r += 1
@@ -122,14 +128,16 @@ def write_feedback(result: Result, out_dir: str | os.PathLike, filename: str | N
         ordered = sorted(result.findings, key=lambda f: _SEVERITY_RANK.get(f.severity, 9))
         for k, f in enumerate(ordered, start=1):
             r += 1
+            advice, seen, expected = _advice(f), _plain_value(f.seen), _expected_value(f.expected)
+            sh.size_row(r, {2: f.sheet, 4: f.message, 5: advice, 6: _shown_text(seen), 7: _shown_text(expected)})
             ws.write_number(r, 0, k, book.integer)
             sh.text(r, 1, SEVERITY_TEXT.get(f.severity, f.severity), book.center)
-            sh.text(r, 2, f.sheet, book.cell)
+            sh.text(r, 2, f.sheet, book.wrap)
             sh.text(r, 3, f.cell, book.center)
             sh.text(r, 4, f.message, book.wrap)
-            sh.text(r, 5, _advice(f), book.wrap)
-            sh.value(r, 6, _plain_value(f.seen), book.general, book.wrap)
-            sh.value(r, 7, _expected_value(f.expected), book.general, book.wrap)
+            sh.text(r, 5, advice, book.wrap)
+            sh.value(r, 6, seen, book.general_wrap, book.wrap)
+            sh.value(r, 7, expected, book.general_wrap, book.wrap)
         if not ordered:
             r += 1
             ws.merge_range(r, 0, r, last_col, "", book.cell)
@@ -139,8 +147,6 @@ def write_feedback(result: Result, out_dir: str | os.PathLike, filename: str | N
                 ws.conditional_format(
                     header_row + 1, 1, r, 1, {"type": "cell", "criteria": "==", "value": f'"{text}"', "format": book.cond(bg, font)}
                 )
-        sh.widths[0] = max(sh.widths.get(0, 0), 4)
-        sh.fit_columns(minimum=6, maximum=24, caps={4: 60, 5: 40})
         ws.freeze_panes(header_row + 1, 0)
         sh.print_setup(header_row, title, last_col)
         _close_workbook(book.wb)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from decimal import Decimal
@@ -10,7 +9,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from xltool.core.model import Result
-from xltool.report.common import FONT, GREEN, KIND_TEXT, RED, SEVERITY_COLOURS, SEVERITY_TEXT, _Book, _NOT_EVALUATED, _Sheet, _cell_text, _close_workbook, _difference, _expected_value, _file_name, _float, _plain_value, status_label, text_width
+from xltool.report.common import FONT, GREEN, KIND_TEXT, RED, SEVERITY_COLOURS, SEVERITY_TEXT, _Book, _NOT_EVALUATED, _Sheet, _close_workbook, _difference, _expected_value, _file_name, _float, _plain_value, _shown_text, status_label
 from xltool.report.outputs import _atomic
 from xltool.report.spool import Spool
 from xltool.report.tabular import _rows
@@ -45,6 +44,7 @@ SUMMARY_HEADERS = (
     ("状态", "status_text", "center"),
     ("说明", "note", "wrap"),
     ("路径", "file", "text"),
+    ("单位·评价对象", "label", "text"),  # the charts' labels (not printed)
 )
 
 
@@ -61,7 +61,14 @@ def _summary_rows(result: Result) -> list[dict]:
         row["file_name"] = _file_name(row["file"])
         row["kind_text"] = KIND_TEXT.get(row["kind"], row["kind"] or "")
         row["status_text"] = status_label(row["status"], row["file"])
+        unit, evaluation = row["unit"] or "", row["evaluation"] or ""
+        row["label"] = f"{unit}·{evaluation}" if unit and evaluation and evaluation != unit else unit or evaluation or row["file_name"]
     return rows
+
+
+# Printed widths of the columns that wrap (the rest fit their longest value). LibreOffice prints
+# about 90 width units on an A4 landscape page: 汇总 takes three pages across, 文件 and 单位 on each.
+_SUMMARY_WRAPPED = {"file_name": 16, "unit": 12, "evaluation": 14, "note": 26}
 
 
 def _group(result: Result) -> int:
@@ -119,6 +126,8 @@ class _Overview:
             ws.write_number(1, 2 * i + 1, n, count)
 
         header_fmt = book.header
+        sh.fix({_COL[key]: width for key, width in _SUMMARY_WRAPPED.items()})
+        sh.fix({_COL["label"]: 36})  # the charts' labels, one per object: not measured
         ws.set_row(SUMMARY_HEADER_ROW, 30)
         for col, (name, _, _) in enumerate(SUMMARY_HEADERS):
             sh.text(SUMMARY_HEADER_ROW, col, name, header_fmt)
@@ -127,6 +136,7 @@ class _Overview:
         styles = {
             "text": book.cell,
             "wrap": book.wrap,
+            "fixed": book.wrap,
             "center": book.center,
             "money": book.money,
             "percent": book.percent,
@@ -139,14 +149,10 @@ class _Overview:
         for spool in self.groups:
             for row in spool:
                 r += 1
-                # 说明 wraps within its column: give the row the lines it needs (set before the
-                # row's cells: in constant memory a row is final once the next one starts).
-                lines = min(6, int(text_width(_cell_text(row["note"])) // 46) + 1)
-                if lines > 1:
-                    ws.set_row(r, 15 * lines)
+                sh.size_row(r, {_COL[key]: row[key] for key in _SUMMARY_WRAPPED})
                 for col, (_, key, style) in enumerate(SUMMARY_HEADERS):
                     value = row[key]
-                    fmt = styles[style]
+                    fmt = book.wrap if key in _SUMMARY_WRAPPED else styles[style]
                     if style in ("money", "percent", "score"):
                         shown = None
                         if style == "percent" and _float(value) is not None:
@@ -161,11 +167,10 @@ class _Overview:
         last = r
 
         # 说明 wraps; 文件 and 路径 are long but 路径 is for lookups, not for the printed page.
-        sh.fit_columns(minimum=6, maximum=30, caps={_COL["file"]: 40, _COL["file_name"]: 36})
-        ws.set_column(_COL["note"], _COL["note"], 48)
-        ws.freeze_panes(first, 0)
+        sh.fit_columns(minimum=6, maximum=30, caps={_COL["file"]: 40})
+        ws.freeze_panes(first, 2)
         ws.autofilter(SUMMARY_HEADER_ROW, 0, max(last, SUMMARY_HEADER_ROW), last_col)
-        sh.print_setup(SUMMARY_HEADER_ROW, title, last_col)
+        sh.print_setup(SUMMARY_HEADER_ROW, title, last_col, repeat_cols=2)
         ws.print_area(0, 0, max(last, SUMMARY_HEADER_ROW), _COL["note"])
 
         if last >= first:
@@ -190,6 +195,7 @@ class _Overview:
 
 
 FINDING_HEADERS = ("文件", "单位", "工作表", "单元格", "代码", "级别", "说明", "填报值", "应为")
+FINDING_WIDTHS = (14, 10, 7, 6, 10, 5, 24, 6, 6)  # 88 units: one A4 landscape page across
 
 
 class _Listing:
@@ -210,28 +216,32 @@ class _Findings(_Listing):
     def __init__(self, book: _Book, title: str):
         super().__init__(book, title, "问题清单", FINDING_HEADERS)
 
+        # One A4 landscape page across; every column but 单元格 and 级别 wraps.
+        self.sh.fix(dict(enumerate(FINDING_WIDTHS)))
+
     def add(self, result: Result) -> None:
         book, sh = self.book, self.sh
         name = _file_name(result.file)
         for f in result.findings:
             self.r += 1
             r = self.r
-            sh.text(r, 0, name, book.cell)
-            sh.text(r, 1, result.unit, book.cell)
-            sh.text(r, 2, f.sheet, book.cell)
+            seen, expected = _plain_value(f.seen), _expected_value(f.expected)
+            sh.size_row(r, {0: name, 1: result.unit, 2: f.sheet, 4: f.code, 6: f.message, 7: _shown_text(seen), 8: _shown_text(expected)})
+            sh.text(r, 0, name, book.wrap)
+            sh.text(r, 1, result.unit, book.wrap)
+            sh.text(r, 2, f.sheet, book.wrap)
             sh.text(r, 3, f.cell, book.center)
-            sh.text(r, 4, f.code, book.cell)
+            sh.text(r, 4, f.code, book.wrap)
             sh.text(r, 5, SEVERITY_TEXT.get(f.severity, f.severity), book.center)
             sh.text(r, 6, f.message, book.wrap)
-            sh.value(r, 7, _plain_value(f.seen), book.general, book.wrap)
-            sh.value(r, 8, _expected_value(f.expected), book.general, book.wrap)
+            sh.value(r, 7, seen, book.general_wrap, book.wrap)
+            sh.value(r, 8, expected, book.general_wrap, book.wrap)
 
     def finish(self) -> int:
         book, sh, r = self.book, self.sh, self.r
         ws = sh.ws
         if r == 0:
             sh.text(1, 0, "没有发现问题。", book.fmt(italic=True), measure=False)
-        sh.fit_columns(minimum=6, maximum=30, caps={6: 70})
         ws.freeze_panes(1, 0)
         ws.autofilter(0, 0, max(r, 0), len(FINDING_HEADERS) - 1)
         sh.print_setup(0, f"{self.title} · 问题清单", len(FINDING_HEADERS) - 1)
@@ -267,6 +277,8 @@ DETAIL_HEADERS = (
 
 
 _D = {name: i for i, name in enumerate(DETAIL_HEADERS)}
+# Wrapped, fixed widths; 文件, 单位 and 评价对象 print again on each page across.
+_DETAIL_WRAPPED = {_D["文件"]: 14, _D["单位"]: 10, _D["评价对象"]: 12, _D["名称"]: 16}
 
 
 # Keys the evaluation dicts may use for each column (the first present wins).
@@ -300,6 +312,7 @@ class _Details(_Listing):
 
     def __init__(self, book: _Book, title: str):
         super().__init__(book, title, "评分明细", DETAIL_HEADERS)
+        self.sh.fix(_DETAIL_WRAPPED)
 
     def add(self, result: Result) -> None:
         if result.status == "unreadable":
@@ -316,9 +329,10 @@ class _Details(_Listing):
                     continue
                 self.r += 1
                 r = self.r
-                sh.text(r, 0, name, book.cell)
-                sh.text(r, 1, result.unit, book.cell)
-                sh.text(r, 2, ev.name, book.cell)
+                sh.size_row(r, {0: name, 1: result.unit, 2: ev.name, _D["名称"]: _pick(item, _INDICATOR_KEYS["名称"])})
+                sh.text(r, 0, name, book.wrap)
+                sh.text(r, 1, result.unit, book.wrap)
+                sh.text(r, 2, ev.name, book.wrap)
                 sh.text(r, 3, label, book.center)
                 for header, keys in _INDICATOR_KEYS.items():
                     col = _D[header]
@@ -344,11 +358,11 @@ class _Details(_Listing):
         ws = sh.ws
         if r == 0:
             sh.text(1, 0, "没有可列出的评分明细。", book.fmt(italic=True), measure=False)
-        sh.fit_columns(minimum=6, maximum=30, caps={_D["名称"]: 40})
-        ws.freeze_panes(1, 0)
+        sh.fit_columns(minimum=6, maximum=30)
+        ws.freeze_panes(1, 3)
         last_col = len(DETAIL_HEADERS) - 1
         ws.autofilter(0, 0, max(r, 0), last_col)
-        sh.print_setup(0, f"{self.title} · 评分明细", last_col)
+        sh.print_setup(0, f"{self.title} · 评分明细", last_col, repeat_cols=3)
         if r:
             ws.conditional_format(
                 1, _D["差异"], r, _D["差异"], {"type": "cell", "criteria": "!=", "value": 0, "format": book.wb.add_format({"font_color": "#C00000", "bold": True})}
@@ -357,58 +371,86 @@ class _Details(_Listing):
         return r
 
 
+CHART_ROWS = 15  # evaluation objects per chart (each label legible): each chart is one A4 landscape page
+PAGE_ROWS = 30  # rows of 15 pt per printed page of 图表 (a page break after each)
+MAX_CHART_PAGES = 7  # per kind of chart: memory stays bounded however many files a batch has
+
+
 def _write_charts(book: _Book, sh: _Sheet, first: int, last: int) -> int:
-    """Two charts over the 汇总 rows first..last (0-based); returns how many were drawn."""
+    """Charts over the 汇总 rows first..last (0-based), CHART_ROWS objects each, one chart per
+    A4 landscape page, bars labelled 单位·评价对象: first the scores, then the execution rates.
+    Returns how many were drawn."""
     ws = sh.ws
+    ws.set_default_row(15)  # the page breaks below count rows of this height
+    sh.print_setup(None, "图表", 10)
+    ws.center_vertically()
     if last < first:
         sh.text(0, 0, "没有可绘制的评价对象（所有文件均无法读取）。", book.fmt(italic=True), measure=False)
         return 0
-    n = last - first + 1
-    cats = ["汇总", first, _COL["evaluation"], last, _COL["evaluation"]]
     axis_font = {"name": FONT, "size": 9}
     title_font = {"name": FONT, "size": 12, "bold": True}
     name_font = {"name": FONT, "size": 10, "bold": False}
+    chunks = [(a, min(a + CHART_ROWS - 1, last)) for a in range(first, last + 1, CHART_ROWS)][:MAX_CHART_PAGES]
+    shown = chunks[-1][1] - first + 1
+    if shown < last - first + 1:
+        note = f"图表只画出前 {shown} 个评价对象（共 {last - first + 1} 个），其余请看“汇总”表。"
+        sh.text(0, 0, note, book.fmt(italic=True), measure=False)
+    # 10 default columns by 26 rows: within a page of PAGE_ROWS as LibreOffice prints it
+    size = {"width": 10 * 64, "height": 26 * 20}
+    label = _COL["label"]
 
-    scores = book.wb.add_chart({"type": "bar"})
-    for key, colour in (("score", "#4472C4"), ("declared_score", "#A5A5A5")):
-        col = _COL[key]
-        scores.add_series(
+    def part(k: int) -> str:
+        return f"（{k + 1}/{len(chunks)}）" if len(chunks) > 1 else ""
+
+    charts = []
+    for k, (a, b) in enumerate(chunks):
+        cats = ["汇总", a, label, b, label]
+        scores = book.wb.add_chart({"type": "bar"})
+        for key, colour in (("score", "#4472C4"), ("declared_score", "#A5A5A5")):
+            col = _COL[key]
+            scores.add_series(
+                {
+                    "name": ["汇总", SUMMARY_HEADER_ROW, col, SUMMARY_HEADER_ROW, col],
+                    "categories": cats,
+                    "values": ["汇总", a, col, b, col],
+                    "fill": {"color": colour},
+                    # the recomputed score only: two labels side by side print over each other
+                    "data_labels": {"value": key == "score", "num_format": "0.00", "font": axis_font},
+                    "gap": 60,
+                }
+            )
+        scores.set_title({"name": "复核得分与自评得分（按单位·评价对象）" + part(k), "name_font": title_font})
+        scores.set_x_axis({"name": "得分", "min": 0, "max": 100, "major_unit": 10, "name_font": name_font, "num_font": axis_font})
+        scores.set_y_axis({"reverse": True, "num_font": axis_font})
+        scores.set_legend({"position": "bottom", "font": axis_font})
+        scores.set_size(size)
+        charts.append(scores)
+    for k, (a, b) in enumerate(chunks):
+        cats = ["汇总", a, label, b, label]
+        # bars across, as the scores: labels at the bars' ends never meet
+        rates = book.wb.add_chart({"type": "bar"})
+        col = _COL["execution_rate"]
+        rates.add_series(
             {
                 "name": ["汇总", SUMMARY_HEADER_ROW, col, SUMMARY_HEADER_ROW, col],
                 "categories": cats,
-                "values": ["汇总", first, col, last, col],
-                "fill": {"color": colour},
-                "data_labels": {"value": n <= 40, "num_format": "0.00", "font": axis_font},
-                "gap": 60,
+                "values": ["汇总", a, col, b, col],
+                "fill": {"color": "#70AD47"},
+                "data_labels": {"value": True, "num_format": "0.00%", "font": axis_font},
+                "gap": 80,
             }
         )
-    scores.set_title({"name": "复核得分与自评得分（按评价对象）", "name_font": title_font})
-    scores.set_x_axis({"name": "得分", "min": 0, "max": 100, "major_unit": 10, "name_font": name_font, "num_font": axis_font})
-    scores.set_y_axis({"name": "评价对象", "reverse": True, "name_font": name_font, "num_font": axis_font})
-    scores.set_legend({"position": "bottom", "font": axis_font})
-    height = int(min(max(320, 26 * n + 140), 6000))
-    scores.set_size({"width": 900, "height": height})
-    ws.insert_chart(1, 1, scores)
-
-    rates = book.wb.add_chart({"type": "column"})
-    col = _COL["execution_rate"]
-    rates.add_series(
-        {
-            "name": ["汇总", SUMMARY_HEADER_ROW, col, SUMMARY_HEADER_ROW, col],
-            "categories": cats,
-            "values": ["汇总", first, col, last, col],
-            "fill": {"color": "#70AD47"},
-            "data_labels": {"value": n <= 30, "num_format": "0.00%", "font": axis_font},
-            "gap": 80,
-        }
-    )
-    rates.set_title({"name": "预算执行率（按评价对象）", "name_font": title_font})
-    rates.set_x_axis({"name": "评价对象", "name_font": name_font, "num_font": {**axis_font, "rotation": -45 if n > 6 else 0}})
-    rates.set_y_axis({"name": "执行率", "min": 0, "num_format": "0%", "name_font": name_font, "num_font": axis_font})
-    rates.set_legend({"none": True})
-    rates.set_size({"width": int(min(max(900, 48 * n + 200), 8000)), "height": 420})
-    ws.insert_chart(1 + math.ceil(height / 20) + 2, 1, rates)
-    return 2
+        rates.set_title({"name": "预算执行率（按单位·评价对象）" + part(k), "name_font": title_font})
+        rates.set_x_axis({"name": "执行率", "min": 0, "num_format": "0%", "name_font": name_font, "num_font": axis_font})
+        rates.set_y_axis({"reverse": True, "num_font": axis_font})
+        rates.set_legend({"none": True})
+        rates.set_size(size)
+        charts.append(rates)
+    for k, chart in enumerate(charts):
+        ws.insert_chart(k * PAGE_ROWS + 1, 0, chart)
+    ws.set_h_pagebreaks([k * PAGE_ROWS for k in range(1, len(charts))])
+    ws.print_area(0, 0, len(charts) * PAGE_ROWS - 1, 10)
+    return len(charts)
 
 
 def write_summary(results: Iterable[Result], path: str | os.PathLike, title: str = "预算绩效自评检查汇总", extra_sheets=()) -> Path:

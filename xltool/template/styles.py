@@ -76,15 +76,16 @@ def text_width(text: str) -> float:
     return line_width(text) + 2
 
 
-def line_width(text) -> float:
+def line_width(text, remember: bool = True) -> float:
     """Width (in Excel's character units) of the longest line of `text`, no margin.
 
     East Asian wide characters take two units; Excel's own autofit and xlsxwriter's measure
     Latin glyphs only and leave Chinese headings cut off. Short texts (labels, names, codes:
     they come back for every unit and every file) are remembered; long ones are not, so the
-    cache stays small however many files a batch has."""
+    cache stays small however many files a batch has. `remember=False` for texts that will not
+    come back (a finding's message, a file name): measured, not kept."""
     text = str(text)
-    if len(text) > 200:
+    if len(text) > 200 or not remember:
         return _measure(text)
     known = _WIDTHS.get(text)
     if known is None:
