@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--unit", help="单个单位名称（与 --year 一起使用）")
     t.add_argument("--year", type=int, help="评价年度，如 2021（与 --unit 一起使用）")
     t.add_argument("--code", default="", help="单位编码（与 --unit 一起使用，可省略）")
+    t.add_argument("--targets", metavar="批复表", help="绩效目标批复表（.csv 或 .xlsx，与 --roster 一起使用）：批复的指标预填到模板并锁定，列说明见 README")
     t.add_argument("-o", "--out", required=True, help="输出文件夹")
     t.add_argument("--key", metavar="密钥文件", help="签名密钥文件（默认使用本机用户配置文件夹中的密钥，首次使用时自动生成）；检查时要用同一把密钥")
     t.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
@@ -224,6 +225,10 @@ def cmd_template(args, parser) -> int:
         if args.roster:
             notes: list[str] = []
             units = read_roster(args.roster, notes)
+            if args.targets:
+                from xltool.template.approved import apply_targets, read_targets
+
+                units = apply_targets(units, read_targets(args.targets, units, notes))
             for note in notes:
                 sys.stderr.write(f"提示：{note}\n")
             if args.framework:
@@ -234,6 +239,8 @@ def cmd_template(args, parser) -> int:
                     sys.stderr.write(f"名册中没有类型为“{kind}”的单位，未生成模板。请检查名册的“类型”列，或换用 --framework。\n")
                     return EXIT_FAILED
         else:
+            if args.targets:
+                return _usage("--targets 需与 --roster 一起使用：批复表按名册的单位编码和项目名称对应。")
             if not args.year or not args.framework:
                 return _usage("使用 --unit 时必须同时给出 --year 和 --framework。")
             if not 2000 <= args.year <= 2100:

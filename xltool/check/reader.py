@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from xltool.check import xlsx
+from xltool.core.approved import ApprovedIndicator
 from xltool.core.framework import Framework, find_framework, known_frameworks
 from xltool.core.messages import explain, finding, plain_number
 from xltool.core.model import (
@@ -31,6 +32,7 @@ from xltool.core.model import (
     Value,
 )
 from xltool.template.layout import (
+    SHEET_INDICATORS,
     SHEET_META,
     VISIBLE_SHEETS,
     Plan,
@@ -86,7 +88,7 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
         # A forged, unsigned or doubled _meta: its figures are not believed, so no sentence may
         # present them as what finance pre-filled.
         sub.integrity.notes.append("meta-untrusted")
-        sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] != "prefill"]
+        sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] not in ("prefill", "target")]
     roster_unit = roster_unit_for(sub)
     if roster_unit is not None and not any(f.code == "FRAMEWORK_VERSION_MISMATCH" for f in version_findings):
         sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] != "prefill"]
@@ -258,8 +260,23 @@ def _project_info(item: list) -> ProjectInfo:
     plan = extra.get("goal_plan")
     return ProjectInfo(
         str(item[0]), _dec(item[1]), _dec(item[2]), initial=_dec(extra.get("initial")),
-        goal_plan=str(plan) if plan else None, sources=tuple(sources),
+        goal_plan=str(plan) if plan else None, sources=tuple(sources), approved=_approved(extra.get("approved")),
     )
+
+
+def _approved(items) -> tuple:
+    """Approved indicators as layout._approved_prefill signs them; anything malformed is dropped
+    (the signature already failed if the hidden sheet was edited)."""
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, list) or len(item) != 9:
+            continue
+        level1, level2, name, sign, target, unit, points, adjusted, row = item
+        out.append(ApprovedIndicator(
+            row if isinstance(row, int) else 0, str(level1 or ""), str(level2 or ""), str(name or ""), str(sign or ""),
+            _dec(target), str(unit or ""), _dec(points), _dec(adjusted),
+        ))
+    return tuple(out)
 
 
 def unit_from_meta(meta: dict[str, str]) -> UnitInfo:
@@ -287,6 +304,10 @@ def unit_from_meta(meta: dict[str, str]) -> UnitInfo:
         adjusted_budget=_dec(prefills.get("adjusted_budget")),
         final_accounts=_dec(prefills.get("final_accounts")),
         projects=projects,
+        goals=tuple(
+            (str(g[0]), _approved(g[1])) for g in (prefills.get("goals") if isinstance(prefills.get("goals"), list) else [])
+            if isinstance(g, list) and len(g) == 2
+        ),
     )
 
 
@@ -570,12 +591,23 @@ def compare_locked(book: xlsx.Book, plan: Plan, integrity: Integrity) -> None:
             continue
         value = None if found is None else found.value
         if found is not None and found.formula is not None:
-            integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, cell.value, found.formula))
+            integrity.changed_cells.append((cell.sheet, cell.ref, _role(plan, cell, integrity), cell.value, found.formula))
         elif not _same_value(cell.value, value):
-            integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, cell.value, value))
+            integrity.changed_cells.append((cell.sheet, cell.ref, _role(plan, cell, integrity), cell.value, value))
     for cell in plan.cells:  # a pre-filled item finance left blank (a unit without a code) stays blank
         if cell.role != "prefill" or cell.value is not None or cell.sheet in shifted or cell.sheet not in book.sheets:
             continue
         found = book.sheets[cell.sheet].cells.get((cell.row, cell.col))
         if found is not None and (found.formula is not None or not _blank(found.value)):
-            integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, None, found.formula if found.formula is not None else found.value))
+            integrity.changed_cells.append((cell.sheet, cell.ref, _role(plan, cell, integrity), None, found.formula if found.formula is not None else found.value))
+
+
+def _role(plan: Plan, cell, integrity: Integrity) -> str:
+    """"target" for an approved target's cell on the indicator sheet (recording what it is), else the cell's role."""
+    if cell.role != "prefill" or cell.sheet != SHEET_INDICATORS:
+        return cell.role
+    name_col = [key for key, *_rest in indicator_columns(plan.framework.kind)].index("name")
+    name = next((c.value for c in plan.cells if c.sheet == cell.sheet and c.row == cell.row and c.col == name_col), None)
+    what = f"第 {cell.row + 1} 行“{name}”的{cell.field}" if name and cell.col != name_col else f"第 {cell.row + 1} 行的{cell.field}"
+    integrity.target_labels[(cell.sheet, cell.ref)] = what
+    return "target"
