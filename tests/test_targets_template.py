@@ -5,6 +5,8 @@ changed anyway is TARGET_CHANGED on its cell, naming the row, the old and the ne
 from __future__ import annotations
 
 import io
+import json
+import os
 from dataclasses import replace
 from decimal import Decimal as D
 from pathlib import Path
@@ -172,3 +174,36 @@ def test_the_signed_meta_carries_the_approved_rows(made):
     approved = unit.projects[0].approved
     assert [i.name for i in approved] == ["档案修复", "修复合格率", "线下查档利用人数", "服务对象满意度"]
     assert approved[2] == ApprovedIndicator(4, "效益指标", "社会效益指标", "线下查档利用人数", "≥", D(10000), "人次", D(30), D(12000))
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    from xltool.check.reader import ROSTER_ENV, TARGETS_ENV
+
+    for name in (ROSTER_ENV, TARGETS_ENV):
+        monkeypatch.delenv(name, raising=False)
+    yield
+    for name in (ROSTER_ENV, TARGETS_ENV):
+        os.environ.pop(name, None)
+
+
+def _check_json(tmp_path, paths, *extra) -> dict:
+    out = tmp_path / "r.json"
+    main(["check", *map(str, paths), "--key", str(KEY), "-q", "-j", "1", "-o", str(tmp_path / "汇总.xlsx"), "--json", str(out), *extra])
+    data = json.loads(out.read_text(encoding="utf-8"))
+    files = data["files"] if isinstance(data, dict) else data
+    return {Path(f["file"]).name: f["findings"] for f in files}
+
+
+def test_check_with_the_targets_file_compares_with_it(made, tmp_path, clean_env):
+    targets = _targets(tmp_path)
+    plain = _check_json(tmp_path, [made["project"]], "--roster", str(ROSTER))  # the roster has no targets: the signed ones stand
+    assert not [f for fs in plain.values() for f in fs if f["code"] in ("PREFILL_CHANGED", "TARGET_CHANGED")]
+    same = _check_json(tmp_path, [made["project"]], "--roster", str(ROSTER), "--targets", str(targets))
+    assert not [f for fs in same.values() for f in fs if f["code"] in ("PREFILL_CHANGED", "TARGET_CHANGED")]
+    raised = tmp_path / "raised.csv"  # finance's file says 96 for 修复合格率; the template carries 95
+    raised.write_text(targets.read_text(encoding="utf-8").replace("修复合格率,,95%以上,,", "修复合格率,≥,96,%,"), encoding="utf-8")
+    found = [f for fs in _check_json(tmp_path, [made["project"]], "--roster", str(ROSTER), "--targets", str(raised)).values()
+             for f in fs if f["code"] == "TARGET_CHANGED"]
+    assert [(f["sheet"], f["cell"]) for f in found] == [(SHEET_INDICATORS, "E6")]
+    assert "96（批复表）" in found[0]["message"] and "修复合格率" in found[0]["message"]

@@ -91,7 +91,13 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
         sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] not in ("prefill", "target")]
     roster_unit = roster_unit_for(sub)
     if roster_unit is not None and not any(f.code == "FRAMEWORK_VERSION_MISMATCH" for f in version_findings):
-        sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] != "prefill"]
+        # With the targets file the approved rows are compared with it instead of the signed
+        # metadata; without it, the metadata's approved rows stand (the roster has none).
+        with_targets = bool(os.environ.get(TARGETS_ENV))
+        dropped = ("prefill", "target") if with_targets else ("prefill",)
+        sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] not in dropped]
+        if not with_targets:
+            roster_unit = _with_approved(roster_unit, plan.unit)
         compare_with_roster(book, plan, framework, roster_unit, sub.integrity)
     return sub, plan, framework, notes
 
@@ -177,19 +183,29 @@ def _meta_of(sheet: xlsx.Sheet) -> tuple[dict[str, str], list[str]]:
 ROSTER_ENV = "XLTOOL_ROSTER"
 
 
+TARGETS_ENV = "XLTOOL_TARGETS"  # `check --targets`: the approved targets file, read with the roster
+
+
 @lru_cache(maxsize=4)
-def _roster_units(path: str, _stamp: float) -> tuple[UnitInfo, ...]:
+def _roster_units(path: str, _stamp: float, targets: str = "", _targets_stamp: float = 0) -> tuple[UnitInfo, ...]:
     from xltool.template.roster import read_roster
 
-    return tuple(read_roster(path))
+    units = read_roster(path)
+    if targets:
+        from xltool.template.approved import apply_targets, read_targets
+
+        units = apply_targets(units, read_targets(targets, units))
+    return tuple(units)
 
 
 def roster_units(path: str) -> tuple[UnitInfo, ...]:
-    return _roster_units(path, os.stat(path).st_mtime)
+    targets = os.environ.get(TARGETS_ENV, "")
+    return _roster_units(path, os.stat(path).st_mtime, targets, os.stat(targets).st_mtime if targets else 0)
 
 
 def roster_unit_for(sub: Submission) -> UnitInfo | None:
-    """The unit of this run's roster (`check --roster`) the file belongs to, or None."""
+    """The unit of this run's roster (`check --roster`) the file belongs to, or None; with
+    `--targets`, carrying the approved rows of the targets file."""
     if not os.environ.get(ROSTER_ENV):
         return None
     for unit in roster_units(os.environ[ROSTER_ENV]):
@@ -202,6 +218,17 @@ def _same_unit(unit: UnitInfo, code: str, name: str) -> bool:
     if unit.code.strip() and code.strip():
         return unit.code.strip() == code.strip()
     return unit.name.strip() == name.strip()
+
+
+def _with_approved(unit: UnitInfo, signed: UnitInfo) -> UnitInfo:
+    """The roster's unit with the approved rows (and their 预期目标) the signed metadata records."""
+    from dataclasses import replace
+
+    by_name = {p.name: p for p in signed.projects if p.approved}
+    projects = tuple(
+        replace(p, approved=by_name[p.name].approved, goal_plan=by_name[p.name].goal_plan) if p.name in by_name else p for p in unit.projects
+    )
+    return replace(unit, projects=projects, goals=signed.goals or unit.goals)
 
 
 def compare_with_roster(book: xlsx.Book, plan: Plan, framework: Framework, unit: UnitInfo, integrity: Integrity) -> None:
@@ -220,7 +247,9 @@ def compare_with_roster(book: xlsx.Book, plan: Plan, framework: Framework, unit:
         seen = None if found is None else (found.formula if found.formula is not None else found.value)
         if (found is not None and found.formula is not None) or not _same_value(value, seen):
             shown = "（空白）" if _blank(value) else plain_number(value) if isinstance(value, (Decimal, int, float)) else value
-            integrity.changed_cells.append((sheet, a1(row, col), "prefill", f"{shown}（名册）", seen))
+            place = cell or next(c for c in plan.cells if (c.sheet, c.row, c.col) == (sheet, row, col))
+            role = _role(truth if cell is not None else plan, place, integrity)
+            integrity.changed_cells.append((sheet, a1(row, col), role, f"{shown}（{'批复表' if role == 'target' else '名册'}）", seen))
 
 
 def _short_text(text: str, limit: int = 60) -> str:
