@@ -207,3 +207,21 @@ def test_check_with_the_targets_file_compares_with_it(made, tmp_path, clean_env)
              for f in fs if f["code"] == "TARGET_CHANGED"]
     assert [(f["sheet"], f["cell"]) for f in found] == [(SHEET_INDICATORS, "E6")]
     assert "96（批复表）" in found[0]["message"] and "修复合格率" in found[0]["message"]
+
+
+def test_the_samples_targets_file_is_the_seed_and_fits_the_returned_sample(tmp_path):
+    """samples/approved_targets.csv reads cleanly; its targets are those the filled seed-001 workbook carries."""
+    units = read_roster(ROSTER)
+    blocks = read_targets(ROOT / "samples" / "approved_targets.csv", units)
+    assert {k: len(b.indicators) for k, b in blocks.items()} == {("420106-DAG", "档案保护费"): 10, ("420106-DAG", "史料编研费"): 8}
+    returned = next((ROOT / "samples" / "returned").glob("2020_武昌区档案馆*.xlsx"))
+    ws = openpyxl.load_workbook(returned)[SHEET_INDICATORS]
+    cols = _cols("project")
+    first = 5
+    for b, name in enumerate(("档案保护费", "史料编研费")):
+        for i, ind in enumerate(blocks[("420106-DAG", name)].indicators):
+            r = first + b * (plan_for(units[1]).framework.indicator_rows + 3) + i
+            assert ws.cell(r, cols["name"]).value == ind.name
+            target = ws.cell(r, cols["target"]).value
+            assert (None if target is None else D(str(target))) == ind.target, (name, ind.name)
+            assert D(str(ws.cell(r, cols["points"]).value)) == ind.points
