@@ -173,13 +173,44 @@ def build(out_dir: Path) -> list[Path]:
         plan = plan_for(unit)
         values = project_values(plan, data) if unit.kind == "project" else department_values(plan, data)
         written.append(write_filled(plan, values, out_dir / relative))
+    written.append(write_targets(out_dir))
     return written
+
+
+TARGETS = "approved_targets.csv"
+TARGETS_COLUMNS = ("单位编码", "项目名称", "一级指标", "二级指标", "三级指标", "计算符号", "指标值", "计量单位", "分值", "备注")
+
+
+def write_targets(out_dir: Path) -> Path:
+    """The approved-targets file (绩效目标批复表) of 武昌区档案馆's two projects: the 2020 targets as
+    seed 001 states them; a row whose 指标值 the report does not give is marked 示例 in 备注."""
+    import csv
+    import io
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(TARGETS_COLUMNS)
+    data = seed_data.WUCHANG_2020
+    for project in data["项目"]:
+        for row in project["指标"]:
+            example = "指标值为示例" in row["指标名称"]
+            target = "" if row.get("指标值") is None else row["指标值"]
+            writer.writerow((
+                data["单位编码"], project["项目名称"], row["一级指标"], row["二级指标"], row["指标名称"], row["计算符号"], target,
+                row.get("计量单位") or "", row["分值"], "示例（报告未写指标值）" if example else "2020年自评报告所列",
+            ))
+    path = out_dir / TARGETS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(buffer.getvalue(), encoding="utf-8-sig")
+    return path
 
 
 def stale_files(fresh_dir: Path) -> list[str]:
     """Relative paths whose committed bytes differ from a fresh build (or that are missing, or that
     no longer belong). The writer is deterministic (fixed creation time), so bytes are compared."""
     problems = []
+    if not (HERE / TARGETS).is_file() or (HERE / TARGETS).read_bytes() != (fresh_dir / TARGETS).read_bytes():
+        problems.append(f"{TARGETS}: missing or differs from a fresh build")
     for relative, _data in SAMPLES:
         committed, fresh = HERE / relative, fresh_dir / relative
         if not committed.is_file():

@@ -716,8 +716,9 @@ def _scenario_findings() -> dict[str, list[Finding]]:
         protected={"绩效指标": False}, missing_sheets=["评分"], missing_names=["DECLARED_TOTAL"],
         moved_names=[("GOAL1_TARGET", "'绩效指标'!$E$5:$E$24", "'绩效指标'!$E$7:$E$26")],
         changed_cells=[("评分", "C4", "label", "绩效目标合理性", "x"), ("预算执行", "B3", "prefill", 3203.46, 1),
-                       ("评分", "G4", "formula", "=1", 4)],
+                       ("评分", "G4", "formula", "=1", 4), ("绩效指标", "E5", "target", 41000, 4100)],
         fingerprint_ok=False, extra_content=[("评分", "Z1")],
+        target_labels={("绩效指标", "E5"): "第 5 行“档案整理”的年初指标值"},
     )
     sub = seed_000()
     sub.integrity = integrity

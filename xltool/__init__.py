@@ -35,16 +35,24 @@ def _use_key(key: PathLike | None) -> None:
         use_key_file(key)
 
 
-def generate_templates(roster: PathLike | Sequence["UnitInfo"], out_dir: PathLike, key: PathLike | None = None) -> list[Path]:
+def generate_templates(
+    roster: PathLike | Sequence["UnitInfo"], out_dir: PathLike, key: PathLike | None = None, targets: PathLike | None = None
+) -> list[Path]:
     """One template per unit of a roster file (CSV / XLSX) or of a list of UnitInfo; returns the
     paths written. A roster with errors raises RosterError listing every error (in Chinese).
     `key`: the signing key file (default: the user's key, created on first use); it is then this
-    process's key, as `--key` is for a command."""
+    process's key, as `--key` is for a command. `targets`: the approved targets file
+    (绩效目标批复表, columns in xltool.template.approved): its rows are pre-filled and locked; every
+    error of it raises one RosterError before a single template is written."""
     from xltool.template import generate
     from xltool.template.roster import read_roster
 
     _use_key(key)
     units = read_roster(roster) if isinstance(roster, (str, os.PathLike)) else list(roster)
+    if targets is not None:
+        from xltool.template.approved import apply_targets, read_targets
+
+        units = apply_targets(units, read_targets(targets, units))
     return generate(units, out_dir)
 
 

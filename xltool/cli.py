@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     src.add_argument("--unit", help="单个单位名称（与 --year 一起使用）")
     t.add_argument("--year", type=int, help="评价年度，如 2021（与 --unit 一起使用）")
     t.add_argument("--code", default="", help="单位编码（与 --unit 一起使用，可省略）")
+    t.add_argument("--targets", metavar="批复表", help="绩效目标批复表（.csv 或 .xlsx，与 --roster 一起使用）：批复的指标预填到模板并锁定，列说明见 README")
     t.add_argument("-o", "--out", required=True, help="输出文件夹")
     t.add_argument("--key", metavar="密钥文件", help="签名密钥文件（默认使用本机用户配置文件夹中的密钥，首次使用时自动生成）；检查时要用同一把密钥")
     t.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
@@ -128,6 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-j", "--jobs", type=int, default=None, help="并行进程数（默认为本机处理器核数，不超过文件数）")
     c.add_argument("--year", type=int, help="本次检查的评价年度；其他年度的文件判为不通过（YEAR_MISMATCH）")
     c.add_argument("--roster", metavar="名册文件", help="名册文件：预填数据以名册为准核对，名册中没有交回文件的单位列为“未交”（MISSING_RETURN）")
+    c.add_argument("--targets", metavar="批复表", help="绩效目标批复表（与 --roster 一起使用）：锁定的指标再与批复表逐格核对（不符为 TARGET_CHANGED）")
     c.add_argument("--key", metavar="密钥文件", help="生成模板时使用的签名密钥文件（默认使用本机用户配置文件夹中的密钥）")
     c.add_argument("--framework", action="append", default=[], metavar="框架文件", help="自定义框架的 YAML 文件（可多次给出）；文件中记录的框架只在自带框架和这里给出的框架中按名称和版本查找")
     c.add_argument("--reports", metavar="文件夹", help="同时为每个能读取的文件写一份自评报告初稿（.docx），放到这个文件夹（同 xltool report）")
@@ -243,6 +245,10 @@ def cmd_template(args, parser) -> int:
         if args.roster:
             notes: list[str] = []
             units = read_roster(args.roster, notes)
+            if args.targets:
+                from xltool.template.approved import apply_targets, read_targets
+
+                units = apply_targets(units, read_targets(args.targets, units, notes))
             for note in notes:
                 sys.stderr.write(f"提示：{note}\n")
             if args.framework:
@@ -253,6 +259,8 @@ def cmd_template(args, parser) -> int:
                     sys.stderr.write(f"名册中没有类型为“{kind}”的单位，未生成模板。请检查名册的“类型”列，或换用 --framework。\n")
                     return EXIT_FAILED
         else:
+            if args.targets:
+                return _usage("--targets 需与 --roster 一起使用：批复表按名册的单位编码和项目名称对应。")
             if not args.year or not args.framework:
                 return _usage("使用 --unit 时必须同时给出 --year 和 --framework。")
             if not 2000 <= args.year <= 2100:
@@ -299,15 +307,23 @@ def cmd_check(args, parser) -> int:
     if problem:
         return _usage(problem)
     roster = None
+    if args.targets and not args.roster:
+        return _usage("--targets 需与 --roster 一起使用：批复表按名册的单位编码和项目名称对应。")
     if args.roster:
-        from xltool.check.reader import ROSTER_ENV
+        from xltool.check.reader import ROSTER_ENV, TARGETS_ENV
         from xltool.template.roster import RosterError, read_roster
 
         try:
             roster = read_roster(args.roster)
+            if args.targets:
+                from xltool.template.approved import read_targets
+
+                read_targets(args.targets, roster)  # every error of it now, not once per file
         except RosterError as exc:
-            return _usage(f"名册无法使用：{exc}")
+            return _usage(f"{'批复表' if args.targets and roster is not None else '名册'}无法使用：{exc}")
         os.environ[ROSTER_ENV] = str(Path(args.roster).resolve())
+        if args.targets:
+            os.environ[TARGETS_ENV] = str(Path(args.targets).resolve())
     named_outputs = [p for p in (args.out, args.json, args.csv) if p and not report.is_direct(p)]
     if args.export:
         named_outputs += [str(p) for p in report.export_paths(args.export)]

@@ -1,6 +1,7 @@
 """`xltool demo`: the whole loop on the bundled samples, into a fresh folder.
 
-1. templates for every archive in samples/roster.csv;
+1. templates for every archive in samples/roster.csv, the approved targets of
+   samples/approved_targets.csv pre-filled and locked;
 2. a check of the filled sample workbooks (rebuilt from the two seed reports);
 3. the graded summary (xlsx, JSON, CSV) and one feedback workbook per checked file;
 4. a self-evaluation report draft (.docx) per checked file.
@@ -74,8 +75,15 @@ def _run(samples, folder, quiet, say) -> int:
     from xltool.template import generate
 
     units = read_roster(samples / "roster.csv")
+    targets = samples / "approved_targets.csv"
+    if targets.is_file():  # the approved targets pre-filled and locked (the yearly cycle)
+        from xltool.template.approved import apply_targets, read_targets
+
+        units = apply_targets(units, read_targets(targets, units))
     templates = generate(units, folder / "模板")
     say(f"1. 已按名册生成 {len(templates)} 份模板：{folder / '模板'}")
+    if targets.is_file():
+        say(f"   批复的绩效目标（{targets.name}）已预填并锁定，单位只填完成情况")
     files, _missing = batch.expand_paths([str(samples / "returned"), str(samples / "variants")])
     results = batch.check_paths(files)
     summary = folder / "汇总.xlsx"

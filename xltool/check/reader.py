@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from xltool.check import xlsx
+from xltool.core.approved import ApprovedIndicator
 from xltool.core.framework import Framework, find_framework, known_frameworks
 from xltool.core.messages import explain, finding, plain_number
 from xltool.core.model import (
@@ -31,6 +32,7 @@ from xltool.core.model import (
     Value,
 )
 from xltool.template.layout import (
+    SHEET_INDICATORS,
     SHEET_META,
     VISIBLE_SHEETS,
     Plan,
@@ -88,10 +90,16 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
         # A forged, unsigned or doubled _meta: its figures are not believed, so no sentence may
         # present them as what finance pre-filled.
         sub.integrity.notes.append("meta-untrusted")
-        sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] != "prefill"]
+        sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] not in ("prefill", "target")]
     roster_unit = roster_unit_for(sub)
     if roster_unit is not None and not any(f.code == "FRAMEWORK_VERSION_MISMATCH" for f in version_findings):
-        sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] != "prefill"]
+        # With the targets file the approved rows are compared with it instead of the signed
+        # metadata; without it, the metadata's approved rows stand (the roster has none).
+        with_targets = bool(os.environ.get(TARGETS_ENV))
+        dropped = ("prefill", "target") if with_targets else ("prefill",)
+        sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] not in dropped]
+        if not with_targets:
+            roster_unit = _with_approved(roster_unit, plan.unit)
         compare_with_roster(book, plan, framework, roster_unit, sub.integrity)
     return sub, plan, framework, notes
 
@@ -182,19 +190,29 @@ def _meta_of(sheet: xlsx.Sheet) -> tuple[dict[str, str], list[str]]:
 ROSTER_ENV = "XLTOOL_ROSTER"
 
 
+TARGETS_ENV = "XLTOOL_TARGETS"  # `check --targets`: the approved targets file, read with the roster
+
+
 @lru_cache(maxsize=4)
-def _roster_units(path: str, _stamp: float) -> tuple[UnitInfo, ...]:
+def _roster_units(path: str, _stamp: float, targets: str = "", _targets_stamp: float = 0) -> tuple[UnitInfo, ...]:
     from xltool.template.roster import read_roster
 
-    return tuple(read_roster(path))
+    units = read_roster(path)
+    if targets:
+        from xltool.template.approved import apply_targets, read_targets
+
+        units = apply_targets(units, read_targets(targets, units))
+    return tuple(units)
 
 
 def roster_units(path: str) -> tuple[UnitInfo, ...]:
-    return _roster_units(path, os.stat(path).st_mtime)
+    targets = os.environ.get(TARGETS_ENV, "")
+    return _roster_units(path, os.stat(path).st_mtime, targets, os.stat(targets).st_mtime if targets else 0)
 
 
 def roster_unit_for(sub: Submission) -> UnitInfo | None:
-    """The unit of this run's roster (`check --roster`) the file belongs to, or None."""
+    """The unit of this run's roster (`check --roster`) the file belongs to, or None; with
+    `--targets`, carrying the approved rows of the targets file."""
     if not os.environ.get(ROSTER_ENV):
         return None
     for unit in roster_units(os.environ[ROSTER_ENV]):
@@ -207,6 +225,17 @@ def _same_unit(unit: UnitInfo, code: str, name: str) -> bool:
     if unit.code.strip() and code.strip():
         return unit.code.strip() == code.strip()
     return unit.name.strip() == name.strip()
+
+
+def _with_approved(unit: UnitInfo, signed: UnitInfo) -> UnitInfo:
+    """The roster's unit with the approved rows (and their 预期目标) the signed metadata records."""
+    from dataclasses import replace
+
+    by_name = {p.name: p for p in signed.projects if p.approved}
+    projects = tuple(
+        replace(p, approved=by_name[p.name].approved, goal_plan=by_name[p.name].goal_plan) if p.name in by_name else p for p in unit.projects
+    )
+    return replace(unit, projects=projects, goals=signed.goals or unit.goals)
 
 
 def compare_with_roster(book: xlsx.Book, plan: Plan, framework: Framework, unit: UnitInfo, integrity: Integrity) -> None:
@@ -225,7 +254,9 @@ def compare_with_roster(book: xlsx.Book, plan: Plan, framework: Framework, unit:
         seen = None if found is None else (found.formula if found.formula is not None else found.value)
         if (found is not None and found.formula is not None) or not _same_value(value, seen):
             shown = "（空白）" if _blank(value) else plain_number(value) if isinstance(value, (Decimal, int, float)) else value
-            integrity.changed_cells.append((sheet, a1(row, col), "prefill", f"{shown}（名册）", seen))
+            place = cell or next(c for c in plan.cells if (c.sheet, c.row, c.col) == (sheet, row, col))
+            role = _role(truth if cell is not None else plan, place, integrity)
+            integrity.changed_cells.append((sheet, a1(row, col), role, f"{shown}（{'批复表' if role == 'target' else '名册'}）", seen))
 
 
 def _short_text(text: str, limit: int = 60) -> str:
@@ -265,8 +296,23 @@ def _project_info(item: list) -> ProjectInfo:
     plan = extra.get("goal_plan")
     return ProjectInfo(
         str(item[0]), _dec(item[1]), _dec(item[2]), initial=_dec(extra.get("initial")),
-        goal_plan=str(plan) if plan else None, sources=tuple(sources),
+        goal_plan=str(plan) if plan else None, sources=tuple(sources), approved=_approved(extra.get("approved")),
     )
+
+
+def _approved(items) -> tuple:
+    """Approved indicators as layout._approved_prefill signs them; anything malformed is dropped
+    (the signature already failed if the hidden sheet was edited)."""
+    out = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, list) or len(item) != 9:
+            continue
+        level1, level2, name, sign, target, unit, points, adjusted, row = item
+        out.append(ApprovedIndicator(
+            row if isinstance(row, int) else 0, str(level1 or ""), str(level2 or ""), str(name or ""), str(sign or ""),
+            _dec(target), str(unit or ""), _dec(points), _dec(adjusted),
+        ))
+    return tuple(out)
 
 
 def unit_from_meta(meta: dict[str, str]) -> UnitInfo:
@@ -295,6 +341,10 @@ def unit_from_meta(meta: dict[str, str]) -> UnitInfo:
         final_accounts=_dec(prefills.get("final_accounts")),
         projects=projects,
         department=prefills.get("department") if isinstance(prefills.get("department"), str) else "",
+        goals=tuple(
+            (str(g[0]), _approved(g[1])) for g in (prefills.get("goals") if isinstance(prefills.get("goals"), list) else [])
+            if isinstance(g, list) and len(g) == 2
+        ),
     )
 
 
@@ -581,12 +631,23 @@ def compare_locked(book: xlsx.Book, plan: Plan, integrity: Integrity) -> None:
             continue
         value = None if found is None else found.value
         if found is not None and found.formula is not None:
-            integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, cell.value, found.formula))
+            integrity.changed_cells.append((cell.sheet, cell.ref, _role(plan, cell, integrity), cell.value, found.formula))
         elif not _same_value(cell.value, value):
-            integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, cell.value, value))
+            integrity.changed_cells.append((cell.sheet, cell.ref, _role(plan, cell, integrity), cell.value, value))
     for cell in plan.cells:  # a pre-filled item finance left blank (a unit without a code) stays blank
         if cell.role != "prefill" or cell.value is not None or cell.sheet in shifted or cell.sheet not in book.sheets:
             continue
         found = book.sheets[cell.sheet].cells.get((cell.row, cell.col))
         if found is not None and (found.formula is not None or not _blank(found.value)):
-            integrity.changed_cells.append((cell.sheet, cell.ref, cell.role, None, found.formula if found.formula is not None else found.value))
+            integrity.changed_cells.append((cell.sheet, cell.ref, _role(plan, cell, integrity), None, found.formula if found.formula is not None else found.value))
+
+
+def _role(plan: Plan, cell, integrity: Integrity) -> str:
+    """"target" for an approved target's cell on the indicator sheet (recording what it is), else the cell's role."""
+    if cell.role != "prefill" or cell.sheet != SHEET_INDICATORS:
+        return cell.role
+    name_col = [key for key, *_rest in indicator_columns(plan.framework.kind)].index("name")
+    name = next((c.value for c in plan.cells if c.sheet == cell.sheet and c.row == cell.row and c.col == name_col), None)
+    what = f"第 {cell.row + 1} 行“{name}”的{cell.field}" if name and cell.col != name_col else f"第 {cell.row + 1} 行的{cell.field}"
+    integrity.target_labels[(cell.sheet, cell.ref)] = what
+    return "target"

@@ -386,6 +386,9 @@ def integrity_findings(integrity: Integrity) -> list[Finding]:
             else:
                 how = f"被改成了“{_short(found)}”"
             out.append(finding("FORMULA_CHANGED", sheet=sheet, cell=cell, seen=found, expected=expected, how=how))
+        elif role == "target":
+            what = integrity.target_labels.get((sheet, cell), cell)
+            out.append(finding("TARGET_CHANGED", sheet=sheet, cell=cell, seen=found, expected=expected, what=what))
         else:
             code = "PREFILL_CHANGED" if role == "prefill" else "LOCKED_CHANGED"
             out.append(finding(code, sheet=sheet, cell=cell, seen=found, expected=expected))

@@ -26,6 +26,8 @@ class ProjectInfo:
     # 其中 rows of 项目资金 known to finance: (source name, 年初预算数, 全年预算数, 全年执行数), by
     # the framework's fund_sources names; a None figure stays an input
     sources: tuple[tuple[str, Decimal | None, Decimal | None, Decimal | None], ...] = ()
+    # the indicators finance approved (core.approved.ApprovedIndicator), pre-filled and locked
+    approved: tuple = ()
 
     def source(self, name: str) -> tuple[Decimal | None, Decimal | None, Decimal | None]:
         for item in self.sources:
@@ -48,6 +50,8 @@ class UnitInfo:
     final_accounts: Decimal | None = None  # 决算数
     projects: tuple[ProjectInfo, ...] = ()
     department: str = ""  # 主管部门; "" = the archive fills it in
+    # unit-wide kind: the approved annual goals, (goal name, (ApprovedIndicator, …)), pre-filled and locked
+    goals: tuple = ()
 
 
 # ---------------------------------------------------------------- what a workbook says
@@ -162,6 +166,8 @@ class Integrity:
     fingerprint_ok: bool = True
     extra_content: list[tuple[str, str]] = field(default_factory=list)  # sheet, cell: content outside the template's cells
     notes: list[str] = field(default_factory=list)
+    # an approved target's cell (role "target" in changed_cells) → what it is: 第 5 行“档案修复”的年初指标值
+    target_labels: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 @dataclass

@@ -165,3 +165,26 @@ def _indicator(row: _Row, kind: str, problems: list[str]) -> ApprovedIndicator |
     if len(problems) > before:
         return None
     return ApprovedIndicator(row.number, v["level1"], v.get("level2", ""), v["name"], sign or "定性", value, unit, points, adjusted)
+
+
+def apply_targets(units: list[UnitInfo], blocks: dict[tuple[str, str], ApprovedBlock]) -> list[UnitInfo]:
+    """The units with their approved blocks attached: a project's indicators (and its 预期目标
+    when the file gives one) on its ProjectInfo, a unit-wide unit's annual goals in file order.
+    The blocks were checked against these units by read_targets."""
+    from dataclasses import replace
+
+    out = []
+    for unit in units:
+        mine = [b for (code, _name), b in blocks.items() if code == unit.code]
+        if not mine:
+            out.append(unit)
+        elif unit.kind == "project":
+            by_name = {b.name: b for b in mine}
+            projects = tuple(
+                replace(p, approved=by_name[p.name].indicators, goal_plan=by_name[p.name].goal_text or p.goal_plan) if p.name in by_name else p
+                for p in unit.projects
+            )
+            out.append(replace(unit, projects=projects))
+        else:
+            out.append(replace(unit, goals=tuple((b.name, b.indicators) for b in mine)))
+    return out

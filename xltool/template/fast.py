@@ -336,10 +336,16 @@ def _shape(plan: Plan) -> tuple:
     figures = (unit.initial_budget, unit.adjusted_budget, unit.final_accounts)
     projects = tuple(
         (p.name is None, p.budget is None, p.executed is None, p.initial is None, not p.goal_plan,
-         tuple(v is None for s in plan.framework.fund_sources for v in p.source(s)))
+         tuple(v is None for s in plan.framework.fund_sources for v in p.source(s)), _approved_shape(p.approved))
         for p in unit.projects
     )
-    return (plan.framework, unit.kind, not unit.code, tuple(v is None for v in figures), projects, len(plan.cells))
+    goals = tuple((not name, _approved_shape(rows)) for name, rows in unit.goals)
+    return (plan.framework, unit.kind, not unit.code, tuple(v is None for v in figures), projects, goals, len(plan.cells))
+
+
+def _approved_shape(rows) -> tuple:
+    """Which cells of the approved rows are pre-filled (a blank one stays blank, an absent 调整后指标值 an input)."""
+    return tuple((not i.level2, i.target is None, not i.unit, i.points is None, i.adjusted is None) for i in rows)
 
 
 class TemplateWriter:

@@ -590,6 +590,46 @@ class _Builder:
             self.cells.extend(cells)
             self.names.update(names)
             self.conditional.extend(conditional)
+        self._approved_rows(prefix, col_of)
+
+    def _approved_blocks(self) -> list[tuple[int, str, tuple]]:
+        """(block number, goal name or "", approved indicators) of the blocks finance approved."""
+        if self.fw.kind == "project":
+            return [(b, "", p.approved) for b, p in enumerate(self.unit.projects, start=1) if p.approved]
+        return [(b, name, rows) for b, (name, rows) in enumerate(self.unit.goals, start=1) if rows]
+
+    def _approved_rows(self, prefix: str, col_of: dict[str, int]) -> None:
+        """The approved indicators pre-filled and locked (role prefill, grey): 一级/二级/三级, 计算符号,
+        年初指标值, 计量单位, 分值 and 调整后指标值 when finance gave one. Staff fill the rest of the
+        row (实际完成值, 自评得分, 偏差原因, an adjustment with its 调整说明). The block's other rows stay
+        inputs: the points already add up to the framework's, so the checker refuses a scored extra
+        row, and a unit-wide goal may carry indicators finance did not list."""
+        approved = self._approved_blocks()
+        if not approved:
+            return
+        replace: dict[tuple[int, int], CellSpec] = {}
+        for b, goal_name, rows in approved:
+            first = 2 + (b - 1) * (self.fw.indicator_rows + 3) + 2
+            if goal_name:
+                replace[(first - 2, 2)] = CellSpec(
+                    SHEET_INDICATORS, first - 2, 2, "prefill", goal_name, "prefill", None, len(col_of) - 2, "年度目标名称"
+                )
+            for i, ind in enumerate(rows):
+                r = first + i
+                values = {
+                    "level1": ind.level1, "level2": ind.level2, "name": ind.name, "sign": ind.sign,
+                    "target": ind.target, "unit": ind.unit, "points": ind.points, "adjusted": ind.adjusted,
+                }
+                for key, value in values.items():
+                    if key not in col_of or (key == "adjusted" and value is None):
+                        continue
+                    if isinstance(value, str) and not value.strip():
+                        value = None
+                    style = "prefill_score" if key == "points" else "prefill"
+                    replace[(r, col_of[key])] = CellSpec(SHEET_INDICATORS, r, col_of[key], "prefill", value, style, None, 1, FIELD_LABELS[key])
+        self.cells = [
+            replace.pop((c.row, c.col)) if c.sheet == SHEET_INDICATORS and (c.row, c.col) in replace else c for c in self.cells
+        ]
 
     def indicator_block(self, b: int, prefix: str):
         """Block b of the indicator sheet: the same for every archive, hence cached (see
@@ -1150,6 +1190,8 @@ class _Builder:
         }
         if unit.department:
             prefills["department"] = unit.department
+        if unit.goals:
+            prefills["goals"] = [[name, [_approved_prefill(ind) for ind in rows]] for name, rows in unit.goals]
         meta = {
             "template_id": hashlib.sha256(f"{fw.name}|{fw.version}|{unit.code}|{unit.name}|{unit.year}".encode()).hexdigest()[:16],
             "generator": "xltool",
@@ -1273,7 +1315,17 @@ def _project_prefills(p) -> list:
     sources = [[name, *(_plain(v) for v in figures)] for name, *figures in p.sources if any(v is not None for v in figures)]
     if sources:
         extra["sources"] = sources
+    if p.approved:
+        extra["approved"] = [_approved_prefill(ind) for ind in p.approved]
     return [p.name, _plain(p.budget), _plain(p.executed)] + ([extra] if extra else [])
+
+
+APPROVED_KEYS = ("level1", "level2", "name", "sign", "target", "unit", "points", "adjusted", "row")
+
+
+def _approved_prefill(ind) -> list:
+    """One approved indicator as signed in `_meta`: the values of APPROVED_KEYS, figures as text."""
+    return [ind.level1, ind.level2, ind.name, ind.sign, _plain(ind.target), ind.unit, _plain(ind.points), _plain(ind.adjusted), ind.row]
 
 
 def _plain(value):
