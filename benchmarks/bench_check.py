@@ -6,7 +6,9 @@
    projects) in a temporary folder.
 2. Times `xltool check` on them in a fresh process (read, recompute, checks, summary workbook,
    JSON and CSV written), and records that process's peak memory (ru_maxrss).
-3. Times `openpyxl.load_workbook` on the same files in another fresh process: the baseline.
+3. Times `openpyxl.load_workbook` on the same files in another fresh process: the baseline;
+   and the reader's floor: only unzipping and lxml-parsing the parts a check reads (workbook,
+   shared strings, worksheets, custom properties), nothing interpreted.
 4. Repeats the check on the first fifth of the files, to show whether peak memory grows with
    the number of files.
 
@@ -79,6 +81,19 @@ for f in files:
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 
+_FLOOR = """
+import resource, sys, time, glob, zipfile
+from lxml import etree
+files = sorted(glob.glob({pattern!r}))
+start = time.perf_counter()
+for f in files:
+    with zipfile.ZipFile(f) as z:
+        for name in z.namelist():
+            if name in ("xl/workbook.xml", "xl/sharedStrings.xml", "docProps/custom.xml") or name.startswith("xl/worksheets/sheet"):
+                etree.fromstring(z.read(name))
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
 
 def run(code: str) -> list[float]:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -117,6 +132,7 @@ def main() -> None:
         check_time, check_rss, worker_rss, _code = run(_CHECK.format(root=root, folder=str(data), out=str(tmp / "summary.xlsx"), jobs=args.jobs, limit=""))
         if not args.no_load:
             load_time, load_rss = run(_LOAD.format(pattern=str(data / "*.xlsx")))
+            floor_time, _floor_rss = run(_FLOOR.format(pattern=str(data / "*.xlsx")))
         small_time, small_rss, _, _ = run(_CHECK.format(root=root, folder=str(small), out=str(tmp / "small.xlsx"), jobs=args.jobs, limit=""))
     result = {
         "files": len(files),
@@ -129,6 +145,8 @@ def main() -> None:
             openpyxl_load_seconds=round(load_time, 2),
             ratio_check_to_load=round(check_time / load_time, 2),
             load_ms_per_file=round(1000 * load_time / len(files), 1),
+            floor_ms_per_file=round(1000 * floor_time / len(files), 1),
+            ratio_floor_to_load=round(floor_time / load_time, 2),
         )
     result["peak_rss_mb"] = round(check_rss / 1024, 1)
     if args.jobs > 1:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 
 from xltool.core import scoring
@@ -122,12 +123,36 @@ def block_name(block) -> str:
 # ---------------------------------------------------------------- one indicator row
 
 
+_ROW_FIELDS = tuple(f.name for f in dataclass_fields(IndicatorRow))
+_FIGURES: dict[int, tuple] = {}  # id(row) → (row, fw, scored, its fields, figures); bounded
+
+
 def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
     """Everything recomputed for one used indicator row.
 
     kind is "quantitative", "qualitative" or None (sign missing or unknown). score is None when
     it cannot be computed (or the row is not scored); met is None when it cannot be told.
+
+    The checks and the evaluation both ask for the same rows: the figures are worked out once
+    and each caller gets its own copy (the checks amend theirs). The row is kept with its entry,
+    so its id cannot be reused while the entry lives, and a row whose cells were replaced since
+    is computed again.
     """
+    fields = tuple(getattr(row, f) for f in _ROW_FIELDS)
+    known = _FIGURES.get(id(row))
+    if (
+        known is not None and known[0] is row and known[1] is fw and known[2] == scored
+        and len(known[3]) == len(fields) and all(a is b for a, b in zip(known[3], fields))
+    ):
+        return dict(known[4])
+    figures = _row_figures(row, fw, scored)
+    if len(_FIGURES) >= 512:  # a file's rows at most: memory stays flat however many files
+        _FIGURES.clear()
+    _FIGURES[id(row)] = (row, fw, scored, fields, figures)
+    return dict(figures)
+
+
+def _row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
     sign = sign_of(row.sign)
     if sign is None and fw.not_applicable and _key(text(row.sign)) == NOT_APPLICABLE:
         sign = NOT_APPLICABLE

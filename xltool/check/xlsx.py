@@ -831,40 +831,64 @@ def load_sheet(book: Book, pkg: _Package, name: str) -> Sheet:
     cells = sheet.cells
     kept = 0
     protected = False
-    for c in pkg.elements(sheet.path, (_C, _PROT), MAX_PART_BYTES, "SHEET_TOO_LARGE"):
-        if c.tag == _PROT:
+    # The loop below runs once per cell of every sheet read: names are bound locally and each
+    # cell's children are visited once (instead of three find() calls).
+    C, F, V, IS, PROT = _C, _F, _V, _IS, _PROT
+    ref_of = parse_ref
+    number_of = _number
+    limit_book = MAX_BOOK_CELLS - book.cell_count
+    for c in pkg.elements(sheet.path, (C, PROT), MAX_PART_BYTES, "SHEET_TOO_LARGE"):
+        if c.tag == PROT:
             parent = c.getparent()
             if parent is not None and parent.getparent() is None:
                 protected = c.get("sheet") in ("1", "true")
             continue
         if not len(c):
             continue  # a styled empty cell (inline strings always have a child): nothing to read
-        ref = c.get("r")
+        get = c.get
+        ref = get("r")
         if not ref:
             continue  # cells without a reference are legal but no spreadsheet program writes them
         try:
-            pos = parse_ref(ref)
+            pos = ref_of(ref)
         except ValueError:
             continue
-        t = c.get("t", "n")
-        try:
-            style = int(c.get("s", "0") or 0)
-        except ValueError:
+        t = get("t", "n")
+        s = get("s")
+        if s is None:
             style = 0
+        else:
+            try:
+                style = int(s or 0)
+            except ValueError:
+                style = 0
+        f = v = is_ = None
+        for child in c:  # the first of each, as find() would give
+            tag = child.tag
+            if tag == V:
+                if v is None:
+                    v = child
+            elif tag == F:
+                if f is None:
+                    f = child
+            elif tag == IS:
+                if is_ is None:
+                    is_ = child
         formula = None
         value = None
         is_error = False
         shared_formula = None
-        f = c.find(_F)
         if f is not None:
             formula, shared_formula = _formula_text(f, pos, masters)
-        v = c.find(_V)
         if t == "inlineStr":
-            is_ = c.find(_IS)
             value = _rich_text(is_) if is_ is not None else ""
-        elif v is not None and v.text is not None:
+        elif v is not None:
             text = v.text
-            if t == "s":
+            if text is None:
+                pass
+            elif t == "n":
+                value = number_of(text)
+            elif t == "s":
                 if shared is None:
                     shared = _shared_strings(book, pkg)
                 try:
@@ -878,19 +902,21 @@ def load_sheet(book: Book, pkg: _Package, name: str) -> Sheet:
             elif t == "e":
                 value, is_error = text[:MAX_TEXT], True
             else:
-                value = _number(text)
+                value = number_of(text)
         if value is None and formula is None and shared_formula is None:
             continue
         kept += 1
-        book.cell_count += 1
         if kept > MAX_CELLS:
+            book.cell_count += kept
             raise XlsxError("SHEET_TOO_LARGE", f"工作表“{_clip(name, 31)}”有超过 {MAX_CELLS} 个非空单元格")
-        if book.cell_count > MAX_BOOK_CELLS:
+        if kept > limit_book:
+            book.cell_count += kept
             raise XlsxError("SHEET_TOO_LARGE", f"各工作表合计超过 {MAX_BOOK_CELLS} 个非空单元格")
         cell = Cell(value, formula, style, is_error)
         if shared_formula is not None:
             cell._shared = shared_formula
         cells[pos] = cell
+    book.cell_count += kept
     sheet.protected = protected
     sheet.loaded = True
     return sheet

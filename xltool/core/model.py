@@ -102,7 +102,12 @@ class IndicatorRow:
 
     @property
     def empty(self) -> bool:
-        return all(getattr(self, f).blank for f in self.INPUT_FIELDS)
+        # Value.blank, inlined: asked for every row by the evaluation, the checks and the reports
+        for f in self.INPUT_FIELDS:
+            raw = getattr(self, f).raw
+            if raw is not None and not (isinstance(raw, str) and not raw.strip()):
+                return False
+        return True
 
 
 @dataclass
