@@ -258,3 +258,82 @@ def test_the_board_sorts_and_counts(ws):
     assert [r.name for r in ws.board(cid, sort="score").rows][0] == "武汉市档案馆"
     assert [r.name for r in ws.board(cid, sort="state").rows][-1] == "武汉市档案馆"
     assert [r.name for r in ws.board(cid, state="未交").rows] == ["乙馆", "甲馆"]
+
+
+APPROVED = ROSTER.parent / "approved_targets.csv"
+
+
+def _indicator_row(sheet, name: str) -> int:
+    return next(c.row for row in sheet.iter_rows() for c in row if c.value == name)
+
+
+def test_approved_targets_are_locked_in_the_templates_and_compared_in_every_check(ws, tmp_path):
+    from xltool.template.layout import SHEET_INDICATORS, indicator_columns
+
+    cid = _campaign(ws, year=2020)
+    assert ws.campaign(cid).targets_sha256 == ""
+    notes = ws.set_targets(cid, "批复表.csv", APPROVED.read_bytes())
+    assert notes[-1].startswith("批复表已采用：1 个单位的 2 个项目或年度目标、18 个指标")
+    assert ws.campaign(cid).targets_name == "批复表.csv"
+
+    _name, data = ws.templates_zip(cid)
+    [member] = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    template = tmp_path / member
+    template.write_bytes(zipfile.ZipFile(io.BytesIO(data)).read(member))
+    book = openpyxl.load_workbook(template)
+    sheet = book[SHEET_INDICATORS]
+    col = {key: i + 1 for i, (key, *_rest) in enumerate(indicator_columns("project"))}
+    row = _indicator_row(sheet, "档案修复（指标值为示例）")
+    target = sheet.cell(row, col["target"])
+    assert sheet.protection.sheet and target.value == 25 and target.protection.locked
+    assert not sheet.cell(row, col["actual"]).protection.locked  # staff fill what was achieved
+
+    [untouched] = ws.add_upload(cid, template.name, template.read_bytes())
+    assert untouched.kind == "recorded"
+    assert "TARGET_CHANGED" not in json.dumps(ws.unit_page(cid, ws.board(cid).rows[0].unit_id)["versions"][0]["row"].result_json)
+
+    sheet.protection.sheet = False  # protection lifted, the target lowered to be met, protection put back
+    target.value = 5
+    sheet.protection.sheet = True
+    lowered = tmp_path / "改低了指标值.xlsx"
+    book.save(lowered)
+    [changed] = ws.add_upload(cid, lowered.name, lowered.read_bytes())
+    found = [f for f in json.loads(ws.return_row(changed.return_id).result_json)["findings"] if f["code"] == "TARGET_CHANGED"]
+    assert [(f["sheet"], f["cell"]) for f in found] == [(SHEET_INDICATORS, target.coordinate)]
+    assert "25" in found[0]["message"] and "5" in found[0]["message"]
+
+    with pytest.raises(ServiceError, match="已收到 2 份文件，不能再上传批复表"):
+        ws.set_targets(cid, "批复表.csv", APPROVED.read_bytes())
+
+
+def test_a_targets_file_with_errors_is_refused_row_by_row_and_not_kept(ws):
+    from xltool.workspace.service import TargetsRejected
+
+    cid = _campaign(ws, year=2020)
+    lines = APPROVED.read_text(encoding="utf-8-sig").splitlines()
+    bad = "\n".join([lines[0], lines[1].replace("420106-DAG", "999999"), lines[2].replace(",8,", ",800,").replace(",6,", ",600,")] + lines[3:]) + "\n"
+    with pytest.raises(TargetsRejected) as caught:
+        ws.set_targets(cid, "批复表.csv", bad.encode("utf-8"))
+    assert "处错误，没有采用" in str(caught.value)
+    assert 2 in [p.row for p in caught.value.problems] and any("999999" in p.message for p in caught.value.problems)
+    assert ws.campaign(cid).targets_sha256 == ""
+    with pytest.raises(ServiceError, match=r"\.csv、\.txt"):
+        ws.set_targets(cid, "批复表.pdf", b"%PDF")
+
+
+def test_a_workspace_made_before_approved_targets_is_migrated_in_place(tmp_path, monkeypatch):
+    folder = new_workspace_folder(tmp_path)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 1)
+    old = Workspace(folder)
+    with old.store.engine.begin() as c:  # the campaigns table as version 1 made it
+        for column in ("targets_sha256", "targets_suffix", "targets_name"):
+            c.execute(text(f"ALTER TABLE campaigns DROP COLUMN {column}"))
+        c.execute(text("INSERT INTO campaigns (name, year, kind, framework, roster_sha256, roster_suffix, roster_name, created_at) "
+                       "VALUES ('2021 年度', 2021, '', '', :h, '.csv', 'roster.csv', '2021-03-01 09:00:00')"), {"h": "0" * 64})
+    old.close()
+    monkeypatch.undo()
+    ws = Workspace(folder)
+    assert ws.store.version() == store_module.SCHEMA_VERSION == 2
+    [campaign] = ws.campaigns()
+    assert (campaign.name, campaign.targets_sha256, campaign.targets_name) == ("2021 年度", "", "")
+    ws.close()

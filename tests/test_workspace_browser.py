@@ -162,3 +162,43 @@ def test_roster_errors_are_shown_by_row_and_column(tmp_path, browser_page):
         rows = [r.locator("td").all_inner_texts() for r in page.locator("#roster-problems tbody tr").all()]
         assert [r[:2] for r in rows] == [["2", "单位编码"], ["2", "年度"], ["2", "项目名称"], ["3", "项目名称"]]
     ws.close()
+
+
+def test_approved_targets_are_uploaded_before_the_templates(tmp_path, browser_page):
+    page = browser_page
+    ws = Workspace(new_workspace_folder(tmp_path))
+    bad = tmp_path / "批复表有错.csv"
+    good = ROOT / "samples" / "approved_targets.csv"
+    lines = good.read_text(encoding="utf-8-sig").splitlines()
+    bad.write_text("\n".join([lines[0], lines[1].replace("420106-DAG", "999999")] + lines[2:]) + "\n", encoding="utf-8")
+    with running(create_app(ws)) as base:
+        page.goto(base + "/")
+        page.fill("input[name=year]", "2020")
+        page.set_input_files("input[name=roster]", str(ROSTER))
+        page.click("#new-campaign button[type=submit]")
+        page.click("#targets-link")
+        assert "本批次还没有批复表" in page.inner_text("#targets-none")
+
+        page.set_input_files("input[name=targets]", str(bad))  # an unknown unit: refused, by row
+        page.click("#targets-form button[type=submit]")
+        assert "没有采用" in page.inner_text("#targets-error")
+        assert ["2", "单位编码"] in [r.locator("td").all_inner_texts()[:2] for r in page.locator("#targets-problems tbody tr").all()]
+
+        page.set_input_files("input[name=targets]", str(good))
+        page.click("#targets-form button[type=submit]")
+        assert "批复表已采用：1 个单位的 2 个项目或年度目标、18 个指标" in page.inner_text("main")
+        assert "approved_targets.csv" in page.inner_text("#targets-current")
+
+        with page.expect_download() as info:
+            page.click("text=下载全部模板（zip）")
+        path = tmp_path / "模板.zip"
+        info.value.save_as(path)
+        with zipfile.ZipFile(path) as archive:
+            [member] = archive.namelist()
+            (tmp_path / member).write_bytes(archive.read(member))
+        sheet = openpyxl.load_workbook(tmp_path / member)["绩效指标"]
+        [cell] = [c for row in sheet.iter_rows() for c in row if c.value == "档案修复（指标值为示例）"]
+        assert cell.protection.locked and sheet.protection.sheet
+        page.click("text=单位看板")
+        assert "批复表：approved_targets.csv" in page.inner_text("main")
+    ws.close()

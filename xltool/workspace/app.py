@@ -205,17 +205,14 @@ def create_app(ws: Workspace, host: str = "127.0.0.1", limits: Limits | None = N
     async def create_campaign(request: Request):
         try:
             form = await read_form(request, limits)
-            roster = form.get("roster")
-            if roster is None or isinstance(roster, str) or not roster.filename:
-                raise ServiceError("请选择名册文件（.csv 或 .xlsx）。")
-            data = await roster.read()
+            roster_name, data = await _chosen_file(form, "roster", "请选择名册文件（.csv 或 .xlsx）。")
             try:
                 year = int(str(form.get("year", "")).strip())
             except ValueError:
                 raise ServiceError("年度应是四位数字，如 2021。") from None
             campaign_id, notes = await run_in_threadpool(
                 ws.create_campaign, year, str(form.get("kind", "")), str(form.get("framework", "")).strip(),
-                roster.filename, data, str(form.get("name", "")),
+                roster_name, data, str(form.get("name", "")),
             )
         except RosterRejected as exc:
             return page(request, "home.html", status=400, error=str(exc), problems=exc.problems, notes=[])
@@ -263,6 +260,27 @@ def create_app(ws: Workspace, host: str = "127.0.0.1", limits: Limits | None = N
         if "application/json" in request.headers.get("accept", ""):
             return JSONResponse({"outcomes": [o.as_dict() for o in outcomes]})
         return page(request, "uploaded.html", campaign=ws.campaign(cid), outcomes=outcomes)
+
+    async def targets(request: Request):
+        """The campaign's approved targets (绩效目标批复表): what it holds, and a form to upload one."""
+        cid = request.path_params["cid"]
+        try:
+            campaign = ws.campaign(cid)
+        except ServiceError as exc:
+            return refused(request, exc, 404)
+        if request.method == "GET":
+            return page(request, "targets.html", campaign=campaign, notes=[], problems=[], error="")
+        try:
+            form = await read_form(request, limits)
+            filename, data = await _chosen_file(form, "targets", "请选择批复表文件（.csv 或 .xlsx）。")
+            notes = await run_in_threadpool(ws.set_targets, cid, filename, data)
+        except RosterRejected as exc:
+            return page(request, "targets.html", status=400, campaign=campaign, notes=[], problems=exc.problems, error=str(exc))
+        except ServiceError as exc:
+            return page(request, "targets.html", status=400, campaign=campaign, notes=[], problems=[], error=str(exc))
+        except Refused as exc:
+            return refused(request, exc)
+        return page(request, "targets.html", campaign=ws.campaign(cid), notes=notes, problems=[], error="")
 
     async def unit(request: Request):
         try:
@@ -344,6 +362,7 @@ def create_app(ws: Workspace, host: str = "127.0.0.1", limits: Limits | None = N
         Route("/c/{cid:int}", board),
         Route("/c/{cid:int}/collect", collect),
         Route("/c/{cid:int}/upload", upload, methods=["POST"]),
+        Route("/c/{cid:int}/targets", targets, methods=["GET", "POST"]),
         Route("/c/{cid:int}/u/{uid:int}", unit),
         Route("/c/{cid:int}/review", review),
         Route("/c/{cid:int}/review/draw", draw, methods=["POST"]),
@@ -357,6 +376,14 @@ def create_app(ws: Workspace, host: str = "127.0.0.1", limits: Limits | None = N
     app = Starlette(routes=routes)
     app.state.workspace = ws
     return _Guard(app, allowed, need_password, session_ok)
+
+
+async def _chosen_file(form, field: str, missing: str) -> tuple[str, bytes]:
+    """The name and bytes of the file chosen in a form's file input; `missing` when none was."""
+    upload = form.get(field)
+    if upload is None or isinstance(upload, str) or not upload.filename:
+        raise ServiceError(missing)
+    return upload.filename, await upload.read()
 
 
 def _set_csrf(response: Response, token: str) -> None:

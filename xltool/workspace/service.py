@@ -57,6 +57,10 @@ class RosterRejected(ServiceError):
         self.problems = problems
 
 
+class TargetsRejected(RosterRejected):
+    """An approved targets file with errors: each by row and column, as for a roster."""
+
+
 @dataclass
 class Outcome:
     """What became of one uploaded file (or one member of an uploaded .zip)."""
@@ -268,8 +272,9 @@ class Workspace:
             campaign_id = campaign.id
         return campaign_id, notes
 
-    def roster_units(self, campaign_id: int) -> list[UnitInfo]:
-        """The campaign's units as the roster gives them (with budgets and projects)."""
+    def roster_units(self, campaign_id: int, with_targets: bool = True) -> list[UnitInfo]:
+        """The campaign's units as the roster gives them (with budgets and projects), and with
+        the approved targets attached when the campaign has a targets file."""
         from dataclasses import replace
 
         from xltool.template.roster import read_roster
@@ -279,7 +284,53 @@ class Workspace:
         taken = [u for u in units if u.year == campaign.year and (not campaign.kind or u.kind == campaign.kind)]
         if campaign.framework:
             taken = [replace(u, framework=campaign.framework) for u in taken]
+        if with_targets and campaign.targets_sha256:
+            from xltool.template.approved import apply_targets, read_targets
+
+            taken = apply_targets(taken, read_targets(self._roster_path(campaign.targets_sha256, campaign.targets_suffix), taken))
         return taken
+
+    def set_targets(self, campaign_id: int, filename: str, data: bytes) -> list[str]:
+        """Attach an approved targets file (绩效目标批复表) to a campaign: its rows are read by the
+        roster's rules against the campaign's units, every problem at once (TargetsRejected, nothing
+        kept); from then on the templates carry the approved rows locked and every check compares
+        with them (TARGET_CHANGED). Only before the first return: files already checked without
+        the targets would otherwise keep verdicts the targets contradict. Returns notes."""
+        from xltool.template.approved import read_targets
+        from xltool.template.roster import RosterError
+
+        campaign = self.campaign(campaign_id)
+        with self.store.read() as s:
+            received = s.scalar(select(func.count()).select_from(Return).where(Return.campaign_id == campaign_id)) or 0
+        if received:
+            raise ServiceError(f"本批次已收到 {received} 份文件，不能再上传批复表：已检查的文件没有与批复的指标核对。请新建一个评价批次，先上传批复表，再下载模板发给各单位。")
+        suffix = PurePosixPath(shown_name(filename)).suffix.lower()
+        if suffix not in ROSTER_SUFFIXES:
+            raise ServiceError("批复表应是 .csv、.txt（Unicode 文本）或 .xlsx 文件。请在 Excel 中另存为这些格式之一后再上传。")
+        if not data:
+            raise ServiceError("批复表文件是空的。请选择填好的批复表文件。")
+        units = self.roster_units(campaign_id, with_targets=False)
+        with tempfile.TemporaryDirectory(prefix="xltool-targets-") as tmp:
+            path = Path(tmp) / f"批复表{suffix}"
+            path.write_bytes(data)
+            notes: list[str] = []
+            try:
+                blocks = read_targets(path, units, notes)
+            except RosterError as exc:
+                problems = [_roster_problem(p) for p in exc.problems]
+                raise TargetsRejected(f"批复表有 {len(problems)} 处错误，没有采用。请按下表逐条改正批复表后重新上传。", problems) from None
+        if not blocks:
+            raise ServiceError("批复表中没有指标行。请每行填写一个批复的指标后重新上传。")
+        with self.store.write() as s:
+            row = s.get(Campaign, campaign_id)
+            row.targets_sha256 = self.store.put_blob(s, data)
+            row.targets_suffix = suffix
+            row.targets_name = shown_name(filename)
+        covered = {code for code, _name in blocks}
+        indicators = sum(len(b.indicators) for b in blocks.values())
+        notes.append(f"批复表已采用：{len(covered)} 个单位的 {len(blocks)} 个项目或年度目标、{indicators} 个指标。"
+                     "现在下载的模板中这些指标已预填并锁定，交回的文件逐格与批复表核对。")
+        return notes
 
     def templates_zip(self, campaign_id: int) -> tuple[str, bytes]:
         """Every unit's template, signed with this workspace's key, as one zip: (name, bytes)."""
@@ -302,7 +353,7 @@ class Workspace:
     def check_bytes(self, campaign: Campaign, filename: str, data: bytes) -> Result:
         """Check one returned workbook's bytes as `xltool check --roster` does."""
         from xltool.check import batch
-        from xltool.check.reader import ROSTER_ENV
+        from xltool.check.reader import ROSTER_ENV, TARGETS_ENV
         from xltool.check.rules import apply_expected_year
         from xltool.template.signing import use_key_file
 
@@ -310,6 +361,8 @@ class Workspace:
         with _CHECK_LOCK, _environment():
             use_key_file(self.key_path)
             os.environ[ROSTER_ENV] = str(roster)
+            if campaign.targets_sha256:
+                os.environ[TARGETS_ENV] = str(self._roster_path(campaign.targets_sha256, campaign.targets_suffix))
             result = batch.check_file(filename, data=data)
         apply_expected_year(result, campaign.year)
         return result
@@ -734,9 +787,9 @@ def _looks_like_workbook(data: bytes) -> bool:
 
 
 class _environment:
-    """Restores the variables the checker reads (key, roster) after a check."""
+    """Restores the variables the checker reads (key, roster, approved targets) after a check."""
 
-    NAMES = ("XLTOOL_KEY_FILE", "XLTOOL_ROSTER")
+    NAMES = ("XLTOOL_KEY_FILE", "XLTOOL_ROSTER", "XLTOOL_TARGETS")
 
     def __enter__(self):
         self.saved = {n: os.environ.get(n) for n in self.NAMES}

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DB_NAME = "workspace.db"
 FILES = "files"
 
@@ -66,6 +66,10 @@ class Campaign(Base):
     roster_suffix: Mapped[str] = mapped_column(String(8))
     roster_name: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column()
+    # the approved targets (绩效目标批复表) kept as a blob, "" when the campaign has none
+    targets_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    targets_suffix: Mapped[str] = mapped_column(String(8), default="", server_default="")
+    targets_name: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
 
 class Unit(Base):
@@ -121,7 +125,7 @@ class Review(Base):
 
 
 class Blob(Base):
-    """Small files the workspace keeps in the database itself (the roster), by hash."""
+    """Small files the workspace keeps in the database itself (rosters, approved targets), by hash."""
 
     __tablename__ = "blobs"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -129,12 +133,22 @@ class Blob(Base):
 
 
 # Migrations: MIGRATIONS[n] takes a store at version n to n + 1 (one transaction each). Version
-# 0 is an empty database; version 1 creates the tables above.
+# 0 is an empty database; version 1 creates the tables above (in their newest shape, so later
+# steps add only what an older database lacks); version 2 adds a campaign's approved targets.
 def _create_v1(connection) -> None:
     Base.metadata.create_all(connection)
 
 
-MIGRATIONS = {0: _create_v1}
+def _add_targets_v2(connection) -> None:
+    from sqlalchemy import inspect, text
+
+    present = {c["name"] for c in inspect(connection).get_columns("campaigns")}
+    for name, size in (("targets_sha256", 64), ("targets_suffix", 8), ("targets_name", 500)):
+        if name not in present:
+            connection.execute(text(f"ALTER TABLE campaigns ADD COLUMN {name} VARCHAR({size}) NOT NULL DEFAULT ''"))
+
+
+MIGRATIONS = {0: _create_v1, 1: _add_targets_v2}
 
 
 class StoreError(RuntimeError):
