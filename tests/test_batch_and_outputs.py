@@ -17,7 +17,6 @@ import signal
 import stat
 import subprocess
 import sys
-import textwrap
 import threading
 import time
 import zipfile

@@ -24,7 +24,7 @@ from xltool.core import scoring
 from xltool.core.framework import NOT_APPLICABLE, FrameworkError, load_framework, parse_framework
 from xltool.template import plan_for
 from xltool.template.fill import write_filled
-from xltool.template.layout import SHEET_BUDGET, SHEET_INDICATORS, SHEET_SCORES, a1
+from xltool.template.layout import SHEET_BUDGET, SHEET_INDICATORS, a1
 from xltool.template.roster import RosterError, read_roster
 
 SICHUAN = replace(BLANK_PROJECT, framework="project_sichuan")

@@ -26,7 +26,7 @@ import yaml
 
 from xltool.core import scoring
 from xltool.core.framework import Framework
-from xltool.core.model import Evaluation, GoalBlock, IndicatorRow, ProjectBlock, Result, Submission, Value
+from xltool.core.model import Evaluation, IndicatorRow, ProjectBlock, Result, Submission, Value
 from xltool.report.feedback import output_filename
 from xltool.report.outputs import _atomic
 

@@ -299,7 +299,7 @@ class Workspace:
         from xltool.template.approved import read_targets
         from xltool.template.roster import RosterError
 
-        campaign = self.campaign(campaign_id)
+        self.campaign(campaign_id)  # a campaign that does not exist says so
         with self.store.read() as s:
             received = s.scalar(select(func.count()).select_from(Return).where(Return.campaign_id == campaign_id)) or 0
         if received:
