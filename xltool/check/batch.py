@@ -363,6 +363,12 @@ def check_file_read(path: str | Path, *, strict: bool = False, data: bytes | Non
             sha256=digest,
         ), sub, framework)
     except Unreadable as exc:
+        if data is not None and any(f.code == "NOT_OUR_TEMPLATE" for f in exc.findings):
+            from xltool.check.declaration import check_declaration_file  # a 绩效目标申报表 (template --stage 申报)
+
+            declared = check_declaration_file(path, data)
+            if declared is not None:
+                return _read(declared[0])
         return _read(Result(file=shown, status="unreadable", findings=exc.findings, sha256=locals().get("digest", "")))
     except MemoryError:
         return _read(Result(file=shown, status="unreadable", findings=[finding("FILE_TOO_LARGE", file=path.name, detail="检查时内存不足，文件内容过多")]))
