@@ -301,3 +301,22 @@ def _same_targets(declared: list[dict], evaluated: list[dict]) -> None:
             assert e["sign"].removeprefix("'") == d["sign"] and D(str(e["target"])) == D(str(d["target"])) and (e["unit"] or "") == d["unit"], (d, e)
         if "points" in d and e.get("points") is not None:
             assert D(str(e["points"])) == D(d["points"])
+
+
+# ---------------------------------------------------------------- re-saved by LibreOffice
+
+
+def test_libreoffice_resave_of_a_filled_declaration_still_reads(forms, tmp_path):
+    from libreoffice import require_libreoffice, resave
+
+    require_libreoffice()
+    good = fill(forms["project"], tmp_path / "good.xlsx", [good_project(), good_project(rows=_with(good_rows(), 0, target=120))])
+    again = resave(good, tmp_path / "lo")
+    result = _check(again)
+    assert result.kind == "declaration"
+    # the one planted fault, on its cell, and nothing that the re-save alone would cause
+    assert [(f.code, f.sheet, f.cell) for f in result.findings] == [("DECL_PERCENT_OVER_100", "项目2", "F16")]
+    approved = tmp_path / "approved.xlsx"
+    fixed = resave(fill(forms["project"], tmp_path / "fixed.xlsx", [good_project(), good_project()]), tmp_path / "lo2")
+    assert main(["targets", str(fixed), "--out", str(approved), "--roster", str(ROSTER), "--key", str(KEY), "-q"]) == 0
+    assert len(read_targets(approved, read_roster(ROSTER))) == 2
