@@ -100,7 +100,7 @@ def random_rows(rng: random.Random, fw_name: str = "project", unit_wide: bool = 
                 if unit == "%":
                     target = min(target, Decimal(100))
                 row = {"value_kind": "定量", "sign": sign, "target": float(target), "unit": unit}
-            row.update({"level1": c.name, "level2": sub, "name": f"{c.name}{k + 1}号{rng.randint(1, 999)}", "points": pts, "standard": "按完成程度计分"})
+            row.update({"level1": c.name, "level2": sub, "name": f"{c.name}{k + 1}号（{rng.choice(['甲', 'Ａ', '２０２０'])}）{rng.randint(1, 999)}", "points": pts, "standard": "按完成程度计分"})
             if pts is None:
                 row.pop("points")
             rows.append(row)

@@ -147,7 +147,7 @@ def test_each_check_is_caught_by_a_crafted_file(forms, tmp_path, code):
     assert all(f.sheet != "项目2" for f in result.findings if f.code.startswith("DECL"))  # the good project has none
 
 
-@pytest.mark.parametrize("text", ["*", "无", "见附件", "详见附件3", "——"])
+@pytest.mark.parametrize("text", ["*", "＊", "无", "见附件", "详见附件3", "——"])
 def test_placeholders_in_indicator_rows(forms, tmp_path, text):
     path = fill(forms["project"], tmp_path / "p.xlsx", [good_project(rows=_with(good_rows(), 1, standard=text)), good_project()])
     found = [f for f in _check(path).findings if f.code == "DECL_PLACEHOLDER_TEXT"]
@@ -320,3 +320,22 @@ def test_libreoffice_resave_of_a_filled_declaration_still_reads(forms, tmp_path)
     fixed = resave(fill(forms["project"], tmp_path / "fixed.xlsx", [good_project(), good_project()]), tmp_path / "lo2")
     assert main(["targets", str(fixed), "--out", str(approved), "--roster", str(ROSTER), "--key", str(KEY), "-q"]) == 0
     assert len(read_targets(approved, read_roster(ROSTER))) == 2
+
+
+# ---------------------------------------------------------------- the demo runs the whole year
+
+
+def test_demo_runs_declaration_targets_template_check(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path / "demo")]) == 0
+    out = capsys.readouterr().out
+    assert "绩效目标申报表" in out and "汇成批复表" in out
+    folder = tmp_path / "demo"
+    units = read_roster(ROSTER)
+    made = read_targets(folder / "批复表.xlsx", units)
+    bundled = read_targets(ROOT / "samples" / "approved_targets.csv", units)
+    assert sorted(made) == sorted(bundled)
+    for key, block in bundled.items():  # the demo's 申报表 said exactly the bundled targets
+        assert [(i.level1, i.level2, i.name, i.sign, i.target, i.unit, i.points) for i in made[key].indicators] == [
+            (i.level1, i.level2, i.name, i.sign, i.target, i.unit, i.points) for i in block.indicators]
+    ws = openpyxl.load_workbook(next((folder / "模板").glob("2020_*.xlsx")))["绩效指标"]
+    assert any(c.value == "档案查询人员满意度" and c.protection.locked for row in ws.iter_rows() for c in row)

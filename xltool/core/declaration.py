@@ -147,16 +147,17 @@ def number(value: Value) -> Decimal | None:
 
 
 def text(value: Value) -> str:
+    """A cell's text as written, trimmed; a whole number without its ".0"."""
     if value.raw is None:
         return ""
     if isinstance(value.raw, float) and value.raw.is_integer():
         return str(int(value.raw))
-    return unicodedata.normalize("NFKC", str(value.raw)).strip() if isinstance(value.raw, str) else str(value.raw)
+    return str(value.raw).strip()  # as written: a name keeps its full-width brackets
 
 
 def choice(value: Value) -> str:
     """A dropdown's text, with full-width signs and >= written the long way read as the sign."""
-    t = text(value).replace(" ", "")
+    t = unicodedata.normalize("NFKC", text(value)).replace(" ", "")
     return {">=": "≥", "=>": "≥", "<=": "≤", "=<": "≤", "≧": "≥", "≦": "≤", "==": "="}.get(t, t)
 
 
@@ -181,7 +182,7 @@ def date_of(value: Value) -> _dt.date | None:
 
 
 def is_placeholder(value: Value) -> bool:
-    t = text(value).casefold().strip(" 。.，,；;：:、")
+    t = unicodedata.normalize("NFKC", text(value)).casefold().strip(" 。.，,；;：:、")
     if not t and text(value):
         return True  # punctuation only
     return t in PLACEHOLDERS or t.startswith(("见附件", "详见附件", "见附表", "详见附表"))
