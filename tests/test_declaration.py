@@ -339,3 +339,19 @@ def test_demo_runs_declaration_targets_template_check(tmp_path, capsys):
             (i.level1, i.level2, i.name, i.sign, i.target, i.unit, i.points) for i in block.indicators]
     ws = openpyxl.load_workbook(next((folder / "模板").glob("2020_*.xlsx")))["绩效指标"]
     assert any(c.value == "档案查询人员满意度" and c.protection.locked for row in ws.iter_rows() for c in row)
+
+
+def test_workspace_sets_a_declaration_aside_and_says_what_it_is(forms, tmp_path):
+    from xltool.workspace.service import Workspace, add_paths
+    from xltool.template.signing import use_key_file
+
+    use_key_file(KEY)
+    good = fill(forms["project"], tmp_path / "good.xlsx", [good_project(), good_project()])
+    ws = Workspace(str(tmp_path / "ws"), None)
+    try:
+        campaign, _notes = ws.create_campaign(2020, "", "", "roster.csv", ROSTER.read_bytes())
+        [outcome] = add_paths(ws, campaign, [str(good)])
+        assert outcome.kind == "set_aside" and "绩效目标申报表" in outcome.message and "xltool targets" in outcome.message
+        assert ws.export(campaign, "summary")[1]  # the campaign's outputs still write
+    finally:
+        ws.close()
