@@ -355,3 +355,41 @@ def test_workspace_sets_a_declaration_aside_and_says_what_it_is(forms, tmp_path)
         assert ws.export(campaign, "summary")[1]  # the campaign's outputs still write
     finally:
         ws.close()
+
+
+def test_check_with_roster_lists_who_sent_no_declaration(forms, tmp_path):
+    good = fill(forms["project"], tmp_path / "good.xlsx", [good_project(), good_project()])
+    report = tmp_path / "r.json"
+    main(["check", str(good), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--roster", str(ROSTER), "--key", str(KEY), "-q"])
+    files = json.loads(report.read_text(encoding="utf-8"))
+    missing = [f for f in files if f["status"] == "missing"]
+    assert [(f["unit"], f["findings"][0]["code"]) for f in missing] == [("武汉市档案馆", "MISSING_RETURN")]  # 武昌 sent its 申报表
+    assert "没有交回绩效目标申报表" in missing[0]["findings"][0]["message"]
+
+
+def test_single_unit_blank_forms_name_their_projects_and_empty_forms_are_skipped(tmp_path, capsys):
+    out = tmp_path / "t"
+    assert main(["template", "--framework", "project", "--unit", "洪山区档案馆", "--code", "420111-DAG", "--year", "2022", "--stage", "申报", "--out", str(out), "--key", str(KEY)]) == 0
+    assert "已生成 1 份绩效目标申报表" in capsys.readouterr().out
+    [blank] = out.glob("*.xlsx")
+    wb = openpyxl.load_workbook(blank)
+    forms_ = [n for n in wb.sheetnames if n.startswith("项目")]
+    assert len(forms_) >= 2 and not cell_of(wb, header_name(1, "name")).protection.locked  # the unit names its projects
+    named = fill(blank, tmp_path / "one.xlsx", [dict(good_project(name="档案数字化（二期）"), fiscal=50)])
+    result = _check(named)
+    assert (result.status, result.findings) == ("passed", [])  # the untouched forms are not projects
+    approved = tmp_path / "a.xlsx"
+    assert main(["targets", str(named), "--out", str(approved), "-q", "--key", str(KEY)]) == 0
+    rows = list(openpyxl.load_workbook(approved).active.iter_rows(min_row=2, values_only=True))
+    assert {(r[0], r[1]) for r in rows} == {("420111-DAG", "档案数字化（二期）")}
+    nameless = fill(blank, tmp_path / "nameless.xlsx", [dict(good_project(), fiscal=50)])
+    assert ("REQUIRED_BLANK", "项目1", "C3") in _codes(_check(nameless))
+
+
+def test_targets_refuses_a_form_without_unit_code(tmp_path, capsys):
+    out = tmp_path / "t"
+    assert main(["template", "--framework", "project", "--unit", "洪山区档案馆", "--year", "2022", "--stage", "申报", "--out", str(out), "--key", str(KEY), "-q"]) == 0
+    [blank] = out.glob("*.xlsx")
+    named = fill(blank, tmp_path / "one.xlsx", [dict(good_project(name="档案数字化"), fiscal=50)])
+    assert main(["targets", str(named), "--out", str(tmp_path / "a.xlsx"), "--key", str(KEY)]) == 1
+    assert "没有单位编码" in capsys.readouterr().err and not (tmp_path / "a.xlsx").exists()

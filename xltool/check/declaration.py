@@ -299,6 +299,10 @@ def targets_from(inputs, units: list[UnitInfo] | None = None) -> TargetsOutcome:
                 out.lines.append(f"  · ……另有 {len(errors) - 20} 个错误，完整列表请用 xltool check 查看。")
             failed.append(shown)
             continue
+        if not decl.unit_code.strip():
+            out.lines.append(f"{shown}（{decl.unit_name}）没有单位编码：批复表按单位编码对应名册。请用名册（或 --unit 加 --code）重新生成申报表，让单位把内容转填后交回。")
+            failed.append(shown)
+            continue
         out.files += 1
         for form in decl.forms:
             if form.empty:

@@ -82,7 +82,7 @@ CODES: dict[str, tuple[str, str]] = {
         "文件“{file}”的模板元数据签名不符：隐藏的元数据被修改过，或者模板不是用这把密钥生成的，其中的预填数据不予采信。"
         "请用财政部门下发的模板重新填写（财政部门：检查时请用 --key 给出生成模板时使用的密钥文件）。",
     ),
-    "MISSING_RETURN": (ERROR, "名册中的“{unit}”（{year} 年度{kind_text}）没有交回自评文件。请联系该单位尽快提交。"),
+    "MISSING_RETURN": (ERROR, "名册中的“{unit}”（{year} 年度{kind_text}）没有交回{document}。请联系该单位尽快提交。"),
     "FRAMEWORK_VERSION_MISMATCH": (
         ERROR,
         "文件“{file}”使用的是评价框架“{framework}”的 {version} 版，现行的是 {expected} 版，指标和分值可能已经变化。请用今年下发的模板重新填写。",

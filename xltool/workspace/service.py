@@ -613,7 +613,7 @@ class Workspace:
             elif missing:
                 kind_text = "，项目支出" if u.kind == "project" else "，部门整体支出"
                 yield Result(file="", status="missing", kind=u.kind, unit=u.name, unit_code=u.code, year=u.year,
-                             findings=[finding("MISSING_RETURN", unit=u.name, year=str(u.year), kind_text=kind_text)])
+                             findings=[finding("MISSING_RETURN", unit=u.name, year=str(u.year), kind_text=kind_text, document="自评文件")])
 
     def _review_by_unit(self, campaign_id: int) -> dict[tuple[str, str], Review]:
         with self.store.read() as s:
