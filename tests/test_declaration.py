@@ -393,3 +393,17 @@ def test_targets_refuses_a_form_without_unit_code(tmp_path, capsys):
     named = fill(blank, tmp_path / "one.xlsx", [dict(good_project(name="档案数字化"), fiscal=50)])
     assert main(["targets", str(named), "--out", str(tmp_path / "a.xlsx"), "--key", str(KEY)]) == 1
     assert "没有单位编码" in capsys.readouterr().err and not (tmp_path / "a.xlsx").exists()
+
+
+@pytest.mark.parametrize("forms_text", ['[["x", "abc"]]', '[["x", {"a": 1}]]', "[]", "not json", '[["x"]]', "[" + ",".join(['["", null]'] * 101) + "]"])
+def test_forged_metadata_is_reported_never_a_crash(forms, tmp_path, forms_text):
+    def edit(wb):
+        ws = wb["_meta"]
+        for row in ws.iter_rows():
+            if row[0].value == "forms":
+                row[1].value = forms_text
+
+    path = fill(forms["project"], tmp_path / "f.xlsx", [good_project(), good_project()], edit=edit)
+    result = _check(path)
+    # metadata that does not describe a form this program writes: not taken for a 申报表
+    assert (result.status, [f.code for f in result.findings]) == ("unreadable", ["NOT_OUR_TEMPLATE"])

@@ -74,7 +74,7 @@ def read_declaration(path: str | Path, data: bytes) -> tuple[Declaration, Framew
     try:
         year = int(meta.get("year", ""))
         forms = json.loads(meta.get(META_FORMS, "[]"))
-        if not isinstance(forms, list) or not all(isinstance(f, list) and len(f) == 2 for f in forms) or not 0 < len(forms) <= 100:
+        if not isinstance(forms, list) or not 0 < len(forms) <= 100 or not all(_form_entry(f) for f in forms):
             raise ValueError
     except ValueError:
         raise NotDeclaration() from None
@@ -101,6 +101,20 @@ def read_declaration(path: str | Path, data: bytes) -> tuple[Declaration, Framew
             form.goals.append(DeclGoal(g, names.one(goal_name(p, g)) if kind == "department" else Value(), rows))
         decl.forms.append(form)
     return decl, fw, plan, notes
+
+
+def _form_entry(entry) -> bool:
+    """[project name, 财政拨款 as text or null], as template.declaration.form_prefills writes it."""
+    from decimal import Decimal, InvalidOperation
+
+    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str) and len(entry[0]) <= 200):
+        return False
+    if entry[1] is None:
+        return True
+    try:
+        return isinstance(entry[1], str) and len(entry[1]) <= 30 and Decimal(entry[1]).is_finite()
+    except InvalidOperation:
+        return False
 
 
 def _unknown(path: Path, meta, name, version):
