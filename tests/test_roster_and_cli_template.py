@@ -217,7 +217,7 @@ def test_usage_errors_are_chinese(capsys, argv, words):
     assert _english_words(text) == [], text
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["template", "--help"], ["report", "--help"], ["demo", "--help"], ["serve", "--help"], []])
+@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["template", "--help"], ["report", "--help"], ["targets", "--help"], ["demo", "--help"], ["serve", "--help"], []])
 def test_help_is_chinese(capsys, argv):
     code, text = _run(capsys, argv)
     assert code in (0, 2)
