@@ -407,3 +407,44 @@ def test_forged_metadata_is_reported_never_a_crash(forms, tmp_path, forms_text):
     result = _check(path)
     # metadata that does not describe a form this program writes: not taken for a 申报表
     assert (result.status, [f.code for f in result.findings]) == ("unreadable", ["NOT_OUR_TEMPLATE"])
+
+
+# ---------------------------------------------------------------- the pure checks, by property
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from xltool.core.declaration import Declaration, DeclForm, DeclGoal, DeclRow, check_declaration  # noqa: E402
+from xltool.core.framework import load_framework  # noqa: E402
+from xltool.core.model import Value  # noqa: E402
+
+_MONEY = st.decimals(min_value=0, max_value=10**6, places=2, allow_nan=False, allow_infinity=False)
+
+
+def _typed_form(total, fiscal, other, rows) -> Declaration:
+    v = lambda raw, cell="": Value(raw, "项目1", cell)  # noqa: E731
+    header = {"name": v("甲项目"), "attribute": v("新增"), "department": v("局"), "implementer": v("馆"), "start": v(43831.0), "end": v(44196.0),
+              "fiscal": v(fiscal, "C10"), "other": v(other, "C11"), "total": Value(total, "项目1", "C9"), "long_goal": v("长期"), "annual_goal": v("年度")}
+    typed = [DeclRow(i + 1, **{k: v(x) for k, x in r.items()}) for i, r in enumerate(rows)]
+    return Declaration("f.xlsx", "project", "馆", "1", 2020, "project", "1", [DeclForm(1, "项目1", header, [DeclGoal(1, Value(), typed)], True)])
+
+
+@settings(max_examples=200, deadline=None)
+@given(fiscal=_MONEY, other=_MONEY, total=_MONEY)
+def test_funds_sum_is_caught_exactly_when_the_typed_total_differs(fiscal, other, total):
+    found = [f for f in check_declaration(_typed_form(float(total), float(fiscal), float(other), good_rows()), load_framework("project"))
+             if f.code == "DECL_FUNDS_SUM_MISMATCH"]
+    assert bool(found) == (total != fiscal + other)
+    if found:
+        assert (found[0].cell, found[0].seen, found[0].expected) == ("C9", total, fiscal + other)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(min_value=1, max_value=30), min_size=3, max_size=9))
+def test_points_sum_is_caught_per_category_exactly_when_it_differs(points):
+    fw = load_framework("project")
+    categories = [c.name for c in fw.categories]
+    rows = [dict(good_rows()[0], level1=categories[i % 3], level2=fw.categories[i % 3].subcategories[0], points=p) for i, p in enumerate(points)]
+    found = {f.expected and f.message.split("“")[2].split("”")[0] for f in check_declaration(_typed_form(None, 1.0, 0.0, rows), fw) if f.code == "DECL_POINTS_SUM"}
+    wrong = {c.name for i, c in enumerate(fw.categories) if sum(points[i::3]) != c.points}
+    assert found == wrong
