@@ -366,7 +366,12 @@ def check_file_read(path: str | Path, *, strict: bool = False, data: bytes | Non
         if data is not None and any(f.code == "NOT_OUR_TEMPLATE" for f in exc.findings):
             from xltool.check.declaration import check_declaration_file  # a 绩效目标申报表 (template --stage 申报)
 
-            declared = check_declaration_file(path, data)
+            try:
+                declared = check_declaration_file(path, data)
+            except Exception:  # noqa: BLE001 - never: it answers every file; the reader's finding stands
+                if strict:
+                    raise
+                declared = None
             if declared is not None:
                 return _read(declared[0])
         return _read(Result(file=shown, status="unreadable", findings=exc.findings, sha256=locals().get("digest", "")))

@@ -52,10 +52,13 @@ def read_declaration(path: str | Path, data: bytes) -> tuple[Declaration, Framew
     from xltool.template.signing import SIGNATURE, current_key, verify
 
     path = Path(path)
-    book, pkg = xlsx.open_book(data)
-    if SHEET_META not in book.sheets:
-        raise NotDeclaration()
-    meta = read_meta(book, pkg)
+    try:
+        book, pkg = xlsx.open_book(data)
+        if SHEET_META not in book.sheets:
+            raise NotDeclaration()
+        meta = read_meta(book, pkg)
+    except xlsx.XlsxError:
+        raise NotDeclaration() from None  # whatever it is, the self-evaluation reader has said so
     if meta.get("generator") != "xltool" or meta.get("stage") != STAGE:
         raise NotDeclaration()
     notes: list[Finding] = []
