@@ -448,3 +448,26 @@ def test_points_sum_is_caught_per_category_exactly_when_it_differs(points):
     found = {f.expected and f.message.split("“")[2].split("”")[0] for f in check_declaration(_typed_form(None, 1.0, 0.0, rows), fw) if f.code == "DECL_POINTS_SUM"}
     wrong = {c.name for i, c in enumerate(fw.categories) if sum(points[i::3]) != c.points}
     assert found == wrong
+
+
+def test_mutated_declarations_never_raise(forms, tmp_path):
+    """The fuzz test's mutations (bytes, parts, XML, cells, names) on filled 申报表: every one ends
+    as a result, none raises, none is FILE_UNREADABLE (an unforeseen error), and many still read."""
+    import hostile
+    from xltool.template.signing import use_key_file
+
+    use_key_file(KEY)
+    seeds = [fill(forms["project"], tmp_path / "p.xlsx", [good_project(), good_project()]),
+             fill(forms["department"], tmp_path / "d.xlsx", [{"department": "局", "fiscal": 1, "other": 0, "long_goal": "长期",
+                                                             "goals": [("目标", [dict(r, points=None) for r in good_rows("department")])]}])]
+    mutator = hostile.Mutator(seeds)
+    path = tmp_path / "变异.xlsx"
+    read = 0
+    for i in range(300):
+        kind, data = mutator.mutate(i)
+        path.write_bytes(data)
+        result = check_file(path, strict=True)
+        assert result.status in ("passed", "failed", "unreadable"), (i, kind)
+        assert all(f.code != "FILE_UNREADABLE" for f in result.findings), (i, kind, result.findings)
+        read += result.kind == "declaration" and result.status != "unreadable"
+    assert read > 30
