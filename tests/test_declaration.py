@@ -147,6 +147,22 @@ def test_each_check_is_caught_by_a_crafted_file(forms, tmp_path, code):
     assert all(f.sheet != "项目2" for f in result.findings if f.code.startswith("DECL"))  # the good project has none
 
 
+def test_every_declaration_code_is_crafted_and_says_a_filled_sentence(forms, tmp_path):
+    from xltool.core.messages import CODES
+    from test_checks import assert_sentence
+
+    assert {c for c in CODES if c.startswith("DECL_")} <= set(CRAFTED)
+    for code in (c for c in CRAFTED if c.startswith("DECL_")):
+        changes, edit, _cell = CRAFTED[code]
+        changes = dict(changes)
+        form = dict(good_project(rows=changes.pop("rows", None)), **changes)
+        found = [f for f in _check(fill(forms["project"], tmp_path / f"{code}.xlsx", [form, good_project()], edit=edit)).findings if f.code == code]
+        assert found, code
+        for f in found:
+            assert_sentence(f)
+            assert f.severity == CODES[code][0] == "error" and "请" in f.message, f.message
+
+
 @pytest.mark.parametrize("text", ["*", "＊", "无", "见附件", "详见附件3", "——"])
 def test_placeholders_in_indicator_rows(forms, tmp_path, text):
     path = fill(forms["project"], tmp_path / "p.xlsx", [good_project(rows=_with(good_rows(), 1, standard=text)), good_project()])
