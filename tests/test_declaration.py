@@ -29,6 +29,21 @@ PROJECTS = ("档案保护费", "史料编研费")
 INPUT_FILL = "FFFFF2CC"
 
 
+@pytest.fixture(autouse=True)
+def _keep_environment():
+    """These tests choose the demo key for the process (use_key_file): put the environment back,
+    so that later test files see the key they expect."""
+    import os
+
+    saved = {k: os.environ.get(k) for k in ("XLTOOL_KEY_FILE", "XLTOOL_ROSTER", "XLTOOL_TARGETS", "XLTOOL_FRAMEWORKS")}
+    yield
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+
+
 @pytest.fixture(scope="module")
 def forms(tmp_path_factory):
     out = tmp_path_factory.mktemp("decl")
