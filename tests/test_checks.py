@@ -753,7 +753,8 @@ def _scenario_findings() -> dict[str, list[Finding]]:
     return s
 
 
-CONTENT_AND_INTEGRITY_CODES = set(CODES) - FILE_CODES
+# the 申报表's own codes (DECL_*) are emitted by crafted forms in test_declaration.py
+CONTENT_AND_INTEGRITY_CODES = {c for c in CODES if not c.startswith("DECL_")} - FILE_CODES
 
 
 def test_every_content_and_integrity_code_is_emitted_somewhere():

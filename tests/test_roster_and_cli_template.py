@@ -177,7 +177,7 @@ def test_readme_commands_match_ci():
 # --- the command line speaks Chinese, argparse's own words included ---------------------------
 
 _ALLOWED = re.compile(  # option names, the program and its commands, codes, formats, examples
-    r"(?<![A-Za-z])(?:--?[a-z][a-z-]*|xltool-demo|xltool|template|check|report|serve|demo|[A-Z][A-Z_]+|\.xlsx|\.csv|\.docx|\.zip"
+    r"(?<![A-Za-z])(?:--?[a-z][a-z-]*|xltool-demo|xltool|template|check|targets|report|serve|demo|[A-Z][A-Z_]+|\.xlsx|\.csv|\.docx|\.zip"
     r"|project|department|returned|Excel|WPS|UTF|Unicode|LibreOffice|Word|SQLite|postgresql)(?![A-Za-z])"
 )
 
@@ -204,7 +204,7 @@ def _run(capsys, argv):
         (["template", "--year", "x"], ["参数 --year 应为整数"]),
         (["template", "--unit", "甲", "--roster", "r.csv", "--out", "o"], ["--roster 不能与 --unit 同时使用"]),
         (["check", "a.xlsx", "--out", "s.xlsx", "--bogus"], ["无法识别的参数：--bogus"]),
-        (["检查"], ["“检查”不是可用的命令", "可选：template, check, report, serve, demo"]),
+        (["检查"], ["“检查”不是可用的命令", "可选：template, check, targets, report, serve, demo"]),
         (["check", "--out"], ["--out 后面需要跟一个值"]),
     ],
 )
@@ -217,7 +217,7 @@ def test_usage_errors_are_chinese(capsys, argv, words):
     assert _english_words(text) == [], text
 
 
-@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["template", "--help"], ["report", "--help"], ["demo", "--help"], ["serve", "--help"], []])
+@pytest.mark.parametrize("argv", [["--help"], ["check", "--help"], ["template", "--help"], ["report", "--help"], ["targets", "--help"], ["demo", "--help"], ["serve", "--help"], []])
 def test_help_is_chinese(capsys, argv):
     code, text = _run(capsys, argv)
     assert code in (0, 2)

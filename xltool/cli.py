@@ -105,7 +105,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="xltool", description="预算绩效自评：生成模板、检查回收的工作簿、输出评分汇总。")
     parser.add_argument("--version", action="version", version=f"xltool {_version()}", help="显示版本号并退出")
-    sub = parser.add_subparsers(dest="command", parser_class=_Parser, title="命令", metavar="{template,check,report,serve,demo}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser, title="命令", metavar="{template,check,targets,report,serve,demo}")
 
     t = sub.add_parser("template", help="为每个单位生成自评模板", description="按框架和名册为每个单位生成一份自评模板（.xlsx）。")
     t.add_argument("--framework", help="框架名称（project / department）或 YAML 文件路径；用名册时可省略，按名册的“类型”列选择")
@@ -115,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--year", type=int, help="评价年度，如 2021（与 --unit 一起使用）")
     t.add_argument("--code", default="", help="单位编码（与 --unit 一起使用，可省略）")
     t.add_argument("--targets", metavar="批复表", help="绩效目标批复表（.csv 或 .xlsx，与 --roster 一起使用）：批复的指标预填到模板并锁定，列说明见 README")
+    t.add_argument("--stage", choices=("自评", "申报"), default="自评", metavar="阶段", help="自评（默认）：绩效自评表；申报：绩效目标申报表（每个项目一张，部门整体类型为单位一张），回收后用 xltool check 检查、xltool targets 生成批复表")
     t.add_argument("-o", "--out", required=True, help="输出文件夹")
     t.add_argument("--key", metavar="密钥文件", help="签名密钥文件（默认使用本机用户配置文件夹中的密钥，首次使用时自动生成）；检查时要用同一把密钥")
     t.add_argument("-q", "--quiet", action="store_true", help="不显示进度")
@@ -140,6 +141,17 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--db", metavar="数据库地址", help="工作区的数据库（默认是工作区文件夹中的 SQLite 文件），如 postgresql://用户@主机/库名")
     c.add_argument("--campaign", type=int, metavar="批次编号", help="记入哪个评价批次（工作区中只有一个批次时可省略）")
     parser.check_parser = c  # --out is required unless --workspace is given: said in its words
+
+    g = sub.add_parser(
+        "targets", help="把检查通过的绩效目标申报表汇成批复表",
+        description="读取回收的绩效目标申报表（xltool template --stage 申报 生成），逐份检查；全部没有错误时，写出绩效目标批复表（.xlsx），供 xltool template --targets 和 xltool check --targets 使用。",
+    )
+    g.add_argument("paths", nargs="+", metavar="路径", help="申报表文件、文件夹、通配符或 .zip 压缩包")
+    g.add_argument("-o", "--out", required=True, metavar="批复表", help="写出的批复表（.xlsx）")
+    g.add_argument("--roster", metavar="名册文件", help="名册文件：批复表先按名册核对（单位编码、项目名称、分值），与生成自评模板时一致")
+    g.add_argument("--key", metavar="密钥文件", help="生成申报表时使用的签名密钥文件（同 check）")
+    g.add_argument("--framework", action="append", default=[], metavar="框架文件", help="自定义框架的 YAML 文件（可多次给出，同 check）")
+    g.add_argument("-q", "--quiet", action="store_true", help="只在出错时输出")
 
     r = sub.add_parser(
         "report", help="按检查复核的结果写自评报告初稿（Word）",
@@ -190,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
             if not args.out:
                 parser.check_parser.error("the following arguments are required: --out")
             return cmd_check(args, parser)
+        if args.command == "targets":
+            return cmd_targets(args)
         if args.command == "report":
             return cmd_report(args)
         if args.command == "serve":
@@ -269,6 +283,10 @@ def cmd_template(args, parser) -> int:
             units = [UnitInfo(args.unit.strip(), args.code.strip(), args.year, framework.kind, framework=args.framework)]
         from xltool.report.terminal import Progress
 
+        if args.stage == "申报":
+            if args.targets:
+                return _usage("--targets 用于自评模板；生成绩效目标申报表（--stage 申报）时不能同时给出。")
+            from xltool.template.declaration import generate_declarations as generate
         progress = Progress(not args.quiet, "生成模板")
         try:
             paths = generate(units, args.out, progress=progress)
@@ -283,7 +301,7 @@ def cmd_template(args, parser) -> int:
     if not args.quiet:
         for path in paths:
             print(path)
-        print(f"已生成 {len(paths)} 份模板，位于 {args.out}")
+        print(f"已生成 {len(paths)} 份{'绩效目标申报表' if args.stage == '申报' else '模板'}，位于 {args.out}")
     return EXIT_OK
 
 
@@ -411,6 +429,52 @@ def _setup(args) -> str:
     return ""
 
 
+def cmd_targets(args) -> int:
+    """`xltool targets PATH... --out 批复表.xlsx`: the checked 申报表 → the approved-targets file.
+    Written only when every 申报表 could be read and has no error (and, with --roster, the rows
+    pass the roster's checks); otherwise the files to fix are listed and nothing is written."""
+    from xltool.check import batch
+    from xltool.check.declaration import targets_from
+
+    out = args.out
+    if not out.lower().endswith(".xlsx") or out == "-" or os.path.isdir(out):
+        return _usage(f"--out {_safe(out)} 必须是以 .xlsx 结尾的文件路径，如 批复表.xlsx。")
+    problem = _setup(args)
+    if problem:
+        return _usage(problem)
+    units = None
+    if args.roster:
+        from xltool.template.roster import RosterError, read_roster
+
+        try:
+            units = read_roster(args.roster)
+        except RosterError as exc:
+            return _usage(f"名册无法使用：{exc}")
+    inputs = batch.collect(args.paths, exclude=[out])
+    if not inputs.sources and not inputs.problems:
+        _say_skipped(inputs.skipped)
+        return _usage("没有找到申报表。请核对命令中的路径，或给出回收的申报表所在的文件夹。")
+    if batch.output_conflicts([Path(out)], [Path(s.path) for s in inputs.sources]):
+        return _usage(f"输出文件 {_safe(out)} 是被读取的文件之一：不会覆盖任何输入文件，请换一个输出路径。")
+    outcome = targets_from(inputs, units)
+    for line in outcome.lines:
+        sys.stderr.write(_safe(line) + "\n")
+    if not outcome.ok:
+        sys.stderr.write(f"未写出批复表 {_safe(out)}：{outcome.reason}\n")
+        return EXIT_FAILED
+    from xltool.template.declaration import write_approved
+
+    try:
+        write_approved(outcome.rows, out)
+    except OSError as exc:
+        sys.stderr.write(f"无法写出批复表 {_safe(out)}：{_os_reason(exc)}。\n")
+        return EXIT_FAILED
+    if not args.quiet:
+        print(f"已写出批复表 {_safe(out)}：{outcome.files} 份申报表，{outcome.blocks} 个项目或年度目标，{len(outcome.rows)} 个指标。"
+              f"生成自评模板：xltool template --roster 名册 --targets {_safe(out)} --out 文件夹")
+    return EXIT_OK
+
+
 def cmd_report(args) -> int:
     from xltool.check import batch
 
@@ -439,6 +503,9 @@ def _write_drafts(sources, folder: str, pdf: bool, quiet: bool) -> int:
     written, failures, used = [], 0, set()
     for result, sub, framework in batch.iter_read(sources):
         shown = _safe(Path(result.file).name)
+        if result.kind == "declaration":  # a 绩效目标申报表: nothing to report on yet
+            sys.stderr.write(f"未写初稿：{shown} 是绩效目标申报表，自评报告初稿只为自评表编写。\n")
+            continue
         if sub is None or framework is None:
             why = result.findings[0].message if result.findings else "无法读取"
             sys.stderr.write(f"未写初稿：{shown} 无法读取（{_safe(why)}）。\n")

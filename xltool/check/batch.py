@@ -363,6 +363,17 @@ def check_file_read(path: str | Path, *, strict: bool = False, data: bytes | Non
             sha256=digest,
         ), sub, framework)
     except Unreadable as exc:
+        if data is not None and any(f.code == "NOT_OUR_TEMPLATE" for f in exc.findings):
+            from xltool.check.declaration import check_declaration_file  # a 绩效目标申报表 (template --stage 申报)
+
+            try:
+                declared = check_declaration_file(path, data)
+            except Exception:  # noqa: BLE001 - never: it answers every file; the reader's finding stands
+                if strict:
+                    raise
+                declared = None
+            if declared is not None:
+                return _read(declared[0])
         return _read(Result(file=shown, status="unreadable", findings=exc.findings, sha256=locals().get("digest", "")))
     except MemoryError:
         return _read(Result(file=shown, status="unreadable", findings=[finding("FILE_TOO_LARGE", file=path.name, detail="检查时内存不足，文件内容过多")]))
@@ -621,15 +632,18 @@ def output_conflicts(outputs: list[Path], inputs: list[Path]) -> list[Path]:
 
 
 def missing_returns(roster, results) -> list:
-    """A result with status `missing` for every roster unit no readable file belongs to."""
+    """A result with status `missing` for every roster unit no readable file belongs to. A batch
+    of 绩效目标申报表 only (the 申报 stage) is matched by unit and year: who sent no 申报表."""
+    returned = [r for r in results if r.status != "unreadable" and r.status != "missing"]
+    declarations = bool(returned) and all(r.kind == "declaration" for r in returned)
+
     def same(unit, result) -> bool:
-        if unit.year != result.year or unit.kind != result.kind:
+        if unit.year != result.year or (unit.kind != result.kind and not declarations):
             return False
         if unit.code.strip() and (result.unit_code or "").strip():
             return unit.code.strip() == result.unit_code.strip()
         return unit.name.strip() == (result.unit or "").strip()
 
-    returned = [r for r in results if r.status != "unreadable" and r.status != "missing"]
     out = []
     for unit in roster:
         if not any(same(unit, r) for r in returned):
@@ -637,7 +651,7 @@ def missing_returns(roster, results) -> list:
             out.append(
                 Result(
                     file="", status="missing", kind=unit.kind, unit=unit.name, unit_code=unit.code, year=unit.year,
-                    findings=[finding("MISSING_RETURN", unit=unit.name, year=str(unit.year), kind_text=kind_text)],
+                    findings=[finding("MISSING_RETURN", unit=unit.name, year=str(unit.year), kind_text=kind_text, document="绩效目标申报表" if declarations else "自评文件")],
                 )
             )
     return out

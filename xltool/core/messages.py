@@ -82,7 +82,7 @@ CODES: dict[str, tuple[str, str]] = {
         "文件“{file}”的模板元数据签名不符：隐藏的元数据被修改过，或者模板不是用这把密钥生成的，其中的预填数据不予采信。"
         "请用财政部门下发的模板重新填写（财政部门：检查时请用 --key 给出生成模板时使用的密钥文件）。",
     ),
-    "MISSING_RETURN": (ERROR, "名册中的“{unit}”（{year} 年度{kind_text}）没有交回自评文件。请联系该单位尽快提交。"),
+    "MISSING_RETURN": (ERROR, "名册中的“{unit}”（{year} 年度{kind_text}）没有交回{document}。请联系该单位尽快提交。"),
     "FRAMEWORK_VERSION_MISMATCH": (
         ERROR,
         "文件“{file}”使用的是评价框架“{framework}”的 {version} 版，现行的是 {expected} 版，指标和分值可能已经变化。请用今年下发的模板重新填写。",
@@ -237,6 +237,32 @@ CODES: dict[str, tuple[str, str]] = {
     "DECLARED_MISSING": (WARNING, "{item}的“{field}”未填写，按表中数据计算为 {expected}。请填写。"),
     "CONTACT_MISSING": (WARNING, "基本信息的“{field}”未填写。请填写，以便财政部门核对时联系。"),
     "TEXT_MISSING": (WARNING, "“{field}”未填写。请写明本年度绩效方面存在的问题、原因和下一步的改进措施。"),
+    # ------------------------------------------------------------ 绩效目标申报表 (xltool template --stage 申报)
+    "DECL_FUNDS_SUM_MISMATCH": (
+        ERROR,
+        "{item}的“资金总额”为 {seen} 万元，与财政拨款、其他资金之和 {expected} 万元不符。资金总额应等于各来源之和：请恢复资金总额的自动计算公式，或改正各来源金额。",
+    ),
+    "DECL_DIMENSION_MISSING": (
+        ERROR,
+        "{item}没有“{category}”的指标。绩效指标必须包含{all}三类一级指标：请至少填写一行“{category}”的指标。",
+    ),
+    "DECL_COST_SIGN": (
+        ERROR,
+        "{item}的成本指标“{name}”计算符号为“{seen}”。成本指标是反向指标，计算符号只能选 ≤ 或 <（如“单位成本 ≤ 200 元”）：请改正计算符号。",
+    ),
+    "DECL_PERCENT_OVER_100": (
+        ERROR,
+        "{item}的指标“{name}”计量单位为 %，指标值却是 {seen}，超过 100。百分比指标的指标值不能超过 100：请改正指标值（95% 填 95），或换用合适的计量单位。",
+    ),
+    "DECL_POINTS_SUM": (
+        ERROR,
+        "{item}中“{category}”各指标的分值合计为 {seen} 分，应为 {expected} 分。请调整各指标的分值，使合计等于该一级指标的分值。",
+    ),
+    "DECL_PLACEHOLDER_TEXT": (
+        ERROR,
+        "{item}的“{field}”只填写了“{seen}”，这不是实际内容。请写明具体内容，不要用“*”“无”“见附件”等代替（附件中的内容请直接填到表中）。",
+    ),
+    "DECL_DATES_REVERSED": (ERROR, "{item}的结束时间 {seen} 早于起始时间 {expected}。请改正起止时间。"),
 }
 
 # The sentence used when a caller passes a code that is not in CODES (a bug, but never a crash).

@@ -29,7 +29,7 @@ def status_label(status: str, file: str = "x") -> str:
 _NOT_EVALUATED = ("unreadable", "missing")
 
 
-KIND_TEXT = {"project": "项目支出", "department": "部门整体"}
+KIND_TEXT = {"project": "项目支出", "department": "部门整体", "declaration": "绩效目标申报表"}
 
 
 SEVERITY_TEXT = {"error": "错误", "warning": "警告", "info": "提示"}

@@ -666,7 +666,7 @@ class Workspace:
             elif missing:
                 kind_text = "，项目支出" if u.kind == "project" else "，部门整体支出"
                 yield Result(file="", status="missing", kind=u.kind, unit=u.name, unit_code=u.code, year=u.year,
-                             findings=[finding("MISSING_RETURN", unit=u.name, year=str(u.year), kind_text=kind_text)])
+                             findings=[finding("MISSING_RETURN", unit=u.name, year=str(u.year), kind_text=kind_text, document="自评文件")])
 
     def _review_by_unit(self, campaign_id: int) -> dict[tuple[str, str], Review]:
         with self.store.read() as s:
@@ -768,6 +768,8 @@ def _why_set_aside(campaign: Campaign, result: Result) -> str:
     who = f"{result.year or '?'} 年度 {result.unit or '（未写单位名称）'}"
     if result.unit_code:
         who += f"（{result.unit_code}）"
+    if result.kind == "declaration":
+        return f"它是 {who} 的绩效目标申报表，不是自评表，评价批次只收自评表。申报表请用 xltool check 检查，用 xltool targets 汇成批复表。"
     return f"它是 {who} 的自评表，不属于本批次名册中的单位。请核对是否交错了批次，或把这个单位补进名册后重建批次。"
 
 

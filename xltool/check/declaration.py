@@ -1,0 +1,358 @@
+"""A returned 绩效目标申报表 → Declaration + findings, and the Result the check pipeline reports.
+
+The `_meta` sheet says stage 申报 (template.declaration); the plan is rebuilt from it, inputs are
+found through the defined names, and every locked label, pre-filled figure and formula is
+compared with the plan (the self-evaluation's codes: LOCKED_CHANGED, PREFILL_CHANGED,
+FORMULA_CHANGED, PROTECTION_REMOVED, SHEET_MISSING, NAME_MISSING, STRUCTURE_CHANGED, and the
+signature's). Cached formula values are never used for any figure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from xltool.check import xlsx
+from xltool.core.declaration import ROW_FIELDS, STAGE, Declaration, DeclForm, DeclGoal, DeclRow, check_declaration
+from xltool.core.framework import Framework, find_framework, known_frameworks
+from xltool.core.messages import finding, show
+from xltool.core.model import Finding, Result, UnitInfo, Value
+from xltool.template.declaration import DEPARTMENT_HEADER_ROWS, HEADER_ROWS, META_FORMS, build_declaration_plan, column_name, goal_name, header_name
+from xltool.template.layout import SHEET_META, Plan, a1
+
+KIND = "declaration"  # Result.kind of a 申报表
+_MAX_TEXT = 60
+
+
+class NotDeclaration(Exception):
+    """The workbook is not a 申报表 this program made (the caller's own finding stands)."""
+
+
+def _short(text: str) -> str:
+    text = str(text)
+    return text if len(text) <= _MAX_TEXT else text[: _MAX_TEXT - 1] + "…"
+
+
+def read_meta(book: xlsx.Book, pkg) -> dict[str, str]:
+    sheet = xlsx.load_sheet(book, pkg, SHEET_META)
+    meta: dict[str, str] = {}
+    for (_row, col), cell in sorted(sheet.cells.items()):
+        if col == 0 and isinstance(cell.value, str) and cell.value not in meta:
+            value = sheet.cells.get((_row, 1))
+            raw = None if value is None else value.value
+            meta[cell.value] = "" if raw is None else (str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw))
+    return meta
+
+
+def read_declaration(path: str | Path, data: bytes) -> tuple[Declaration, Framework, Plan, list[Finding]]:
+    """Read a returned 申报表. Raises NotDeclaration when the bytes are not one; raises
+    xlsx.XlsxError when the package breaks while reading (the caller reports it)."""
+    from xltool.template.signing import SIGNATURE, current_key, verify
+
+    path = Path(path)
+    try:
+        book, pkg = xlsx.open_book(data)
+        if SHEET_META not in book.sheets:
+            raise NotDeclaration()
+        meta = read_meta(book, pkg)
+    except xlsx.XlsxError:
+        raise NotDeclaration() from None  # whatever it is, the self-evaluation reader has said so
+    if meta.get("generator") != "xltool" or meta.get("stage") != STAGE:
+        raise NotDeclaration()
+    notes: list[Finding] = []
+    if not meta.get(SIGNATURE, "").strip():
+        notes.append(finding("SIGNATURE_MISSING", sheet=SHEET_META, file=path.name))
+    elif not verify(meta, current_key()):
+        notes.append(finding("SIGNATURE_INVALID", sheet=SHEET_META, file=path.name))
+    name, version = meta.get("declaration_framework", ""), meta.get("framework_version", "")
+    fw = find_framework(name, version)
+    if fw is None:
+        same = known_frameworks(name)
+        if not same:
+            return _unknown(path, meta, name, version)
+        fw = same[0]
+        notes.append(finding("FRAMEWORK_VERSION_MISMATCH", file=path.name, framework=_short(name), version=_short(version), expected=fw.version))
+    try:
+        year = int(meta.get("year", ""))
+        forms = json.loads(meta.get(META_FORMS, "[]"))
+        if not isinstance(forms, list) or not 0 < len(forms) <= 100 or not all(_form_entry(f) for f in forms):
+            raise ValueError
+    except ValueError:
+        raise NotDeclaration() from None
+    kind = meta.get("kind", "")
+    if kind != fw.kind:
+        raise NotDeclaration()
+    unit = UnitInfo(meta.get("unit_name", ""), meta.get("unit_code", ""), year, kind, framework=fw.name, department=meta.get("department", ""))
+    plan = build_declaration_plan(fw, unit, forms)
+    if plan.meta.get("fingerprint") != meta.get("fingerprint") and not notes:
+        notes.append(finding("FINGERPRINT_MISMATCH", file=path.name))
+    for sheet in plan.sheets:
+        if sheet.name in book.sheets and sheet.name != SHEET_META:
+            xlsx.load_sheet(book, pkg, sheet.name)
+    decl = Declaration(str(path), kind, unit.name, unit.code, year, fw.name, version)
+    notes += _integrity(book, plan)
+    names = _Names(book, plan, notes)
+    header_rows = HEADER_ROWS if kind == "project" else DEPARTMENT_HEADER_ROWS
+    goals = 1 if kind == "project" else fw.goals
+    for p, (sheet, prefill) in enumerate(zip(_form_sheets(plan), forms), start=1):
+        form = DeclForm(p, sheet, {key: names.one(header_name(p, key)) for key in header_rows}, prefilled_name=bool(prefill[0]))
+        for g in range(1, goals + 1):
+            columns = {key: names.column(column_name(p, g, key), fw.indicator_rows) for key in ROW_FIELDS}
+            rows = [DeclRow(i + 1, **{key: columns[key][i] for key in ROW_FIELDS}) for i in range(fw.indicator_rows)]
+            form.goals.append(DeclGoal(g, names.one(goal_name(p, g)) if kind == "department" else Value(), rows))
+        decl.forms.append(form)
+    return decl, fw, plan, notes
+
+
+def _form_entry(entry) -> bool:
+    """[project name, 财政拨款 as text or null], as template.declaration.form_prefills writes it."""
+    from decimal import Decimal, InvalidOperation
+
+    if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str) and len(entry[0]) <= 200):
+        return False
+    if entry[1] is None:
+        return True
+    try:
+        return isinstance(entry[1], str) and len(entry[1]) <= 30 and Decimal(entry[1]).is_finite()
+    except InvalidOperation:
+        return False
+
+
+def _unknown(path: Path, meta, name, version):
+    raise _Unknown([finding("FRAMEWORK_UNKNOWN", file=path.name, framework=_short(name), version=_short(version))], meta)
+
+
+class _Unknown(Exception):
+    def __init__(self, findings, meta):
+        super().__init__("FRAMEWORK_UNKNOWN")
+        self.findings, self.meta = findings, meta
+
+
+def _form_sheets(plan: Plan) -> list[str]:
+    return [s.name for s in plan.sheets if s.name.startswith("项目") or s.name == "部门整体"]
+
+
+class _Names:
+    """Inputs through the workbook's defined names; a name deleted or moved is a finding, and its
+    cells are then read where the template put them."""
+
+    def __init__(self, book: xlsx.Book, plan: Plan, notes: list[Finding]):
+        self.book, self.plan, self.notes = book, plan, notes
+        self.moved: set[str] = set()
+
+    def _where(self, name: str):
+        spec = self.plan.names[name]
+        text = self.book.names.get(name)
+        found = xlsx.parse_name_ref(text) if text else None
+        expected = (spec.sheet, (spec.row, spec.col), (spec.last_row, spec.col))
+        if found is None:
+            self.notes.append(finding("NAME_MISSING", sheet=spec.sheet, cell=a1(spec.row, spec.col), name=name, label=self.label(spec)))
+        elif found[:2] != expected[:2] and spec.sheet not in self.moved:
+            self.moved.add(spec.sheet)
+            self.notes.append(finding(
+                "STRUCTURE_CHANGED", sheet=spec.sheet, cell=a1(spec.row, spec.col), label=self.label(spec),
+                expected=a1(spec.row, spec.col), seen=a1(found[1][0], found[1][1]) if found[0] == spec.sheet else f"{found[0]}!{a1(found[1][0], found[1][1])}", count=1,
+            ))
+        return expected
+
+    def label(self, spec) -> str:
+        cell = next((c for c in self.plan.cells if c.sheet == spec.sheet and c.row == spec.row and c.col == spec.col), None)
+        return cell.field if cell is not None and cell.field else spec.name
+
+    def _value(self, sheet: str, row: int, col: int) -> Value:
+        s = self.book.sheets.get(sheet)
+        cell = s.cells.get((row, col)) if s is not None else None
+        if cell is None:
+            return Value(None, sheet, a1(row, col))
+        raw = cell.value
+        if isinstance(raw, str) and cell.formula is None and not raw.strip():
+            raw = None
+        return Value(raw, sheet, a1(row, col), cell.formula, cell.is_error)
+
+    def one(self, name: str) -> Value:
+        sheet, (row, col), _end = self._where(name)
+        return self._value(sheet, row, col)
+
+    def column(self, name: str, count: int) -> list[Value]:
+        sheet, (row, col), _end = self._where(name)
+        return [self._value(sheet, r, col) for r in range(row, row + count)]
+
+
+def _integrity(book: xlsx.Book, plan: Plan) -> list[Finding]:
+    from xltool.check.reader import normalize_formula
+
+    out: list[Finding] = []
+    for spec in plan.sheets:
+        if spec.name == SHEET_META:
+            continue
+        sheet = book.sheets.get(spec.name)
+        if sheet is None:
+            out.append(finding("SHEET_MISSING", sheet=spec.name))
+        elif spec.protect and spec.state == "visible" and not sheet.protected:
+            out.append(finding("PROTECTION_REMOVED", sheet=spec.name))
+    for cell in plan.cells:
+        if cell.role == "input" or cell.sheet == SHEET_META or cell.sheet not in book.sheets:
+            continue
+        found = book.sheets[cell.sheet].cells.get((cell.row, cell.col))
+        if cell.role == "formula":
+            if found is None or found.formula is None:
+                out.append(finding("FORMULA_CHANGED", sheet=cell.sheet, cell=cell.ref, how="被删除或改成了数值", seen=None if found is None else found.value, expected=cell.value))
+            elif normalize_formula(found.formula) != normalize_formula(cell.value):
+                out.append(finding("FORMULA_CHANGED", sheet=cell.sheet, cell=cell.ref, how="被改动", seen=found.formula, expected=cell.value))
+            continue
+        value = None if found is None else (found.formula if found.formula is not None else found.value)
+        if not _same(cell.value, value):
+            code = "PREFILL_CHANGED" if cell.role == "prefill" else "LOCKED_CHANGED"
+            out.append(finding(code, sheet=cell.sheet, cell=cell.ref, seen=value, expected=cell.value))
+    return out
+
+
+def _same(expected, found) -> bool:
+    from decimal import Decimal
+
+    blank = lambda v: v is None or (isinstance(v, str) and not v.strip())  # noqa: E731
+    if blank(expected) or blank(found):
+        return blank(expected) and blank(found)
+    if isinstance(expected, (int, float, Decimal)) and not isinstance(expected, bool):
+        return isinstance(found, (int, float)) and not isinstance(found, bool) and abs(float(found) - float(expected)) < 1e-9
+    return isinstance(found, str) and found.strip() == str(expected).strip() or show(found) == show(expected)
+
+
+def check_declaration_file(path: str | Path, data: bytes) -> tuple[Result, Declaration | None, Framework | None] | None:
+    """The check of one returned 申报表, as the pipeline reports it (kind "declaration"); None when
+    the bytes are not a 申报表 (the caller's NOT_OUR_TEMPLATE stands). Never raises."""
+    from xltool.check.rules import result_status
+
+    path = Path(path)
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        decl, fw, _plan, notes = read_declaration(path, data)
+    except NotDeclaration:
+        return None
+    except _Unknown as exc:
+        meta = exc.meta
+        return Result(file=str(path), status="unreadable", kind=KIND, unit=meta.get("unit_name", ""), unit_code=meta.get("unit_code", ""), findings=exc.findings, sha256=digest), None, None
+    except xlsx.XlsxError as exc:
+        return Result(file=str(path), status="unreadable", kind=KIND, findings=[finding(exc.code, file=path.name, detail=exc.detail)], sha256=digest), None, None
+    findings = notes + check_declaration(decl, fw)
+    return Result(
+        file=str(path),
+        status=result_status(findings),
+        kind=KIND,
+        unit=decl.unit_name,
+        unit_code=decl.unit_code,
+        year=decl.year,
+        framework=f"{decl.framework_name} {decl.framework_version}",
+        findings=findings,
+        sha256=digest,
+    ), decl, fw
+
+
+def read_file(path: str | Path, data: bytes | None = None):
+    """check_declaration_file for a path on disk (the targets command); the file is only read."""
+    from xltool.check.reader import Unreadable, read_bytes
+
+    path = Path(path)
+    try:
+        if data is None:
+            data = read_bytes(path)
+    except Unreadable as exc:
+        return Result(file=str(path), status="unreadable", kind=KIND, findings=exc.findings), None, None
+    try:
+        checked = check_declaration_file(path, data)
+    except Exception as exc:  # noqa: BLE001 - one bad file never stops the run
+        from xltool.core.messages import explain
+
+        return Result(file=str(path), status="unreadable", kind=KIND, findings=[finding("FILE_UNREADABLE", file=path.name, detail=explain(exc))]), None, None
+    if checked is None:
+        return Result(file=str(path), status="unreadable", findings=[finding("NOT_OUR_TEMPLATE", file=path.name, detail="不是绩效目标申报表")]), None, None
+    return checked
+
+
+@dataclass
+class TargetsOutcome:
+    ok: bool
+    reason: str = ""  # why nothing is written (Chinese), when not ok
+    lines: list[str] = field(default_factory=list)  # what to say per file, in order
+    rows: list[list] = field(default_factory=list)  # core.declaration.APPROVED_HEADER rows
+    files: int = 0
+    blocks: int = 0
+
+
+def targets_from(inputs, units: list[UnitInfo] | None = None) -> TargetsOutcome:
+    """Read and check every 申报表 of `inputs` (check.batch.collect); the approved rows when all
+    are fine. Any unreadable file, non-申报表, error finding, unit or project declared twice, or
+    (with the roster's `units`) a row the roster's checks refuse makes the outcome not ok, with a
+    line saying what to fix in which file."""
+    from xltool.check import batch
+    from xltool.core.declaration import approved_rows, form_label, text
+
+    out = TargetsOutcome(ok=True)
+    failed: list[str] = []
+    for problem in inputs.problems:
+        out.lines.append(problem.findings[0].message)
+        failed.append(problem.file)
+    members = batch._Members()
+    owners: dict[tuple[str, str], str] = {}
+    for source in inputs.sources:
+        data, problem = batch._load(source, members)
+        if problem is not None:
+            out.lines.append(f"{source.file}：{problem.findings[0].message}")
+            failed.append(source.file)
+            continue
+        result, decl, _fw = read_file(source.file if source.member else source.path, data)
+        shown = Path(source.file).name
+        if decl is None:
+            out.lines.append(f"{shown}：{result.findings[0].message if result.findings else '无法读取'}")
+            failed.append(shown)
+            continue
+        errors = [f for f in result.findings if f.severity == "error"]
+        if errors:
+            out.lines.append(f"{shown}（{decl.unit_name}）有 {len(errors)} 个错误，请改正后重新交回：")
+            out.lines += [f"  · {f.sheet + ' ' if f.sheet else ''}{f.cell + '：' if f.cell else ''}{f.message}" for f in errors[:20]]
+            if len(errors) > 20:
+                out.lines.append(f"  · ……另有 {len(errors) - 20} 个错误，完整列表请用 xltool check 查看。")
+            failed.append(shown)
+            continue
+        if not decl.unit_code.strip():
+            out.lines.append(f"{shown}（{decl.unit_name}）没有单位编码：批复表按单位编码对应名册。请用名册（或 --unit 加 --code）重新生成申报表，让单位把内容转填后交回。")
+            failed.append(shown)
+            continue
+        out.files += 1
+        for form in decl.forms:
+            if form.empty:
+                continue
+            names = [text(form.value("name"))] if decl.kind == "project" else [text(g.name) for g in form.goals if g.filled]
+            for name in names:
+                key = (decl.unit_code, name)
+                if key in owners:
+                    out.lines.append(f"{shown}：{decl.unit_name}的“{name}”在 {owners[key]} 中已经申报过（{form_label(decl, form)}），同一项目或年度目标只能申报一次，请删去重复的一份。")
+                    failed.append(shown)
+                owners[key] = shown
+                out.blocks += 1
+        out.rows += approved_rows(decl)
+    if failed:
+        out.ok = False
+        shown = "、".join(dict.fromkeys(failed))
+        out.reason = f"{len(dict.fromkeys(failed))} 份文件需要处理（{shown}）。请按上面的说明改正后重新运行 xltool targets；全部通过后才写出批复表。"
+        return out
+    if not out.rows:
+        out.ok = False
+        out.reason = "没有读到任何指标。请确认给出的是填好的绩效目标申报表。"
+        return out
+    if units is not None:
+        from xltool.template.approved import COLUMNS, build_blocks
+        from xltool.template.roster import RosterError, _Row
+        from xltool.core.declaration import APPROVED_HEADER
+
+        keys = {chinese: key for key, (chinese, _req) in COLUMNS.items()}
+        rows = [_Row(i + 2, {keys[h]: str(v) for h, v in zip(APPROVED_HEADER, row)}) for i, row in enumerate(out.rows)]
+        try:
+            build_blocks(rows, units, "申报表汇总的批复表")
+        except RosterError as exc:
+            out.ok = False
+            out.lines.append(str(exc))
+            out.reason = "申报表与名册不符（见上）。请核对名册，或让单位按说明改正申报表后重新运行。"
+    return out
