@@ -434,7 +434,7 @@ def cmd_targets(args) -> int:
     Written only when every 申报表 could be read and has no error (and, with --roster, the rows
     pass the roster's checks); otherwise the files to fix are listed and nothing is written."""
     from xltool.check import batch
-    from xltool.check.declaration import targets_from
+    from xltool.check.approval import targets_from
 
     out = args.out
     if not out.lower().endswith(".xlsx") or out == "-" or os.path.isdir(out):

@@ -118,7 +118,7 @@ def _declare(units, approved, folder: Path, say) -> Path:
     (as the unit would have declared them), checked and turned into 批复表.xlsx, as
     `xltool targets` does. Returns the approved-targets file the templates are made from."""
     from xltool.check import batch
-    from xltool.check.declaration import targets_from
+    from xltool.check.approval import targets_from
     from xltool.core.framework import load_framework
     from xltool.template.declaration import build_declaration_plan, generate_declarations, write_approved
     from xltool.template.fill import write_filled
