@@ -10,7 +10,9 @@ The job (JSON on standard input):
     {"file": "in.xlsx", "save": "out.xlsx" (optional), "actions": [ACTION, ...]}
 Actions, each {"do": ..., "sheet": "绩效指标", "cell": "E5", ...}:
     type    select the cell (.uno:GoToCell) and type "text" into the grid window, then Enter:
-            keystrokes, so sheet protection and data validation apply as for a person.
+            keystrokes, so sheet protection and data validation apply as for a person. A new
+            line in the text is typed as Ctrl+Enter (Calc's manual line break). The result's "box" is the title of a message
+            box that came up and took the focus (the "protected cell" one), else null.
     choose  open the cell's validation dropdown (LAUNCH SELECTMENU) and double-click "entry";
             the result also lists the dropdown's "entries".
     read    the cell as it is now.
@@ -114,7 +116,11 @@ class Session:
     def type(self, doc, sheet, cell, text):
         target = self.goto(doc, sheet, cell)
         grid = self.grid(doc)
-        grid.executeAction("TYPE", (prop("TEXT", text),))
+        for i, line in enumerate(text.split("\n")):  # a new line inside a cell: Ctrl+Enter in Calc
+            if i:
+                grid.executeAction("TYPE", (prop("KEYCODE", "CTRL+RETURN"),))
+            if line:
+                grid.executeAction("TYPE", (prop("TEXT", line),))
         grid.executeAction("TYPE", (prop("KEYCODE", "RETURN"),))
         return target, self.box(doc)
 

@@ -1,0 +1,284 @@
+"""xltool's templates in LibreOffice Calc, typed into as archive staff do (tests/lo_ui.py).
+
+Every entry here is keystrokes into Calc's grid window, so the template's sheet protection and
+data validation meet it exactly as they meet a person; the cell API would ignore both. After the
+typing the workbook is saved as .xlsx by LibreOffice itself, and what the person saw (the cell
+after Enter, the box that came up) and what the saved file holds are both asserted; the saved
+file then goes through `xltool check`.
+
+One soffice serves the whole module (a start costs about 2 s); each test opens its own copies.
+"""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import os
+import shutil
+import sys
+from decimal import Decimal as D
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from lo_ui import CalcUI, missing_reason
+from xltool import check_files
+from xltool.cli import main
+from xltool.template import plan_for
+from xltool.template.approved import apply_targets, read_targets
+from xltool.template.layout import SHEET_BUDGET, SHEET_INDICATORS, a1
+from xltool.template.roster import read_roster
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+ROSTER = SAMPLES / "roster.csv"
+TARGETS = SAMPLES / "approved_targets.csv"
+KEY = SAMPLES / "demo.key"
+
+# What a file that only went through LibreOffice's hands must never be told: the template's own
+# guards, the signature and the structure are intact.
+INTEGRITY = {
+    "NOT_OUR_TEMPLATE", "SIGNATURE_MISSING", "SIGNATURE_INVALID", "META_DUPLICATE", "NAME_RANGE_CHANGED",
+    "SHEET_MISSING", "NAME_MISSING", "PROTECTION_REMOVED", "STRUCTURE_CHANGED", "LOCKED_CHANGED",
+    "PREFILL_CHANGED", "TARGET_CHANGED", "FORMULA_CHANGED", "FINGERPRINT_MISMATCH", "EXTRA_CONTENT",
+}
+
+
+@pytest.fixture(scope="module")
+def calc():
+    reason = missing_reason()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI 必须能在 LibreOffice 界面中输入：{reason}")
+        pytest.skip(reason)
+    ui = CalcUI()
+    yield ui
+    ui.close()
+
+
+@pytest.fixture(scope="module")
+def templates(tmp_path_factory):
+    """The samples' roster made into templates by the command line: with the approved targets
+    (issue 12) and without."""
+    out = tmp_path_factory.mktemp("ui-templates")
+    made = {}
+    for label, extra in (("targets", ["--targets", str(TARGETS)]), ("plain", [])):
+        folder = out / label
+        assert main(["template", "--roster", str(ROSTER), *extra, "-o", str(folder), "--key", str(KEY), "-q"]) == 0
+        for path in folder.glob("*.xlsx"):
+            made[(label, "project" if "项目" in path.name else "department")] = path
+    return made
+
+
+def _copy(src: Path, tmp_path: Path) -> Path:
+    """A copy to type into: the template itself is never opened by LibreOffice."""
+    dest = tmp_path / "in" / src.name
+    dest.parent.mkdir(exist_ok=True)
+    shutil.copyfile(src, dest)
+    return dest
+
+
+def _names(path: Path) -> dict[str, tuple[str, list[str]]]:
+    """The workbook's defined names: name → (sheet, its cells top down)."""
+    out = {}
+    for name, dn in openpyxl.load_workbook(path).defined_names.items():
+        [(sheet, ref)] = list(dn.destinations)
+        first, _, last = ref.replace("$", "").partition(":")
+        col = first.rstrip("0123456789")
+        top, bottom = int(first[len(col):]), int((last or first)[len(col):])
+        out[name] = (sheet, [f"{col}{r}" for r in range(top, bottom + 1)])
+    return out
+
+
+def _cell(names, name: str, row: int = 0) -> tuple[str, str]:
+    sheet, cells = names[name]
+    return sheet, cells[row]
+
+
+def _type(names, name, text, row=0) -> dict:
+    sheet, cell = _cell(names, name, row)
+    return {"do": "type", "sheet": sheet, "cell": cell, "text": text}
+
+
+def _saved(path: Path, names, name: str, row: int = 0):
+    sheet, cell = _cell(names, name, row)
+    return openpyxl.load_workbook(path)[sheet][cell].value
+
+
+def _holds(r: dict, value) -> bool:
+    """Does the cell after an action (the driver's result) hold value? Numbers are compared as
+    numbers: "string" is what the cell shows, formatted (8 in a score cell shows 8.00)."""
+    if value is None:
+        return r["type"] == "EMPTY"
+    if isinstance(value, (int, float)):
+        return r["type"] == "VALUE" and r["value"] == value
+    return r["type"] == "TEXT" and r["string"] == value
+
+
+def _codes(result) -> set[str]:
+    return {f.code for f in result.findings}
+
+
+# ---------------------------------------------------------------- 1. approved targets stay as approved
+
+
+def test_typing_over_an_approved_target_is_refused_and_the_saved_file_keeps_it(calc, templates, tmp_path):
+    src = _copy(templates[("targets", "project")], tmp_path)
+    names = _names(src)
+    before = openpyxl.load_workbook(src)[SHEET_INDICATORS]
+    approved = {key: before[_cell(names, f"PROJ1_{key}")[1]].value for key in ("TARGET", "SIGN", "POINTS", "INDICATOR")}
+    # the first approved row of 档案保护费: 数字化年度项目扫描 ≥ 140000 幅, 8 分
+    assert approved == {"TARGET": 140000, "SIGN": "≥", "POINTS": 8, "INDICATOR": "数字化年度项目扫描（指标值为示例）"}
+    saved = tmp_path / "saved.xlsx"
+    results = calc.run(src, [
+        _type(names, "PROJ1_TARGET", "100"),  # a lower target: easier to meet
+        _type(names, "PROJ1_SIGN", "≤"),
+        _type(names, "PROJ1_POINTS", "20"),
+        _type(names, "PROJ1_INDICATOR", "数字化扫描"),
+        _type(names, "PROJ1_ACTUAL", "149638"),  # 实际完成值 of the same row: the staff's to fill
+    ], save=saved)
+    refused, accepted = results[:4], results[4]
+    for r, key in zip(refused, ("TARGET", "SIGN", "POINTS", "INDICATOR")):
+        assert r["box"], f"{key}: Calc 应弹出“受保护的单元格”提示"
+        assert _holds(r, approved[key]), (key, r)
+    assert accepted["box"] is None and accepted["value"] == 149638
+
+    for key, value in approved.items():
+        assert _saved(saved, names, f"PROJ1_{key}") == value, key
+    assert _saved(saved, names, "PROJ1_ACTUAL") == 149638
+    [result] = check_files([saved], key=KEY)
+    assert not _codes(result) & INTEGRITY, [(f.code, f.cell, f.message) for f in result.findings if f.code in INTEGRITY]
+    # the actual typed is read and scored against the approved target: 149638 ≥ 140000, full 8 points
+    [row] = [i for i in result.evaluations[0].indicators if i["name"] == approved["INDICATOR"]]
+    assert D(str(row["score"])) == 8 and row["met"]
+
+
+def test_every_approved_cell_refuses_typing(calc, templates, tmp_path):
+    """Each pre-filled cell of every approved row (both projects): a box, the value unchanged."""
+    src = _copy(templates[("targets", "project")], tmp_path)
+    names = _names(src)
+    ws = openpyxl.load_workbook(src)[SHEET_INDICATORS]
+    actions, expected = [], []
+    for p in (1, 2):
+        for row, cell in enumerate(names[f"PROJ{p}_INDICATOR"][1]):
+            if ws[cell].value is None:
+                break  # the approved rows come first; the rest are the staff's
+            for key in ("LEVEL1", "LEVEL2", "INDICATOR", "SIGN", "TARGET", "UNIT", "POINTS"):
+                sheet, ref = _cell(names, f"PROJ{p}_{key}", row)
+                actions.append({"do": "type", "sheet": sheet, "cell": ref, "text": "1"})
+                expected.append((ref, ws[ref].value))
+    assert len(expected) == (10 + 8) * 7
+    results = calc.run(src, actions, save=tmp_path / "saved.xlsx")
+    seen = {r["cell"]: r for r in results}
+    wrong = [(ref, value, seen[ref]["string"]) for ref, value in expected
+             if seen[ref]["box"] is None or not _holds(seen[ref], value)]
+    assert not wrong, f"LibreOffice 接受了对批复指标的修改：{wrong}"
+    [result] = check_files([tmp_path / "saved.xlsx"], key=KEY)
+    assert not _codes(result) & INTEGRITY
+
+
+# ---------------------------------------------------------------- 2. data validation
+
+
+def test_validation_refuses_text_in_number_cells_and_keeps_numbers_and_choices(calc, templates, tmp_path):
+    src = _copy(templates[("plain", "project")], tmp_path)
+    names = _names(src)
+    saved = tmp_path / "saved.xlsx"
+    results = calc.run(src, [
+        _type(names, "PROJ1_ACTUAL", "很好"),  # 实际完成值: a number
+        _type(names, "PROJ1_TARGET", "1万以上"),  # 年初指标值 written as the seeds' phrases
+        _type(names, "PROJ1_EXECUTED", "二百万"),  # 全年执行数（万元）
+        _type(names, "PROJ1_POINTS", "十"),
+        _type(names, "PROJ1_ACTUAL", "很好", row=1),
+        _type(names, "PROJ1_ACTUAL", "149638", row=1),  # then a number: kept
+        _type(names, "PROJ1_EXECUTED", "214.68"),
+        _type(names, "PROJ1_POINTS", "8"),
+        {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_SIGN")[1], "entry": "≤"},
+        {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_SIGN", 1)[1], "entry": "="},
+        {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_LEVEL1")[1], "entry": "效益指标"},
+    ], save=saved)
+    refused = results[:5]
+    for r in refused:
+        assert r["type"] == "EMPTY", f"{r['cell']} 接受了文字“{r['string']}”"
+    assert [r["value"] for r in results[5:8]] == [149638, 214.68, 8]
+    sign, equal, level1 = results[8:]
+    assert sign["entries"] == ["≥", ">", "≤", "<", "=", "定性"] and sign["string"] == "≤"
+    assert equal["string"] == "="  # "=" can only be chosen: typed, it would start a formula
+    assert level1["entries"] == ["产出指标", "效益指标", "满意度指标"] and level1["string"] == "效益指标"
+
+    assert _saved(saved, names, "PROJ1_ACTUAL") is None and _saved(saved, names, "PROJ1_TARGET") is None
+    assert _saved(saved, names, "PROJ1_ACTUAL", 1) == 149638
+    assert _saved(saved, names, "PROJ1_EXECUTED") == 214.68
+    assert [_saved(saved, names, "PROJ1_SIGN", r) for r in (0, 1)] == ["≤", "="]
+    assert _saved(saved, names, "PROJ1_LEVEL1") == "效益指标"
+    [result] = check_files([saved], key=KEY)
+    assert not _codes(result) & (INTEGRITY | {"TEXT_IN_NUMBER", "INVALID_CHOICE"})
+
+
+# ---------------------------------------------------------------- 3. a whole fill typed by hand
+
+
+def _load(name: str, path: Path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _text(value) -> str:
+    if isinstance(value, datetime.date):
+        return f"{value.year}/{value.month}/{value.day}"  # as staff in China type a date
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def test_the_wuchang_sample_typed_in_calc_gets_the_samples_verdict(calc, templates, tmp_path):
+    """武昌区档案馆's 2020 figures (samples/seed_data.py) typed into its approved-targets template
+    cell by cell, saved by LibreOffice: the check recomputes what it does for the bundled sample
+    (samples/returned, written without LibreOffice): the same rates, scores, grades and findings,
+    and nothing about the template's guards."""
+    sys.path.insert(0, str(SAMPLES))
+    try:
+        build = _load("samples_build_samples", SAMPLES / "build_samples.py")
+    finally:
+        sys.path.remove(str(SAMPLES))
+    units = read_roster(ROSTER)
+    unit = next(u for u in apply_targets(units, read_targets(TARGETS, units)) if u.code == "420106-DAG")
+    plan = plan_for(unit)
+    values = build.project_values(plan, build.seed_data.WUCHANG_2020)
+    inputs = {(c.sheet, c.row, c.col) for c in plan.input_cells()}
+    actions = []
+    for name, value in values.items():
+        spec = plan.names[name]
+        for offset, item in enumerate(value if isinstance(value, list) else [value]):
+            if item is None or (spec.sheet, spec.row + offset, spec.col) not in inputs:
+                continue  # nothing to type, or approved and locked: the template already holds it
+            actions.append({"do": "type", "sheet": spec.sheet, "cell": a1(spec.row + offset, spec.col), "text": _text(item)})
+    assert len(actions) >= 50
+
+    src = _copy(templates[("targets", "project")], tmp_path)
+    saved = tmp_path / "2020_武昌区档案馆_界面填报.xlsx"
+    results = calc.run(src, actions, save=saved)
+    boxes = [(r["cell"], r["box"]) for r in results if r["box"]]
+    assert not boxes, f"输入时弹出了提示：{boxes}"
+    dropped = [(r["cell"], a["text"]) for r, a in zip(results, actions) if r["type"] == "EMPTY"]
+    assert not dropped, f"LibreOffice 拒绝了样例中的合法数据：{dropped}"
+    texts = [(r["cell"], r["string"]) for r, a in zip(results, actions) if r["type"] == "TEXT" and r["string"] != a["text"]]
+    assert not texts, f"输入的文字被改动（自动更正或自动输入）：{texts}"
+
+    [typed] = check_files([saved], key=KEY)
+    [reference] = check_files(list((SAMPLES / "returned").glob("2020_武昌区档案馆*.xlsx")), key=KEY)
+    assert not _codes(typed) & INTEGRITY, [(f.code, f.cell) for f in typed.findings if f.code in INTEGRITY]
+    assert [(e.name, e.execution_rate, e.score, e.declared_score, e.grade) for e in typed.evaluations] == [
+        ("档案保护费", D("0.7156"), D("94.16"), D("95"), "优"),
+        ("史料编研费", D("0.7600"), D("82.60"), D("95"), "良"),
+    ]
+    assert [(e.name, e.execution_rate, e.score, e.grade) for e in typed.evaluations] == [
+        (e.name, e.execution_rate, e.score, e.grade) for e in reference.evaluations
+    ]
+    assert sorted((f.code, f.sheet, f.cell) for f in typed.findings) == sorted(
+        (f.code, f.sheet, f.cell) for f in reference.findings
+    )
