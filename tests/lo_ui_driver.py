@@ -110,7 +110,9 @@ class Session:
         if "grid_window" in top.getChildren():
             return None
         title = dict(_state(top)).get("Text", "")
+        stuck = doc.getCurrentController().getFrame()
         self.dispatch(doc, ".uno:NewWindow")
+        stuck.close(True)  # one window open at a time: each costs time and memory
         return title
 
     def type(self, doc, sheet, cell, text):

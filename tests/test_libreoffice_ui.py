@@ -282,3 +282,77 @@ def test_the_wuchang_sample_typed_in_calc_gets_the_samples_verdict(calc, templat
     assert sorted((f.code, f.sheet, f.cell) for f in typed.findings) == sorted(
         (f.code, f.sheet, f.cell) for f in reference.findings
     )
+
+
+# ---------------------------------------------------------------- 4. sweeps: every guard of a plain template
+
+
+def _spread(cells, per_group: int = 3):
+    """A few cells of each group, first, middle and last: every rule without typing into all."""
+    cells = sorted(cells, key=lambda c: (c.row, c.col))
+    picks = {0, len(cells) // 2, len(cells) - 1} if per_group >= 3 else {0, len(cells) - 1}
+    return [cells[i] for i in sorted(picks)]
+
+
+def _groups(cells, key):
+    out: dict = {}
+    for c in cells:
+        out.setdefault(key(c), []).append(c)
+    return out
+
+
+def _read_then_type(cells, text):
+    actions = []
+    for c in cells:
+        actions.append({"do": "read", "sheet": c.sheet, "cell": c.ref})
+        actions.append({"do": "type", "sheet": c.sheet, "cell": c.ref, "text": text})
+    return actions
+
+
+def _changed(results):
+    """(sheet, cell, before, after) of every typing that changed its cell."""
+    out = []
+    for before, after in zip(results[::2], results[1::2]):
+        if (before["type"], before["formula"]) != (after["type"], after["formula"]):
+            out.append((after["sheet"], after["cell"], before["formula"], after["formula"]))
+    return out
+
+
+def _plain_plan(kind: str):
+    unit = next(u for u in read_roster(ROSTER) if u.kind == kind)
+    return plan_for(unit)
+
+
+@pytest.mark.parametrize("kind", ["project", "department"])
+def test_locked_labels_figures_and_formulas_refuse_typing(calc, templates, tmp_path, kind):
+    """A template without targets: on every visible sheet, labels, the roster's pre-filled figures
+    and the live formulas (first, middle and last of each kind) refuse a keystroke with the
+    protected-cell box, and the saved file passes the template's integrity checks."""
+    plan = _plain_plan(kind)
+    hidden = {s.name for s in plan.sheets if s.state != "visible"}
+    locked = [c for c in plan.locked_cells() if c.sheet not in hidden]
+    cells = [c for group in _groups(locked, lambda c: (c.sheet, c.role)).values() for c in _spread(group)]
+    assert {c.role for c in cells} == {"label", "prefill", "formula"}
+    src = _copy(templates[("plain", kind)], tmp_path)
+    saved = tmp_path / "saved.xlsx"
+    results = calc.run(src, _read_then_type(cells, "1"), save=saved)
+    assert not _changed(results), f"LibreOffice 接受了对锁定单元格的输入：{_changed(results)}"
+    silent = [(r["sheet"], r["cell"]) for r in results[1::2] if not r["box"]]
+    assert not silent, f"没有弹出“受保护”提示：{silent}"
+    [result] = check_files([saved], key=KEY)
+    assert not _codes(result) & INTEGRITY, [(f.code, f.cell) for f in result.findings if f.code in INTEGRITY]
+
+
+@pytest.mark.parametrize("kind", ["project", "department"])
+def test_every_number_date_and_list_rule_refuses_text(calc, templates, tmp_path, kind):
+    """Every input column with a number, date, score or strict list rule (first and last cell of
+    each column of each sheet) refuses the word 很好 typed into it."""
+    plan = _plain_plan(kind)
+    guarded = [c for c in plan.input_cells()
+               if c.validation and c.validation.kind in ("decimal", "custom", "date", "list") and c.validation.strict]
+    cells = [c for group in _groups(guarded, lambda c: (c.sheet, c.col, c.validation.kind)).values()
+             for c in _spread(group, per_group=2)]
+    assert len(cells) >= 20
+    src = _copy(templates[("plain", kind)], tmp_path)
+    results = calc.run(src, _read_then_type(cells, "很好"))
+    assert not _changed(results), f"数字、日期或下拉单元格接受了文字：{_changed(results)}"
