@@ -197,7 +197,13 @@ def test_validation_refuses_text_in_number_cells_and_keeps_numbers_and_choices(c
         {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_SIGN")[1], "entry": "≤"},
         {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_SIGN", 1)[1], "entry": "="},
         {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_LEVEL1")[1], "entry": "效益指标"},
+        _type(names, "INFO_PHONE", "02788886666"),  # typed without a dash: the leading 0 must stay
+        _type(names, "INFO_DATE", "2021年3月31日"),  # as staff in China write a date (zh-CN locale)
     ], save=saved)
+    phone, date = results[-2:]
+    results = results[:-2]
+    assert _holds(phone, "02788886666"), phone
+    assert date["type"] == "VALUE" and date["string"] == "2021-03-31", date
     refused = results[:5]
     for r in refused:
         assert r["type"] == "EMPTY", f"{r['cell']} 接受了文字“{r['string']}”"
@@ -212,6 +218,8 @@ def test_validation_refuses_text_in_number_cells_and_keeps_numbers_and_choices(c
     assert _saved(saved, names, "PROJ1_EXECUTED") == 214.68
     assert [_saved(saved, names, "PROJ1_SIGN", r) for r in (0, 1)] == ["≤", "="]
     assert _saved(saved, names, "PROJ1_LEVEL1") == "效益指标"
+    assert _saved(saved, names, "INFO_PHONE") == "02788886666"
+    assert _saved(saved, names, "INFO_DATE") == datetime.datetime(2021, 3, 31)
     [result] = check_files([saved], key=KEY)
     assert not _codes(result) & (INTEGRITY | {"TEXT_IN_NUMBER", "INVALID_CHOICE"})
 
@@ -356,3 +364,12 @@ def test_every_number_date_and_list_rule_refuses_text(calc, templates, tmp_path,
     src = _copy(templates[("plain", kind)], tmp_path)
     results = calc.run(src, _read_then_type(cells, "很好"))
     assert not _changed(results), f"数字、日期或下拉单元格接受了文字：{_changed(results)}"
+
+
+def test_the_phone_cell_is_text_formatted(templates):
+    """Without LibreOffice too: 联系电话 is a text cell (@), so 02788886666 typed in Excel, WPS or
+    Calc keeps its leading 0 (the test above types it in Calc)."""
+    for kind in ("project", "department"):
+        path = templates[("plain", kind)]
+        sheet, cell = _cell(_names(path), "INFO_PHONE")
+        assert openpyxl.load_workbook(path)[sheet][cell].number_format == "@", kind
