@@ -14,7 +14,8 @@ Actions, each {"do": ..., "sheet": "绩效指标", "cell": "E5", ...}:
             line in the text is typed as Ctrl+Enter (Calc's manual line break). The result's "box" is the title of a message
             box that came up and took the focus (the "protected cell" one), else null.
     choose  open the cell's validation dropdown (LAUNCH SELECTMENU) and double-click "entry";
-            the result also lists the dropdown's "entries".
+            the result's "entries" are the dropdown's entries up to it, or all of them with
+            "entries": true. An entry not in the dropdown: Escape, nothing chosen.
     read    the cell as it is now.
 Every action's result carries the cell after it: {"string", "value", "formula", "type"}; "type"
 is EMPTY / VALUE / TEXT / FORMULA (LibreOffice's CellContentType). After the actions the document
@@ -126,7 +127,7 @@ class Session:
         grid.executeAction("TYPE", (prop("KEYCODE", "RETURN"),))
         return target, self.box(doc)
 
-    def choose(self, doc, sheet, cell, entry):
+    def choose(self, doc, sheet, cell, entry, every=False):
         target = self.goto(doc, sheet, cell)
         addr = target.getCellAddress()
         self.grid(doc).executeAction(
@@ -141,8 +142,10 @@ class Session:
             child = box.getChild(str(i))
             text = dict(_state(child)).get("Text", "")
             entries.append(text)
-            if text == entry and chosen is None:
+            if text == entry:
                 chosen = child
+                if not every:
+                    break  # each entry read is a round trip: stop at the one wanted
         if chosen is not None:
             chosen.executeAction("DOUBLECLICK", ())
         else:  # close the dropdown without choosing
@@ -173,7 +176,7 @@ def run(session: Session, job: dict) -> dict:
             if kind == "type":
                 target, out["box"] = session.type(doc, sheet, cell, str(action["text"]))
             elif kind == "choose":
-                target, out["entries"] = session.choose(doc, sheet, cell, action["entry"])
+                target, out["entries"] = session.choose(doc, sheet, cell, action["entry"], action.get("entries", False))
             elif kind == "read":
                 target = doc.getSheets().getByName(sheet).getCellRangeByName(cell)
             else:

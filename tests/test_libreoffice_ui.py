@@ -194,9 +194,9 @@ def test_validation_refuses_text_in_number_cells_and_keeps_numbers_and_choices(c
         _type(names, "PROJ1_ACTUAL", "149638", row=1),  # then a number: kept
         _type(names, "PROJ1_EXECUTED", "214.68"),
         _type(names, "PROJ1_POINTS", "8"),
-        {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_SIGN")[1], "entry": "≤"},
+        {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_SIGN")[1], "entry": "≤", "entries": True},
         {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_SIGN", 1)[1], "entry": "="},
-        {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_LEVEL1")[1], "entry": "效益指标"},
+        {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_LEVEL1")[1], "entry": "效益指标", "entries": True},
         _type(names, "INFO_PHONE", "02788886666"),  # typed without a dash: the leading 0 must stay
         _type(names, "INFO_DATE", "2021年3月31日"),  # as staff in China write a date (zh-CN locale)
     ], save=saved)
@@ -243,43 +243,64 @@ def _text(value) -> str:
     return str(value)
 
 
-def test_the_wuchang_sample_typed_in_calc_gets_the_samples_verdict(calc, templates, tmp_path):
-    """武昌区档案馆's 2020 figures (samples/seed_data.py) typed into its approved-targets template
-    cell by cell, saved by LibreOffice: the check recomputes what it does for the bundled sample
-    (samples/returned, written without LibreOffice): the same rates, scores, grades and findings,
-    and nothing about the template's guards."""
-    sys.path.insert(0, str(SAMPLES))
+def _build_samples():
+    sys.path.insert(0, str(SAMPLES))  # build_samples imports seed_data from its own folder
     try:
-        build = _load("samples_build_samples", SAMPLES / "build_samples.py")
+        return _load("samples_build_samples", SAMPLES / "build_samples.py")
     finally:
         sys.path.remove(str(SAMPLES))
-    units = read_roster(ROSTER)
-    unit = next(u for u in apply_targets(units, read_targets(TARGETS, units)) if u.code == "420106-DAG")
-    plan = plan_for(unit)
-    values = build.project_values(plan, build.seed_data.WUCHANG_2020)
-    inputs = {(c.sheet, c.row, c.col) for c in plan.input_cells()}
+
+
+def _type_sample(calc, plan, values, src, saved, reference, chosen=None, skip=()):
+    """Enter a sample's values (by defined name, as build_samples fills them) into src cell by cell
+    as a person does: typed, or chosen from the dropdown where the cell has a list; save; check
+    both the typed file and the bundled reference sample. `chosen`: what a person picks from the
+    dropdown for a value the list does not hold; `skip`: values that cannot be entered headless."""
+    inputs = {(c.sheet, c.row, c.col): c for c in plan.input_cells()}
     actions = []
     for name, value in values.items():
         spec = plan.names[name]
         for offset, item in enumerate(value if isinstance(value, list) else [value]):
-            if item is None or (spec.sheet, spec.row + offset, spec.col) not in inputs:
+            cell = inputs.get((spec.sheet, spec.row + offset, spec.col))
+            if item is None or cell is None or _text(item) in skip:
                 continue  # nothing to type, or approved and locked: the template already holds it
-            actions.append({"do": "type", "sheet": spec.sheet, "cell": a1(spec.row + offset, spec.col), "text": _text(item)})
+            text = (chosen or {}).get(_text(item), _text(item))
+            if cell.validation and cell.validation.kind == "list":
+                actions.append({"do": "choose", "sheet": cell.sheet, "cell": cell.ref, "entry": text, "text": text})
+            else:
+                actions.append({"do": "type", "sheet": cell.sheet, "cell": cell.ref, "text": text})
     assert len(actions) >= 50
-
-    src = _copy(templates[("targets", "project")], tmp_path)
-    saved = tmp_path / "2020_武昌区档案馆_界面填报.xlsx"
     results = calc.run(src, actions, save=saved)
+    results = [{"box": None, **r} for r in results]
     boxes = [(r["cell"], r["box"]) for r in results if r["box"]]
     assert not boxes, f"输入时弹出了提示：{boxes}"
     dropped = [(r["cell"], a["text"]) for r, a in zip(results, actions) if r["type"] == "EMPTY"]
     assert not dropped, f"LibreOffice 拒绝了样例中的合法数据：{dropped}"
     texts = [(r["cell"], r["string"]) for r, a in zip(results, actions) if r["type"] == "TEXT" and r["string"] != a["text"]]
     assert not texts, f"输入的文字被改动（自动更正或自动输入）：{texts}"
-
     [typed] = check_files([saved], key=KEY)
-    [reference] = check_files(list((SAMPLES / "returned").glob("2020_武昌区档案馆*.xlsx")), key=KEY)
+    [checked] = check_files([reference], key=KEY)
     assert not _codes(typed) & INTEGRITY, [(f.code, f.cell) for f in typed.findings if f.code in INTEGRITY]
+    assert sorted((f.code, f.sheet, f.cell) for f in typed.findings) == sorted(
+        (f.code, f.sheet, f.cell) for f in checked.findings
+    )
+    return typed, checked
+
+
+def test_the_wuchang_sample_typed_in_calc_gets_the_samples_verdict(calc, templates, tmp_path):
+    """武昌区档案馆's 2020 figures (samples/seed_data.py) typed into its approved-targets template
+    cell by cell, saved by LibreOffice: the check recomputes what it does for the bundled sample
+    (samples/returned, written without LibreOffice): the same rates, scores, grades and findings,
+    and nothing about the template's guards."""
+    units = read_roster(ROSTER)
+    unit = next(u for u in apply_targets(units, read_targets(TARGETS, units)) if u.code == "420106-DAG")
+    plan = plan_for(unit)
+    build = _build_samples()
+    typed, reference = _type_sample(
+        calc, plan, build.project_values(plan, build.seed_data.WUCHANG_2020),
+        _copy(templates[("targets", "project")], tmp_path), tmp_path / "2020_武昌区档案馆_界面填报.xlsx",
+        next((SAMPLES / "returned").glob("2020_武昌区档案馆*.xlsx")),
+    )
     assert [(e.name, e.execution_rate, e.score, e.declared_score, e.grade) for e in typed.evaluations] == [
         ("档案保护费", D("0.7156"), D("94.16"), D("95"), "优"),
         ("史料编研费", D("0.7600"), D("82.60"), D("95"), "良"),
@@ -287,9 +308,26 @@ def test_the_wuchang_sample_typed_in_calc_gets_the_samples_verdict(calc, templat
     assert [(e.name, e.execution_rate, e.score, e.grade) for e in typed.evaluations] == [
         (e.name, e.execution_rate, e.score, e.grade) for e in reference.evaluations
     ]
-    assert sorted((f.code, f.sheet, f.cell) for f in typed.findings) == sorted(
-        (f.code, f.sheet, f.cell) for f in reference.findings
+
+
+def test_the_wuhan_sample_typed_in_calc_gets_the_samples_verdict(calc, templates, tmp_path):
+    """武汉市档案馆's 2021 unit-wide figures (seed 000) typed into its template: 100.00% and 87.87%,
+    criteria 19 / 29 / 24 / 23, total 95, 优 — as the bundled sample, with the same findings."""
+    plan = plan_for(next(u for u in read_roster(ROSTER) if u.code == "420100-DAG"))
+    build = _build_samples()
+    typed, reference = _type_sample(
+        calc, plan, build.department_values(plan, build.seed_data.WUHAN_2021),
+        _copy(templates[("plain", "department")], tmp_path), tmp_path / "2021_武汉市档案馆_界面填报.xlsx",
+        next((SAMPLES / "returned").glob("2021_武汉市档案馆*.xlsx")),
+        chosen={"优秀": "优"},  # seed 000 writes 优秀; the dropdown offers 优
+        skip={"件次"},
     )
+    [evaluation] = typed.evaluations
+    assert (evaluation.execution_rate, evaluation.initial_budget_completion_rate) == (D("1.0000"), D("0.8787"))
+    assert [c["score"] for c in evaluation.criteria] == [D("19"), D("29"), D("24"), D("23")]
+    assert (evaluation.score, evaluation.grade) == (D("95"), "优")
+    [expected] = reference.evaluations  # the grade chosen 优 where the report wrote 优秀: the same verdict
+    assert (evaluation.score, evaluation.grade, evaluation.criteria) == (expected.score, expected.grade, expected.criteria)
 
 
 # ---------------------------------------------------------------- 4. sweeps: every guard of a plain template
