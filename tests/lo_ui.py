@@ -18,6 +18,12 @@ Debian 12):
 - LibreOffice leaves a lock file (.~lock.NAME#) beside an open document, and a document whose
   lock file is left over from a killed soffice fails to load headless (the "in use" question is
   answered no): the profile turns locking off.
+- The "protected cell" box is asynchronous: headless it is cancelled (the keystrokes dropped) but
+  keeps the focus, so the driver opens a new window on the document to go on typing (see
+  lo_ui_driver.Session.box). A validation error box is cancelled without taking the focus.
+- An information-style validation (计量单位: a list that allows other values) is answered no
+  headless: a value outside its list cannot be entered here, though a person could.
+- A new line inside a cell is Ctrl+Enter in Calc (Alt+Enter in Excel).
 """
 
 from __future__ import annotations
@@ -98,7 +104,7 @@ class DriverError(RuntimeError):
 class CalcUI:
     """One soffice for several documents; `run(job)` types a job's actions into one document."""
 
-    def __init__(self, *, timeout: float = 60):
+    def __init__(self, *, timeout: float = 180):
         self.timeout = timeout
         self._profile = tempfile.TemporaryDirectory(prefix="lo-ui-profile-", ignore_cleanup_errors=True)
         user = Path(self._profile.name, "user")

@@ -67,6 +67,7 @@ class Session:
         self.desktop = smgr.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
         self.dispatcher = smgr.createInstanceWithContext("com.sun.star.frame.DispatchHelper", ctx)
         self.uitest = smgr.createInstanceWithContext("org.libreoffice.uitest.UITest", ctx)
+        self._grid = None  # the focused document window's grid window, until a box takes the focus
 
     def open(self, path: Path):
         url = uno.systemPathToFileUrl(str(path.resolve()))
@@ -83,6 +84,7 @@ class Session:
         frame = doc.getCurrentController().getFrame()
         frame.activate()
         frame.getContainerWindow().setFocus()
+        self._grid = None
 
     def dispatch(self, doc, command, *props):
         frame = doc.getCurrentController().getFrame()
@@ -92,13 +94,17 @@ class Session:
         sheets = doc.getSheets()
         if not sheets.hasByName(sheet):
             raise KeyError(f"no sheet {sheet!r}")
-        doc.getCurrentController().setActiveSheet(sheets.getByName(sheet))
+        controller = doc.getCurrentController()
+        if controller.getActiveSheet().getName() != sheet:  # switching repaints: only when needed
+            controller.setActiveSheet(sheets.getByName(sheet))
         self.dispatch(doc, ".uno:GoToCell", prop("ToPoint", cell))
         return sheets.getByName(sheet).getCellRangeByName(cell)
 
     def grid(self, doc):
-        self.focus(doc)
-        return self.uitest.getTopFocusWindow().getChild("grid_window")
+        if self._grid is None:
+            self.focus(doc)
+            self._grid = self.uitest.getTopFocusWindow().getChild("grid_window")
+        return self._grid
 
     def box(self, doc):
         """The title of a message box that took the focus, or None (the grid window kept it).
@@ -114,6 +120,7 @@ class Session:
         stuck = doc.getCurrentController().getFrame()
         self.dispatch(doc, ".uno:NewWindow")
         stuck.close(True)  # one window open at a time: each costs time and memory
+        self._grid = None
         return title
 
     def type(self, doc, sheet, cell, text):

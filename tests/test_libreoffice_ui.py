@@ -137,8 +137,9 @@ def test_typing_over_an_approved_target_is_refused_and_the_saved_file_keeps_it(c
         _type(names, "PROJ1_POINTS", "20"),
         _type(names, "PROJ1_INDICATOR", "数字化扫描"),
         _type(names, "PROJ1_ACTUAL", "149638"),  # 实际完成值 of the same row: the staff's to fill
+        _type(names, "PROJ1_ACTUAL", "96%", row=9),  # 档案查询人员满意度 ≥ 95 %: typed with its sign
     ], save=saved)
-    refused, accepted = results[:4], results[4]
+    refused, accepted, percent = results[:4], results[4], results[5]
     for r, key in zip(refused, ("TARGET", "SIGN", "POINTS", "INDICATOR")):
         assert r["box"], f"{key}: Calc 应弹出“受保护的单元格”提示"
         assert _holds(r, approved[key]), (key, r)
@@ -152,23 +153,27 @@ def test_typing_over_an_approved_target_is_refused_and_the_saved_file_keeps_it(c
     # the actual typed is read and scored against the approved target: 149638 ≥ 140000, full 8 points
     [row] = [i for i in result.evaluations[0].indicators if i["name"] == approved["INDICATOR"]]
     assert D(str(row["score"])) == 8 and row["met"]
+    # Calc stores "96%" as 0.96, which the number rule lets through; the check says the scales differ
+    assert percent["value"] == pytest.approx(0.96) and percent["string"] == "96.00%"
+    sheet, cell = _cell(names, "PROJ1_ACTUAL", 9)
+    assert [(f.sheet, f.cell) for f in result.findings if f.code == "PERCENT_SCALE_MIXED"] == [(sheet, cell)]
 
 
-def test_every_approved_cell_refuses_typing(calc, templates, tmp_path):
-    """Each pre-filled cell of every approved row (both projects): a box, the value unchanged."""
+def test_every_approved_column_refuses_typing(calc, templates, tmp_path):
+    """Each pre-filled cell of the first and the last approved row of both projects: a box, the
+    value unchanged (every row is locked the same way: the ends show the span is right)."""
     src = _copy(templates[("targets", "project")], tmp_path)
     names = _names(src)
     ws = openpyxl.load_workbook(src)[SHEET_INDICATORS]
     actions, expected = [], []
-    for p in (1, 2):
-        for row, cell in enumerate(names[f"PROJ{p}_INDICATOR"][1]):
-            if ws[cell].value is None:
-                break  # the approved rows come first; the rest are the staff's
+    for p, approved in ((1, 10), (2, 8)):  # samples/approved_targets.csv: 10 and 8 rows
+        column = names[f"PROJ{p}_INDICATOR"][1]
+        assert ws[column[approved - 1]].value and ws[column[approved]].value is None  # the staff's rows follow
+        for row in (0, approved - 1):
             for key in ("LEVEL1", "LEVEL2", "INDICATOR", "SIGN", "TARGET", "UNIT", "POINTS"):
                 sheet, ref = _cell(names, f"PROJ{p}_{key}", row)
                 actions.append({"do": "type", "sheet": sheet, "cell": ref, "text": "1"})
                 expected.append((ref, ws[ref].value))
-    assert len(expected) == (10 + 8) * 7
     results = calc.run(src, actions, save=tmp_path / "saved.xlsx")
     seen = {r["cell"]: r for r in results}
     wrong = [(ref, value, seen[ref]["string"]) for ref, value in expected
@@ -253,9 +258,11 @@ def _build_samples():
 
 def _type_sample(calc, plan, values, src, saved, reference, chosen=None, skip=()):
     """Enter a sample's values (by defined name, as build_samples fills them) into src cell by cell
-    as a person does: typed, or chosen from the dropdown where the cell has a list; save; check
-    both the typed file and the bundled reference sample. `chosen`: what a person picks from the
-    dropdown for a value the list does not hold; `skip`: values that cannot be entered headless."""
+    as a person does: typed (a list cell takes a typed entry of its list too), or chosen from the
+    dropdown where typing cannot work ("=" starts a formula) or the list does not hold the value;
+    save; check both the typed file and the bundled reference sample. `chosen`: what a person
+    picks from the dropdown for a value the list lacks; `skip`: values that cannot be entered
+    headless."""
     inputs = {(c.sheet, c.row, c.col): c for c in plan.input_cells()}
     actions = []
     for name, value in values.items():
@@ -265,7 +272,7 @@ def _type_sample(calc, plan, values, src, saved, reference, chosen=None, skip=()
             if item is None or cell is None or _text(item) in skip:
                 continue  # nothing to type, or approved and locked: the template already holds it
             text = (chosen or {}).get(_text(item), _text(item))
-            if cell.validation and cell.validation.kind == "list":
+            if cell.validation and cell.validation.kind == "list" and (text == "=" or text != _text(item)):
                 actions.append({"do": "choose", "sheet": cell.sheet, "cell": cell.ref, "entry": text, "text": text})
             else:
                 actions.append({"do": "type", "sheet": cell.sheet, "cell": cell.ref, "text": text})
