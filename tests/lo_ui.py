@@ -85,7 +85,7 @@ def missing_reason() -> str | None:
     ui = _brand_dir(soffice) / "share" / "config" / "soffice.cfg" / "modules" / "scalc" / "ui"
     if not ui.is_dir() or not any(ui.glob("*.ui")):
         return (
-            "LibreOffice Calc 缺少界面文件（装的是 libreoffice-calc-nogui）：请安装 libreoffice-calc，"
+            "LibreOffice Calc 缺少界面文件（例如装的是 libreoffice-calc-nogui）：请安装 libreoffice-calc，"
             f"或用环境变量 {BRAND_ENV} 指向带界面文件的同版本 LibreOffice 目录"
         )
     return None
