@@ -16,6 +16,8 @@ Actions, each {"do": ..., "sheet": "绩效指标", "cell": "E5", ...}:
     choose  open the cell's validation dropdown (LAUNCH SELECTMENU) and double-click "entry";
             the result's "entries" are the dropdown's entries up to it, or all of them with
             "entries": true. An entry not in the dropdown: Escape, nothing chosen.
+    command select the cell, then run a menu command ("command": ".uno:Copy", ".uno:Paste",
+            ".uno:InsertRowsBefore", ".uno:DeleteRows", …) as its menu entry does; "box" as for type.
     read    the cell as it is now.
 Every action's result carries the cell after it: {"string", "value", "formula", "type"}; "type"
 is EMPTY / VALUE / TEXT / FORMULA (LibreOffice's CellContentType). After the actions the document
@@ -184,6 +186,10 @@ def run(session: Session, job: dict) -> dict:
                 target, out["box"] = session.type(doc, sheet, cell, str(action["text"]))
             elif kind == "choose":
                 target, out["entries"] = session.choose(doc, sheet, cell, action["entry"], action.get("entries", False))
+            elif kind == "command":
+                target = session.goto(doc, sheet, cell)
+                session.dispatch(doc, action["command"])
+                out["box"] = session.box(doc)
             elif kind == "read":
                 target = doc.getSheets().getByName(sheet).getCellRangeByName(cell)
             else:

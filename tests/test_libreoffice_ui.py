@@ -418,3 +418,47 @@ def test_the_phone_cell_is_text_formatted(templates):
         path = templates[("plain", kind)]
         sheet, cell = _cell(_names(path), "INFO_PHONE")
         assert openpyxl.load_workbook(path)[sheet][cell].number_format == "@", kind
+
+
+# ---------------------------------------------------------------- 5. menu commands: what still gets through
+
+
+def test_menu_commands_insert_and_delete_are_refused_and_a_paste_is_caught_by_the_check(calc, templates, tmp_path):
+    """Sheet > Insert / Delete Rows and Columns on the indicator sheet change nothing. Edit > Paste
+    is the one way past data validation (LibreOffice, like Excel, does not validate a paste): a
+    copied word lands in a number cell, and `xltool check` names that cell; a paste over an
+    approved target is refused like typing."""
+    src = _copy(templates[("targets", "project")], tmp_path)
+    names = _names(src)
+
+    def command(name, row, what):
+        sheet, cell = _cell(names, name, row)
+        return {"do": "command", "sheet": sheet, "cell": cell, "command": what}
+
+    def read(name, row):
+        sheet, cell = _cell(names, name, row)
+        return {"do": "read", "sheet": sheet, "cell": cell}
+
+    first, second = "数字化年度项目扫描（指标值为示例）", "数字化年度项目著录（指标值为示例）"
+    saved = tmp_path / "saved.xlsx"
+    results = calc.run(src, [
+        command("PROJ1_INDICATOR", 1, ".uno:InsertRowsBefore"), read("PROJ1_INDICATOR", 1),
+        command("PROJ1_INDICATOR", 0, ".uno:DeleteRows"), read("PROJ1_INDICATOR", 0),
+        command("PROJ1_INDICATOR", 0, ".uno:InsertColumnsBefore"), read("PROJ1_INDICATOR", 0),
+        command("PROJ1_INDICATOR", 0, ".uno:DeleteColumns"), read("PROJ1_INDICATOR", 0),
+        _type(names, "PROJ1_REASON", "很好"),  # a word where words belong
+        command("PROJ1_REASON", 0, ".uno:Copy"),
+        command("PROJ1_ACTUAL", 1, ".uno:Paste"),  # 实际完成值 of the second row
+        command("PROJ1_TARGET", 0, ".uno:Paste"),  # the approved 140000
+    ], save=saved)
+    reads = [r for r in results if r["do"] == "read"]
+    assert [r["string"] for r in reads] == [second, first, first, first]
+    pasted, over_target = results[-2:]
+    assert pasted["string"] == "很好"
+    assert _holds(over_target, 140000)
+    assert _saved(saved, names, "PROJ1_TARGET") == 140000
+    [result] = check_files([saved], key=KEY)
+    assert not _codes(result) & INTEGRITY, [(f.code, f.cell) for f in result.findings if f.code in INTEGRITY]
+    sheet, cell = _cell(names, "PROJ1_ACTUAL", 1)
+    found = [f for f in result.findings if f.code == "TEXT_IN_NUMBER"]
+    assert [(f.sheet, f.cell) for f in found] == [(sheet, cell)] and "很好" in found[0].message
