@@ -102,7 +102,7 @@ class DriverError(RuntimeError):
 
 
 class CalcUI:
-    """One soffice for several documents; `run(job)` types a job's actions into one document."""
+    """One soffice for several documents; `run(file, actions, save)` does the actions in one document."""
 
     def __init__(self, *, timeout: float = 180):
         self.timeout = timeout
@@ -152,14 +152,14 @@ class CalcUI:
 
     def close(self) -> None:
         if self.proc.poll() is None:
-            subprocess.run(  # desktop.terminate(): soffice quits itself
-                [SYSTEM_PYTHON, str(DRIVER), "--port", str(self.port), "--terminate"],
-                capture_output=True, timeout=30, input="{}", text=True,
-            )
             try:
+                subprocess.run(  # desktop.terminate(): soffice quits itself
+                    [SYSTEM_PYTHON, str(DRIVER), "--port", str(self.port), "--terminate"],
+                    capture_output=True, timeout=30, input="{}", text=True,
+                )
                 self.proc.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                pass
+                pass  # killed below
         if self.proc.poll() is None or _group_alive(self.proc.pid):
             try:
                 os.killpg(self.proc.pid, signal.SIGKILL)
