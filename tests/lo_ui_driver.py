@@ -36,7 +36,7 @@ import traceback
 import time
 from pathlib import Path
 
-import uno  # noqa: F401  (python3-uno: also makes the com.sun.star imports work)
+import uno  # python3-uno: the system Python only; it also makes the com.sun.star imports work
 from com.sun.star.beans import PropertyValue
 
 XLSX_FILTER = "Calc MS Excel 2007 XML"

@@ -27,7 +27,7 @@ from xltool import check_files
 from xltool.cli import main
 from xltool.template import plan_for
 from xltool.template.approved import apply_targets, read_targets
-from xltool.template.layout import SHEET_BUDGET, SHEET_INDICATORS, a1
+from xltool.template.layout import SHEET_INDICATORS
 from xltool.template.roster import read_roster
 
 ROOT = Path(__file__).resolve().parent.parent
