@@ -81,7 +81,7 @@ def require_libreoffice() -> str:
     path = soffice_path()
     if path is None:
         if os.environ.get("CI"):
-            pytest.fail("LibreOffice 未安装：CI 必须安装 libreoffice-calc-nogui")
+            pytest.fail("LibreOffice 未安装：CI 必须安装 libreoffice-calc（见 .ci/run）")
         pytest.skip("LibreOffice 未安装")
     return path
 

@@ -432,7 +432,7 @@ class _Builder:
         ]
         for i, (label, role, value, name, validation) in enumerate(rows, start=2):
             self.put(s.name, i, 0, "label", label, "label_bold")
-            style = {"prefill": "prefill", "input": "input_date" if name == "INFO_DATE" else "input_text"}[role]
+            style = {"prefill": "prefill", "input": {"INFO_DATE": "input_date", "INFO_PHONE": "input_code"}.get(name, "input_text")}[role]
             self.put(s.name, i, 1, role, value, style, validation, field=label, name=name)
         self.put(s.name, 10, 0, "label", "说明", "label_bold")
         self.put(s.name, 10, 1, "label", "灰色为财政已填并锁定的信息，如有错误请与财政（主管）部门联系，不要自行修改。", "note", span=2)

@@ -36,6 +36,8 @@ STYLES: dict[str, dict] = {
     "prefill_long": {**_BASE, "bg_color": PREFILL_FILL, "text_wrap": True, "valign": "top"},
     "prefill_score": {**_BASE, "bg_color": PREFILL_FILL, "num_format": "0.00", "align": "center"},
     "input_text": {**_BASE, "bg_color": INPUT_FILL, "locked": False},
+    # Text format (@): a phone number typed as 02788886666 keeps its leading 0 (General makes it a number).
+    "input_code": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "num_format": "@"},
     "input_wrap": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "text_wrap": True},
     "input_long": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "text_wrap": True, "valign": "top"},
     "input_note": {**_BASE, "bg_color": INPUT_FILL, "locked": False, "text_wrap": True, "valign": "top"},
