@@ -17,6 +17,7 @@ from pathlib import Path
 
 from xltool.check import xlsx
 from xltool.core.approved import ApprovedIndicator
+from xltool.core.cells import type_choices, type_date
 from xltool.core.framework import Framework, find_framework, known_frameworks
 from xltool.core.messages import explain, finding, plain_number
 from xltool.core.model import (
@@ -462,6 +463,7 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
     )
     for key in ("UNIT", "CODE", "YEAR", "KIND", "CONTACT", "PHONE", "DATE", "DEPARTMENT"):
         sub.info[key.lower()] = b.one(f"INFO_{key}")
+    sub.info["date"] = type_date(sub.info["date"])
     fields = [key for key, *_ in indicator_columns(framework.kind)]
     rows = framework.indicator_rows
 
@@ -474,6 +476,7 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
             for key, values in columns.items():
                 if i < len(values):
                     setattr(row, key, values[i])
+            type_choices(row, framework)
             out.append(row)
         return out
 

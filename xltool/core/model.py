@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from xltool.core.cells import interpret
+
 # ---------------------------------------------------------------- roster (what finance knows)
 
 
@@ -57,22 +59,55 @@ class UnitInfo:
 # ---------------------------------------------------------------- what a workbook says
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Value:
-    """One cell as read: the raw value (number, text, bool, None or an Excel error text such as
-    '#DIV/0!'), where it is, and its formula text when the cell holds a formula."""
+    """One input cell as read, and what it says, interpreted once (core.cells) when the Value is made.
+
+    raw is the content as seen (number, text, bool, None or an Excel error text such as
+    '#DIV/0!'), for the findings' `seen`; sheet and cell say where it is; formula is its formula
+    text when the cell holds one. The interpretation: number (a Decimal, or None), text (trimmed;
+    "" when blank or an error), pure (a number or a number's text: nothing to report), reason (why
+    the cell is not a plain number: core.cells' codes; None when blank or a number). The reader
+    adds choice (the option a list cell names, None when it names none) and date (a date cell's
+    date; its reason then says why it is none)."""
 
     raw: Any = None
     sheet: str = ""
     cell: str = ""
     formula: str | None = None
     is_error: bool = False
+    number: Decimal | None = field(default=None, init=False, compare=False, repr=False)
+    text: str = field(default="", init=False, compare=False, repr=False)
+    pure: bool = field(default=False, init=False, compare=False, repr=False)
+    reason: str | None = field(default=None, init=False, compare=False, repr=False)
+    choice: str | None = field(default=None, init=False, compare=False, repr=False)
+    date: Any = field(default=None, init=False, compare=False, repr=False)
+
+    def __init__(self, raw: Any = None, sheet: str = "", cell: str = "", formula: str | None = None, is_error: bool = False):
+        # frozen: the fields are set once, here (one dict update: the reader makes thousands)
+        if raw is None and not is_error:
+            self.__dict__.update(raw=None, sheet=sheet, cell=cell, formula=formula, is_error=False, **_BLANK)
+            return
+        number, text, pure, reason = interpret(raw, is_error)
+        self.__dict__.update(
+            raw=raw, sheet=sheet, cell=cell, formula=formula, is_error=is_error,
+            number=number, text=text, pure=pure, reason=reason, choice=None, date=None,
+        )
+
+    def typed(self, choice: str | None = None, date: Any = None, reason: str | None | object = ...) -> "Value":
+        """This Value with the option it names (a list cell) or its date (a date cell) added."""
+        out = object.__new__(Value)
+        out.__dict__.update(self.__dict__, choice=choice, date=date)
+        if reason is not ...:
+            out.__dict__["reason"] = reason
+        return out
 
     @property
     def blank(self) -> bool:
         return self.raw is None or (isinstance(self.raw, str) and not self.raw.strip())
 
 
+_BLANK = {"number": None, "text": "", "pure": False, "reason": None, "choice": None, "date": None}
 EMPTY = Value()
 
 
