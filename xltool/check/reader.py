@@ -415,13 +415,7 @@ class _Binder:
 
     def value_at(self, sheet: str, row: int, col: int) -> Value:
         s = self.book.sheets.get(sheet)
-        cell = s.cells.get((row, col)) if s is not None else None
-        if cell is None:
-            return Value(None, sheet, a1(row, col))
-        raw = cell.value
-        if isinstance(raw, str) and cell.formula is None and not raw.strip():
-            raw = None
-        return Value(raw, sheet, a1(row, col), cell.formula, cell.is_error)
+        return _value(s.cells if s is not None else {}, sheet, row, col)
 
     def one(self, name: str) -> Value:
         found = self.where(name)
@@ -436,8 +430,26 @@ class _Binder:
         if found is None:
             return [Value() for _ in range(count)]
         sheet, (row, col), (last, _c) = found
-        values = [self.value_at(sheet, r, col) for r in range(row, min(last, row + count - 1) + 1)]
+        s = self.book.sheets.get(sheet)
+        cells = s.cells if s is not None else {}
+        values = [_value(cells, sheet, r, col) for r in range(row, min(last, row + count - 1) + 1)]
         return (values + [Value() for _ in range(count)])[:count] if len(values) < count else values
+
+
+def _value(cells: dict, sheet: str, row: int, col: int) -> Value:
+    """The input cell at (row, col) of a sheet's cells, typed (core.cells, through Value)."""
+    cell = cells.get((row, col))
+    if cell is None:
+        return Value.empty_at(sheet, _a1(row, col))
+    raw = cell.value
+    if isinstance(raw, str) and cell.formula is None and not raw.strip():
+        raw = None
+    return Value(raw, sheet, _a1(row, col), cell.formula, cell.is_error)
+
+
+@lru_cache(maxsize=65536)
+def _a1(row: int, col: int) -> str:
+    return a1(row, col)
 
 
 def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str], path: str) -> Submission:

@@ -94,6 +94,14 @@ class Value:
             number=number, text=text, pure=pure, reason=reason, choice=None, date=None,
         )
 
+    @classmethod
+    def empty_at(cls, sheet: str, cell: str) -> "Value":
+        """A blank cell's Value (what most of a template's input cells are), made without the
+        interpretation's call: the reader makes hundreds a file."""
+        out = object.__new__(cls)
+        out.__dict__.update(_BLANK_AT, sheet=sheet, cell=cell)
+        return out
+
     def typed(self, choice: str | None = None, date: Any = None, reason: str | None | object = ...) -> "Value":
         """This Value with the option it names (a list cell) or its date (a date cell) added."""
         out = object.__new__(Value)
@@ -108,6 +116,7 @@ class Value:
 
 
 _BLANK = {"number": None, "text": "", "pure": False, "reason": None, "choice": None, "date": None}
+_BLANK_AT = {"raw": None, "formula": None, "is_error": False, **_BLANK}
 EMPTY = Value()
 
 
