@@ -28,6 +28,14 @@ ROOT = Path(__file__).resolve().parent.parent
 # ---------------------------------------------------------------- core.cells: one cell, typed
 
 
+def test_a_value_is_typed_once():
+    v = Value(" 1,000 ", "预算执行", "C5")
+    assert "number" not in v.__dict__  # nothing worked out until asked
+    assert (v.number, v.text, v.pure, v.reason) == (D(1000), "1,000", True, "number_as_text")
+    v.__dict__["raw"] = "changed"  # what was worked out is kept, not worked out again
+    assert v.number == D(1000)
+
+
 class TestInterpret:
     def test_numbers_and_reasons(self):
         assert interpret(214.68) == (D("214.68"), "214.68", True, None)
@@ -81,6 +89,7 @@ def _unreadable(v):
     """The same typed Value with its raw content made unreadable (a blank one stays blank)."""
     if not isinstance(v, Value) or v.blank:
         return v
+    v.number  # typed (once, when first asked), then the raw content swapped
     out = object.__new__(Value)
     out.__dict__.update(v.__dict__, raw=Seen(v.raw))
     return out

@@ -617,11 +617,10 @@ def _extra_content(book: xlsx.Book, plan: Plan, shifted: set[str], integrity: In
 def _plan_positions(plan: Plan) -> frozenset:
     cached = getattr(plan, "_positions", None)
     if cached is None:
-        cells = set()
+        cells = {(c.sheet, c.row, c.col) for c in plan.cells}
         for c in plan.cells:
-            for k in range(c.span):
-                for r in range(c.rows):
-                    cells.add((c.sheet, c.row + r, c.col + k))
+            if c.span > 1 or c.rows > 1:  # merged: every cell it covers
+                cells.update((c.sheet, c.row + r, c.col + k) for k in range(c.span) for r in range(c.rows))
         cached = frozenset(cells)
         plan._positions = cached  # plans are cached and never change: remember the set
     return cached
@@ -634,10 +633,16 @@ def compare_locked(book: xlsx.Book, plan: Plan, integrity: Integrity) -> None:
     instead of cell by cell, which would only repeat the same fault hundreds of times."""
     shifted = {plan.names[n].sheet for n, _e, _f in integrity.moved_names if n in plan.names}
     _extra_content(book, plan, shifted, integrity)
-    for cell in plan.locked_cells():
-        if cell.sheet in shifted or cell.sheet not in book.sheets:
+    sheets = {name: sheet.cells for name, sheet in book.sheets.items() if name not in shifted}
+    for cell in plan.cells:  # plan.locked_cells(), without the list
+        if cell.role == "input" or cell.value is None or cell.sheet == SHEET_META:
             continue
-        found = book.sheets[cell.sheet].cells.get((cell.row, cell.col))
+        cells = sheets.get(cell.sheet)
+        if cells is None:
+            continue
+        found = cells.get((cell.row, cell.col))
+        if found is not None and found.formula is None and type(found.value) is str and found.value == cell.value and cell.role != "formula":
+            continue  # a label as written: the most common case, without the comparison's call
         if cell.role == "formula":
             if found is None or found.formula is None:
                 integrity.changed_cells.append((cell.sheet, cell.ref, "formula", cell.value, None if found is None else found.value))

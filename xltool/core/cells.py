@@ -148,13 +148,14 @@ def type_choices(row, fw) -> None:
     among the framework's categories, 二级指标 among all its subcategories, 计算符号 (不适用 too
     when the framework allows it), 定性评价档次 among its bands. The reader calls this once per
     row; a Submission made by hand (a test) calls it too."""
-    for key, options in (("level1", fw.category_names), ("level2", fw.all_subcategories), ("band", [b.label for b in fw.bands])):
-        v = getattr(row, key)
-        if v.text:
-            setattr(row, key, v.typed(choice=choose(v.text, options)))
-    v = row.sign
-    if v.text:
-        row.sign = v.typed(choice=sign_of(v.text, bool(fw.not_applicable)))
+    level1, level2, sign, band = row.level1, row.level2, row.sign, row.band
+    if level1.raw is None and level2.raw is None and sign.raw is None and band.raw is None:
+        return  # a blank row's (most of a template's): nothing names an option
+    for key, v, options in (("level1", level1, fw.category_names), ("level2", level2, fw.all_subcategories), ("band", band, None)):
+        if v.raw is not None and v.text:
+            setattr(row, key, v.typed(choice=choose(v.text, options if options is not None else [b.label for b in fw.bands])))
+    if sign.raw is not None and sign.text:
+        row.sign = sign.typed(choice=sign_of(sign.text, bool(fw.not_applicable)))
 
 
 def type_date(v):
