@@ -15,8 +15,9 @@
 Peak memory is the main process's (`peak_rss_mb`); with `--jobs` above 1 the largest worker's
 is `peak_rss_worker_mb`. `--data FOLDER` checks the workbooks already in FOLDER (made once by
 an earlier run with `--keep FOLDER`) instead of making new ones; `--root DIR` runs the check of
-another checkout (an older commit, for before/after figures in one run); `--no-load` skips the
-openpyxl baseline when only memory is wanted:
+another checkout instead, and `--before DIR` runs it as well (an older commit: before/after
+figures in one run, beside the same baseline); `--no-load` skips the openpyxl baseline when only
+memory is wanted:
 
     python benchmarks/bench_check.py --files 2000 --jobs 2 --keep returned --no-load
     python benchmarks/bench_check.py --files 2000 --jobs 2 --data returned --no-load --root ../old
@@ -62,10 +63,14 @@ def make_files(folder: Path, n: int) -> list[Path]:
     return files
 
 
+# The modules a check uses are imported before the clock starts, as openpyxl is for its load
+# below: neither side's figure counts compiling modules (which every run does when Python writes
+# no bytecode cache, PYTHONDONTWRITEBYTECODE).
 _CHECK = """
 import resource, sys, time
 sys.path.insert(0, {root!r})
 from xltool.cli import main
+import xltool.check.batch, xltool.check.reader, xltool.check.rules, xltool.check.evaluate, xltool.report.summary, xltool.report.tabular
 start = time.perf_counter()
 code = main(["check", {folder!r}, "--out", {out!r}, "--json", {out!r} + ".json", "--csv", {out!r} + ".csv", "--jobs", "{jobs}", "--quiet"{limit}])
 print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)
@@ -108,6 +113,7 @@ def main() -> None:
     parser.add_argument("--keep", help="copy the workbooks made to this folder, for a later --data")
     parser.add_argument("--root", default=str(ROOT), help="the checkout whose xltool is run")
     parser.add_argument("--no-load", action="store_true", help="skip the openpyxl baseline")
+    parser.add_argument("--before", help="also check the same files with this checkout (an older commit): before/after in one run")
     args = parser.parse_args()
     root = str(Path(args.root).resolve())
     with tempfile.TemporaryDirectory() as tmp:
@@ -133,6 +139,9 @@ def main() -> None:
         if not args.no_load:
             load_time, load_rss = run(_LOAD.format(pattern=str(data / "*.xlsx")))
             floor_time, _floor_rss = run(_FLOOR.format(pattern=str(data / "*.xlsx")))
+        if args.before:
+            before = str(Path(args.before).resolve())
+            before_time = run(_CHECK.format(root=before, folder=str(data), out=str(tmp / "before.xlsx"), jobs=args.jobs, limit=""))[0]
         small_time, small_rss, _, _ = run(_CHECK.format(root=root, folder=str(small), out=str(tmp / "small.xlsx"), jobs=args.jobs, limit=""))
     result = {
         "files": len(files),
@@ -148,6 +157,10 @@ def main() -> None:
             floor_ms_per_file=round(1000 * floor_time / len(files), 1),
             ratio_floor_to_load=round(floor_time / load_time, 2),
         )
+    if args.before:
+        result["before_check_ms_per_file"] = round(1000 * before_time / len(files), 1)
+        if not args.no_load:
+            result["before_ratio_check_to_load"] = round(before_time / load_time, 2)
     result["peak_rss_mb"] = round(check_rss / 1024, 1)
     if args.jobs > 1:
         result["peak_rss_worker_mb"] = round(worker_rss / 1024, 1)

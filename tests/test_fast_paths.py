@@ -1,4 +1,5 @@
-"""The JSON report's writer: the same text as json.dumps of the safe tree, written in one pass."""
+"""Quicker ways to the same text: the JSON report's writer (json.dumps of the safe tree, in one
+pass) and the findings' sentences (str.format_map before the safe formatter)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from decimal import Decimal
 
 from hypothesis import given, settings, strategies as st
 
+from xltool.core.messages import CODES, _FORMATTER, format_message
 from xltool.report.common import _safe_tree
 from xltool.report.tabular import _json_item
 
@@ -46,3 +48,25 @@ def test_a_finding_as_written():
         '{\n    "file": "a.xlsx",\n    "errors": 1,\n    "score": 95.5,\n    "findings": [\n      {\n        "code": "X",\n'
         '        "seen": "\'=1+1",\n        "expected": null\n      }\n    ],\n    "evaluations": []\n  }'
     )
+
+
+def _safe_only(template, params):
+    try:
+        return _FORMATTER.vformat(template, (), params)
+    except Exception:  # noqa: BLE001
+        return template
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.one_of(st.sampled_from(["{item}", "{field}", "{0}", "{}", "{seen!r}", "{count:>3}", "{count:x}", "{item.real}", "{item[0]}", "{", "}", "{{", "}}", "{missing}", "{seen:%}"]), st.text(max_size=4)), max_size=6).map("".join),
+    st.dictionaries(st.sampled_from(["item", "field", "seen", "count"]), st.one_of(st.text(max_size=4), st.integers(-5, 500), st.decimals(places=2, allow_nan=False), st.none()), max_size=4),
+)
+def test_a_sentence_is_what_the_safe_formatter_made(template, params):
+    assert format_message(template, params) == _safe_only(template, params)
+
+
+def test_every_code_sentence_as_before():
+    params = {"item": "项目“档案保护费”第 2 行指标", "field": "实际完成值", "seen": "1万", "expected": "95", "count": 3}
+    for _level, template in CODES.values():
+        assert format_message(template, params) == _safe_only(template, params)
