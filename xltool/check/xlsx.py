@@ -515,15 +515,10 @@ class _Package:
                 break
         data = b"".join(head)
         if complete:
-            root = parse_xml(data, name)
-            count = 0
-            for el in root.iter(*tags):
-                count += 1
-                if count > MAX_ELEMENTS:
-                    raise XlsxError(too_large, f"{_clip(name)} 含有超过 {MAX_ELEMENTS} 个元素")
-                yield el
-            return
-        yield from _stream(_ChunkReader(data, chunks, name), name, frozenset(tags), too_large)
+            # lxml's own iterator, handed on: no Python step per element. A whole-parsed part
+            # (at most MAX_TREE_BYTES, 4 bytes an element at least) cannot reach MAX_ELEMENTS.
+            return parse_xml(data, name).iter(*tags)
+        return _stream(_ChunkReader(data, chunks, name), name, frozenset(tags), too_large)
 
 
 _DTD_MARKS = tuple(
@@ -545,13 +540,15 @@ def _check_prolog(data: bytes, name: str) -> None:
         raise XlsxError("FILE_XML_UNSAFE", f"{_clip(name)} 使用了不允许的字符编码 {_clip(m.group(1).decode('ascii'), 20)}")
 
 
-# Every mark begins with "<!" in its encoding: a part without one of these has none (three
-# scans instead of twelve, for every part read).
-_DTD_STARTS = (b"<!", b"<\x00!\x00", b"\x00<\x00!")
-
-
 def _has_dtd_mark(data) -> bool:
-    return any(start in data for start in _DTD_STARTS) and any(mark in data for mark in _DTD_MARKS)
+    # Every mark begins with "<!" in its encoding ("<\0!" in UTF-16): only the "!"s, rare in a
+    # part (a formula's sheet reference), are looked at before the twelve scans.
+    bang = data.find(b"!")
+    while bang != -1:
+        if bang and (data[bang - 1] == 0x3C or (bang > 1 and data[bang - 1] == 0 and data[bang - 2] == 0x3C)):
+            return any(mark in data for mark in _DTD_MARKS)
+        bang = data.find(b"!", bang + 1)
+    return False
 
 
 def _refuse_dtd(tree, name: str) -> None:
