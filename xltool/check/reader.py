@@ -440,11 +440,21 @@ def _value(cells: dict, sheet: str, row: int, col: int) -> Value:
     """The input cell at (row, col) of a sheet's cells, typed (core.cells, through Value)."""
     cell = cells.get((row, col))
     if cell is None:
-        return Value.empty_at(sheet, _a1(row, col))
+        blank = _BLANKS.get((sheet, row, col))
+        if blank is None:
+            if len(_BLANKS) >= 50_000:  # a few templates' cells: memory stays flat
+                _BLANKS.clear()
+            blank = _BLANKS[sheet, row, col] = Value.empty_at(sheet, _a1(row, col))
+        return blank
     raw = cell.value
     if isinstance(raw, str) and cell.formula is None and not raw.strip():
         raw = None
     return Value(raw, sheet, _a1(row, col), cell.formula, cell.is_error)
+
+
+# A blank input cell's Value, by place: immutable and typed alike in every file, so one is
+# shared by all the files read (most of a template's input cells are blank).
+_BLANKS: dict[tuple[str, int, int], Value] = {}
 
 
 @lru_cache(maxsize=65536)
