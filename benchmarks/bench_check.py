@@ -71,32 +71,32 @@ import resource, sys, time
 sys.path.insert(0, {root!r})
 from xltool.cli import main
 import xltool.check.batch, xltool.check.reader, xltool.check.rules, xltool.check.evaluate, xltool.report.summary, xltool.report.tabular
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 code = main(["check", {folder!r}, "--out", {out!r}, "--json", {out!r} + ".json", "--csv", {out!r} + ".csv", "--jobs", "{jobs}", "--quiet"{limit}])
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code, time.process_time() - cpu)
 """
 
 _LOAD = """
 import resource, sys, time, glob
 import openpyxl
 files = sorted(glob.glob({pattern!r}))
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 for f in files:
     openpyxl.load_workbook(f)
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.process_time() - cpu)
 """
 
 _FLOOR = """
 import resource, sys, time, glob, zipfile
 from lxml import etree
 files = sorted(glob.glob({pattern!r}))
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 for f in files:
     with zipfile.ZipFile(f) as z:
         for name in z.namelist():
             if name in ("xl/workbook.xml", "xl/sharedStrings.xml", "docProps/custom.xml") or name.startswith("xl/worksheets/sheet"):
                 etree.fromstring(z.read(name))
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.process_time() - cpu)
 """
 
 
@@ -135,14 +135,14 @@ def main() -> None:
                 shutil.copyfile(f, Path(args.keep) / f.name)
         for f in files[: max(1, len(files) // 5)]:
             (small / f.name).write_bytes(f.read_bytes())
-        check_time, check_rss, worker_rss, _code = run(_CHECK.format(root=root, folder=str(data), out=str(tmp / "summary.xlsx"), jobs=args.jobs, limit=""))
+        check_time, check_rss, worker_rss, _code, check_cpu = run(_CHECK.format(root=root, folder=str(data), out=str(tmp / "summary.xlsx"), jobs=args.jobs, limit=""))
         if not args.no_load:
-            load_time, load_rss = run(_LOAD.format(pattern=str(data / "*.xlsx")))
-            floor_time, _floor_rss = run(_FLOOR.format(pattern=str(data / "*.xlsx")))
+            load_time, load_rss, load_cpu = run(_LOAD.format(pattern=str(data / "*.xlsx")))
+            floor_time, _floor_rss, floor_cpu = run(_FLOOR.format(pattern=str(data / "*.xlsx")))
         if args.before:
             before = str(Path(args.before).resolve())
-            before_time = run(_CHECK.format(root=before, folder=str(data), out=str(tmp / "before.xlsx"), jobs=args.jobs, limit=""))[0]
-        small_time, small_rss, _, _ = run(_CHECK.format(root=root, folder=str(small), out=str(tmp / "small.xlsx"), jobs=args.jobs, limit=""))
+            before_time, *_rest, before_cpu = run(_CHECK.format(root=before, folder=str(data), out=str(tmp / "before.xlsx"), jobs=args.jobs, limit=""))
+        small_time, small_rss, _, _, _ = run(_CHECK.format(root=root, folder=str(small), out=str(tmp / "small.xlsx"), jobs=args.jobs, limit=""))
     result = {
         "files": len(files),
         "jobs": args.jobs,
@@ -157,10 +157,21 @@ def main() -> None:
             floor_ms_per_file=round(1000 * floor_time / len(files), 1),
             ratio_floor_to_load=round(floor_time / load_time, 2),
         )
+    # The same in processor time (this process's, so with --jobs 1 only): steadier than the clock
+    # on a machine that other work shares.
+    result["check_cpu_ms_per_file"] = round(1000 * check_cpu / len(files), 1)
+    if not args.no_load:
+        result.update(
+            load_cpu_ms_per_file=round(1000 * load_cpu / len(files), 1),
+            floor_cpu_ms_per_file=round(1000 * floor_cpu / len(files), 1),
+            ratio_cpu_check_to_load=round(check_cpu / load_cpu, 2),
+        )
     if args.before:
         result["before_check_ms_per_file"] = round(1000 * before_time / len(files), 1)
+        result["before_check_cpu_ms_per_file"] = round(1000 * before_cpu / len(files), 1)
         if not args.no_load:
             result["before_ratio_check_to_load"] = round(before_time / load_time, 2)
+            result["before_ratio_cpu_check_to_load"] = round(before_cpu / load_cpu, 2)
     result["peak_rss_mb"] = round(check_rss / 1024, 1)
     if args.jobs > 1:
         result["peak_rss_worker_mb"] = round(worker_rss / 1024, 1)
