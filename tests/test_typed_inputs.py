@@ -200,3 +200,39 @@ def test_evaluation_and_checks_call_no_raw_interpreter():
     # evaluate.py never looks at a cell's raw content at all
     evaluate_tree = _source("evaluate")
     assert not [n for n in ast.walk(evaluate_tree) if isinstance(n, ast.Attribute) and n.attr == "raw"]
+
+
+# ---------------------------------------------------------------- each figure once per file
+
+
+def test_a_returned_file_works_out_each_figure_once(tmp_path, monkeypatch):
+    import random
+
+    from fillgen import project_values
+    from xltool.check import batch, evaluate as evaluation
+    from xltool.core.model import ProjectInfo, UnitInfo
+    from xltool.template import plan_for
+    from xltool.template.fill import write_filled
+
+    unit = UnitInfo("武昌区档案馆", "420106-DAG", 2020, "project", projects=(ProjectInfo("档案保护费", D(300)), ProjectInfo("史料编研费", D(100))))
+    plan = plan_for(unit)
+    values, _ = project_values(plan, random.Random(3), rows=6)
+    path = write_filled(plan, values, tmp_path / "武昌区档案馆.xlsx")
+    calls = {"project": 0, "row": 0}
+    real_project, real_row = evaluation.evaluate_project, evaluation._row_figures
+
+    def counted_project(*args, **kwargs):
+        calls["project"] += 1
+        return real_project(*args, **kwargs)
+
+    def counted_row(*args, **kwargs):
+        calls["row"] += 1
+        return real_row(*args, **kwargs)
+
+    monkeypatch.setattr(evaluation, "evaluate_project", counted_project)
+    monkeypatch.setattr(evaluation, "_row_figures", counted_row)
+    result, sub, _fw = batch.check_file_read(path)
+    used = [b for b in sub.projects if evaluation.project_used(b)]
+    rows = [r for b in used for r in b.rows if not r.empty]
+    assert result.status in ("passed", "failed") and len(result.evaluations) == len(used) == 2
+    assert calls == {"project": len(used), "row": len(rows)} and len(rows) >= 2

@@ -6,8 +6,9 @@ criteria points of a unit-wide table come from the framework, not from the file 
 cells a staff member may have changed): what the workbook *says* is compared with these figures
 by checks.py.
 
-Every input arrives typed (core.cells, once, by the reader): a Value's number, text and choice
-are read here, never its raw content. The helpers (`row_figures`, `project_used`, `block_name`)
+Every input arrives typed: a Value's number, text and reason are worked out once by
+core.cells (when first asked), its choice and date by the reader; they are read here, never
+the raw content. The helpers (`row_figures`, `project_used`, `block_name`)
 are shared with the checks, and a row's figures are worked out once per row.
 """
 

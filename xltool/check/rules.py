@@ -19,8 +19,7 @@ from xltool.core import scoring
 from xltool.check.evaluate import (
     block_name,
     criterion_deduction,
-    evaluate_department,
-    evaluate_project,
+    evaluate,
     over_achieved as _over_achieved,
     project_used,
     row_figures,
@@ -29,7 +28,7 @@ from xltool.check.evaluate import (
 from xltool.core.cells import QUALITATIVE
 from xltool.core.framework import NOT_APPLICABLE, SIGNS, Framework
 from xltool.core.messages import finding, percent, plain_number
-from xltool.core.model import SEVERITIES, EMPTY, Finding, IndicatorRow, Integrity, Submission, Value
+from xltool.core.model import SEVERITIES, EMPTY, Evaluation, Finding, IndicatorRow, Integrity, Submission, Value
 from xltool.template.layout import FIELD_LABELS, MONEY_MAX, NUMBER_MAX, VISIBLE_SHEETS
 
 __all__ = ["check", "integrity_findings", "result_status", "LOW_EXECUTION_THRESHOLD", "order_findings"]
@@ -46,15 +45,20 @@ _UNSET = object()
 # ---------------------------------------------------------------- the public entry points
 
 
-def check(sub: Submission, fw: Framework) -> list[Finding]:
-    """Every finding about one submission, ordered by severity then sheet and cell, no duplicates."""
+def check(sub: Submission, fw: Framework, evaluations: list[Evaluation] | None = None) -> list[Finding]:
+    """Every finding about one submission, ordered by severity then sheet and cell, no duplicates.
+
+    evaluations: evaluate(sub, fw), when the caller has it already (each figure is worked out
+    once per file); without it, the checks work it out."""
     out = _Out()
     out.extend(integrity_findings(sub.integrity))
     _info(sub, out)
+    if evaluations is None:
+        evaluations = evaluate(sub, fw)
     if fw.kind == "project":
-        _projects(sub, fw, out)
+        _projects(sub, fw, out, evaluations)
     else:
-        _department(sub, fw, out)
+        _department(sub, fw, out, evaluations[0])
     _texts(sub, out)
     return order_findings(out.items)
 
@@ -726,16 +730,17 @@ def _declared_grade(out: _Out, v: Value | None, item: str, computed: str | None,
 # ---------------------------------------------------------------- project workbooks
 
 
-def _projects(sub: Submission, fw: Framework, out: _Out) -> None:
+def _projects(sub: Submission, fw: Framework, out: _Out, evaluations: list[Evaluation]) -> None:
     if sub.projects and not any(project_used(b) for b in sub.projects):
         # A blank template sent back as it came: nothing to evaluate is a failure, not a pass.
         out.add("NO_INDICATORS", sub.projects[0].name, seen=None, item="本工作簿", what="任何项目",
                 hint="请在“预算执行”表填写项目名称、预算数和执行数，并在“绩效指标”表逐行填写该项目的绩效指标。")
+    used = iter(evaluations)  # one a used block, in order (evaluate.evaluate)
     for block in sub.projects:
         if not project_used(block):
             continue
         item = block_name(block)
-        ev = evaluate_project(block, fw)
+        ev = next(used)
         if block.name.blank:
             out.add("REQUIRED_BLANK", block.name, field="项目名称", item=item, hint="请在预算执行表中填写项目名称。")
         _denominator(out, block.budget, "全年预算数", item, "预算执行率")
@@ -784,8 +789,7 @@ def _projects(sub: Submission, fw: Framework, out: _Out) -> None:
 # ---------------------------------------------------------------- unit-wide workbooks
 
 
-def _department(sub: Submission, fw: Framework, out: _Out) -> None:
-    ev = evaluate_department(sub, fw)
+def _department(sub: Submission, fw: Framework, out: _Out, ev: Evaluation) -> None:
     item = "单位整体支出"
     budget = sub.budget
     if budget:

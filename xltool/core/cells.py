@@ -1,10 +1,11 @@
 """One cell's content, interpreted once.
 
-The reader hands every input it binds to these functions, once per cell: a Value then carries
-its number, its text, whether the number was typed as a plain number, and why it is not one
-(`reason`); a choice cell (一级/二级指标, 计算符号, 定性评价档次) carries the option it names, and
-the 填报日期 its date. The evaluation and the checks read those fields and never interpret a
-raw cell again. Nothing here touches a file.
+Every input Value is interpreted here once: its number, its text, whether the number was typed
+as a plain number, and why it is not one (`reason`), worked out by `interpret` the first time any
+of them is asked for and kept on the Value (model.Value); the reader adds to each list cell
+(一级/二级指标, 计算符号, 定性评价档次) the option it names (`type_choices`) and to the 填报日期 its
+date (`type_date`). The evaluation and the checks read those fields and never interpret a raw
+cell again. Nothing here touches a file.
 
 Reason codes (Value.reason), None when the cell is blank or a plain number:
   "error"            an Excel error such as #DIV/0!
