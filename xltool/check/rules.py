@@ -14,6 +14,7 @@ import datetime as _dt
 import re
 import unicodedata
 from decimal import Decimal
+from functools import lru_cache
 
 from xltool.core import scoring
 from xltool.check.evaluate import (
@@ -248,11 +249,17 @@ def _multiple(out: _Out, v: Value, label: str, item: str) -> bool:
     targets = _targets()
     if targets is None or v.reason not in _TYPED_AS_TEXT:
         return False
-    found = [t for t in targets.parse_targets(v.text) if t.value is not None]
-    if len(found) > 1:
-        out.add("MULTIPLE_TARGETS", v, field=label, item=item, count=len(found))
+    found = _target_count(v.text)
+    if found > 1:
+        out.add("MULTIPLE_TARGETS", v, field=label, item=item, count=found)
         return True
     return False
+
+
+@lru_cache(maxsize=4096)
+def _target_count(text: str) -> int:
+    """How many targets with a figure a text names (the same indicator names come in file after file)."""
+    return sum(1 for t in _targets().parse_targets(text) if t.value is not None)
 
 
 # ---------------------------------------------------------------- integrity
