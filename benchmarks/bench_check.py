@@ -15,8 +15,9 @@
 Peak memory is the main process's (`peak_rss_mb`); with `--jobs` above 1 the largest worker's
 is `peak_rss_worker_mb`. `--data FOLDER` checks the workbooks already in FOLDER (made once by
 an earlier run with `--keep FOLDER`) instead of making new ones; `--root DIR` runs the check of
-another checkout (an older commit, for before/after figures in one run); `--no-load` skips the
-openpyxl baseline when only memory is wanted:
+another checkout instead, and `--before DIR` runs it as well (an older commit: before/after
+figures in one run, beside the same baseline); `--no-load` skips the openpyxl baseline when only
+memory is wanted:
 
     python benchmarks/bench_check.py --files 2000 --jobs 2 --keep returned --no-load
     python benchmarks/bench_check.py --files 2000 --jobs 2 --data returned --no-load --root ../old
@@ -62,36 +63,40 @@ def make_files(folder: Path, n: int) -> list[Path]:
     return files
 
 
+# The modules a check uses are imported before the clock starts, as openpyxl is for its load
+# below: neither side's figure counts compiling modules (which every run does when Python writes
+# no bytecode cache, PYTHONDONTWRITEBYTECODE).
 _CHECK = """
 import resource, sys, time
 sys.path.insert(0, {root!r})
 from xltool.cli import main
-start = time.perf_counter()
+import xltool.check.batch, xltool.check.reader, xltool.check.rules, xltool.check.evaluate, xltool.report.summary, xltool.report.tabular
+start, cpu = time.perf_counter(), time.process_time()
 code = main(["check", {folder!r}, "--out", {out!r}, "--json", {out!r} + ".json", "--csv", {out!r} + ".csv", "--jobs", "{jobs}", "--quiet"{limit}])
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code, time.process_time() - cpu)
 """
 
 _LOAD = """
 import resource, sys, time, glob
 import openpyxl
 files = sorted(glob.glob({pattern!r}))
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 for f in files:
     openpyxl.load_workbook(f)
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.process_time() - cpu)
 """
 
 _FLOOR = """
 import resource, sys, time, glob, zipfile
 from lxml import etree
 files = sorted(glob.glob({pattern!r}))
-start = time.perf_counter()
+start, cpu = time.perf_counter(), time.process_time()
 for f in files:
     with zipfile.ZipFile(f) as z:
         for name in z.namelist():
             if name in ("xl/workbook.xml", "xl/sharedStrings.xml", "docProps/custom.xml") or name.startswith("xl/worksheets/sheet"):
                 etree.fromstring(z.read(name))
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.process_time() - cpu)
 """
 
 
@@ -108,6 +113,7 @@ def main() -> None:
     parser.add_argument("--keep", help="copy the workbooks made to this folder, for a later --data")
     parser.add_argument("--root", default=str(ROOT), help="the checkout whose xltool is run")
     parser.add_argument("--no-load", action="store_true", help="skip the openpyxl baseline")
+    parser.add_argument("--before", help="also check the same files with this checkout (an older commit): before/after in one run")
     args = parser.parse_args()
     root = str(Path(args.root).resolve())
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,11 +135,14 @@ def main() -> None:
                 shutil.copyfile(f, Path(args.keep) / f.name)
         for f in files[: max(1, len(files) // 5)]:
             (small / f.name).write_bytes(f.read_bytes())
-        check_time, check_rss, worker_rss, _code = run(_CHECK.format(root=root, folder=str(data), out=str(tmp / "summary.xlsx"), jobs=args.jobs, limit=""))
+        check_time, check_rss, worker_rss, _code, check_cpu = run(_CHECK.format(root=root, folder=str(data), out=str(tmp / "summary.xlsx"), jobs=args.jobs, limit=""))
         if not args.no_load:
-            load_time, load_rss = run(_LOAD.format(pattern=str(data / "*.xlsx")))
-            floor_time, _floor_rss = run(_FLOOR.format(pattern=str(data / "*.xlsx")))
-        small_time, small_rss, _, _ = run(_CHECK.format(root=root, folder=str(small), out=str(tmp / "small.xlsx"), jobs=args.jobs, limit=""))
+            load_time, load_rss, load_cpu = run(_LOAD.format(pattern=str(data / "*.xlsx")))
+            floor_time, _floor_rss, floor_cpu = run(_FLOOR.format(pattern=str(data / "*.xlsx")))
+        if args.before:
+            before = str(Path(args.before).resolve())
+            before_time, *_rest, before_cpu = run(_CHECK.format(root=before, folder=str(data), out=str(tmp / "before.xlsx"), jobs=args.jobs, limit=""))
+        small_time, small_rss, _, _, _ = run(_CHECK.format(root=root, folder=str(small), out=str(tmp / "small.xlsx"), jobs=args.jobs, limit=""))
     result = {
         "files": len(files),
         "jobs": args.jobs,
@@ -148,6 +157,21 @@ def main() -> None:
             floor_ms_per_file=round(1000 * floor_time / len(files), 1),
             ratio_floor_to_load=round(floor_time / load_time, 2),
         )
+    # The same in processor time (this process's, so with --jobs 1 only): steadier than the clock
+    # on a machine that other work shares.
+    result["check_cpu_ms_per_file"] = round(1000 * check_cpu / len(files), 1)
+    if not args.no_load:
+        result.update(
+            load_cpu_ms_per_file=round(1000 * load_cpu / len(files), 1),
+            floor_cpu_ms_per_file=round(1000 * floor_cpu / len(files), 1),
+            ratio_cpu_check_to_load=round(check_cpu / load_cpu, 2),
+        )
+    if args.before:
+        result["before_check_ms_per_file"] = round(1000 * before_time / len(files), 1)
+        result["before_check_cpu_ms_per_file"] = round(1000 * before_cpu / len(files), 1)
+        if not args.no_load:
+            result["before_ratio_check_to_load"] = round(before_time / load_time, 2)
+            result["before_ratio_cpu_check_to_load"] = round(before_cpu / load_cpu, 2)
     result["peak_rss_mb"] = round(check_rss / 1024, 1)
     if args.jobs > 1:
         result["peak_rss_worker_mb"] = round(worker_rss / 1024, 1)

@@ -12,7 +12,8 @@ from decimal import Decimal as D
 import pytest
 from hypothesis import given, settings, strategies as st
 
-from xltool.check.evaluate import choice, evaluate, number, sign_of, text
+from xltool.check.evaluate import evaluate
+from xltool.core.cells import choose, sign_of, type_choices, type_date
 from xltool.core.framework import load_framework
 from xltool.core.model import (
     CriterionRow,
@@ -68,6 +69,7 @@ class Book:
                 name = f"{prefix}{block}_{'INDICATOR' if key == 'name' else key.upper()}"
                 raw = data.get(key)
                 setattr(row, key, raw if isinstance(raw, Value) else self.v(name, raw, offset=i))
+            type_choices(row, self.fw)  # as the reader types its list cells
             out.append(row)
         return out
 
@@ -132,6 +134,7 @@ def _info(book: Book, info: dict | None) -> dict:
         out[key.lower()] = book.v(f"INFO_{key}", {"UNIT": book.unit.name, "CODE": book.unit.code, "YEAR": book.unit.year, "KIND": "x"}[key])
     for key in ("contact", "phone", "date"):
         out[key] = book.v(f"INFO_{key.upper()}", info[key])
+    out["date"] = type_date(out["date"])  # as the reader types the date cell
     return out
 
 
@@ -269,7 +272,12 @@ def seed_000(**changes) -> Submission:
     return department_submission(**(defaults | changes))
 
 
-# ---------------------------------------------------------------- number(): what a cell holds
+# ---------------------------------------------------------------- a cell's number, as typed once
+
+
+def number(raw):
+    """A Value's number, as core.cells interprets the raw content when the Value is made."""
+    return raw.number if isinstance(raw, Value) else Value(raw).number
 
 
 class TestNumber:
@@ -302,24 +310,26 @@ class TestNumber:
 
 class TestReadingChoices:
     def test_sign_forms(self):
-        assert sign_of(Value("≥")) == "≥"
-        assert sign_of(Value(">=")) == "≥"
-        assert sign_of(Value("＞")) == ">"
-        assert sign_of(Value(" ≦ ")) == "≤"
-        assert sign_of(Value("定性")) == "定性"
-        assert sign_of(Value("大于")) is None
-        assert sign_of(Value(None)) is None
+        assert sign_of(Value("≥").text) == "≥"
+        assert sign_of(Value(">=").text) == "≥"
+        assert sign_of(Value("＞").text) == ">"
+        assert sign_of(Value(" ≦ ").text) == "≤"
+        assert sign_of(Value("定性").text) == "定性"
+        assert sign_of(Value("大于").text) is None
+        assert sign_of(Value(None).text) is None
+        assert sign_of(" 不适用 ") is None and sign_of(" 不适用 ", not_applicable=True) == "不适用"
 
     def test_category_tolerates_spaces_and_suffix(self):
         names = PROJECT.category_names
-        assert choice(Value(" 产出指标 "), names) == "产出指标"
-        assert choice(Value("产出"), names) == "产出指标"
-        assert choice(Value("投入"), names) is None
+        assert choose(Value(" 产出指标 ").text, names) == "产出指标"
+        assert choose(Value("产出").text, names) == "产出指标"
+        assert choose(Value("投入").text, names) is None
 
     def test_text(self):
-        assert text(Value(10.0)) == "10"
-        assert text(Value("  档案 ")) == "档案"
-        assert text(Value(None)) == ""
+        assert Value(10.0).text == "10"
+        assert Value("  档案 ").text == "档案"
+        assert Value(None).text == ""
+        assert Value("#DIV/0!", is_error=True).text == ""
 
 
 # ---------------------------------------------------------------- seed 000: the unit as a whole

@@ -447,7 +447,7 @@ def test_an_interrupted_run_leaves_the_old_outputs_whole(valid, companion, tmp_p
     monkeypatch.undo()
     # … and half-way through the JSON report (after its first file).
     calls = {"n": 0}
-    real = report.tabular._safe_tree
+    real = report.tabular._json_item  # one file's JSON text
 
     def second_fails(value):
         if isinstance(value, dict) and "findings" in value:
@@ -456,7 +456,7 @@ def test_an_interrupted_run_leaves_the_old_outputs_whole(valid, companion, tmp_p
                 raise KeyboardInterrupt
         return real(value)
 
-    monkeypatch.setattr(report.tabular, "_safe_tree", second_fails)
+    monkeypatch.setattr(report.tabular, "_json_item", second_fails)
     assert main(["check", str(folder), "--out", str(out / "汇总.xlsx"), "--json", str(out / "r.json"), "--quiet"]) == 1
     assert {k: v for k, v in _hashes(out).items() if k != "汇总.xlsx"} == {k: v for k, v in old.items() if k != "汇总.xlsx"}
     assert sorted(p.name for p in out.iterdir()) == sorted(old), "a temporary file was left behind"

@@ -347,9 +347,9 @@ def check_file_read(path: str | Path, *, strict: bool = False, data: bytes | Non
             data = read_bytes(path)
         digest = hashlib.sha256(data).hexdigest()
         sub, _plan, framework, notes = read_submission(path, data)
-        findings = notes + check(sub, framework)
-        findings = _dedupe(findings)
         evaluations = evaluate(sub, framework)
+        findings = notes + check(sub, framework, evaluations)  # the same figures, not worked out again
+        findings = _dedupe(findings)
         return _read(Result(
             file=shown,
             status=result_status(findings),

@@ -6,106 +6,29 @@ criteria points of a unit-wide table come from the framework, not from the file 
 cells a staff member may have changed): what the workbook *says* is compared with these figures
 by checks.py.
 
-The helpers (`number`, `text`, `choice`, `sign_of`, `row_figures`, `project_used`) are shared
-with the checks, so both read a cell the same way.
+Every input arrives typed: a Value's number, text and reason are worked out once by
+core.cells (when first asked), its choice and date by the reader; they are read here, never
+the raw content. The helpers (`row_figures`, `project_used`, `block_name`)
+are shared with the checks, and a row's figures are worked out once per row.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import fields as dataclass_fields
 from decimal import Decimal
 
 from xltool.core import scoring
+from xltool.core.cells import QUALITATIVE
 from xltool.core.framework import NOT_APPLICABLE, Framework
 from xltool.core.model import Evaluation, GoalBlock, IndicatorRow, ProjectBlock, Submission, Value
 
-QUALITATIVE = "定性"
 
-# ---------------------------------------------------------------- reading cells
-
-_PERCENT = re.compile(r"^([+-]?[0-9][0-9,]*(?:\.[0-9]+)?|[+-]?\.[0-9]+)\s*%$")
+def _number(value: Value | None) -> Decimal | None:
+    return None if value is None else value.number
 
 
-def _raw(value):
-    if isinstance(value, Value):
-        return None if value.is_error else value.raw
-    return value
-
-
-def number(value) -> Decimal | None:
-    """A cell (Value or raw content) as a Decimal, or None when it holds no usable number.
-
-    Numbers are numbers; text that is a pure number (" 300 ", "1,000", full-width "１２．５") is
-    the number; "95%" (a percent typed as text) is 95, the percent number the template asks for.
-    Anything else ("1万以上", "低于5%", "0.5分"), booleans, Excel errors and blanks → None.
-    """
-    raw = _raw(value)
-    if raw is None or isinstance(raw, bool):
-        return None
-    found = scoring.to_decimal(raw)
-    if found is not None or not isinstance(raw, str):
-        return found
-    text = unicodedata.normalize("NFKC", raw).strip()
-    match = _PERCENT.match(text)
-    if match:
-        return scoring.to_decimal(match.group(1))
-    return None
-
-
-def is_pure_number(value) -> bool:
-    """Whether the cell holds a number, or text that is nothing but a number (no finding needed)."""
-    raw = _raw(value)
-    return raw is not None and not isinstance(raw, bool) and scoring.to_decimal(raw) is not None
-
-
-def text(value) -> str:
-    """A cell as trimmed text; "" when blank. 10.0 reads "10", as Excel shows it."""
-    raw = _raw(value)
-    if raw is None:
-        return ""
-    if isinstance(raw, bool):
-        return "TRUE" if raw else "FALSE"
-    if isinstance(raw, float) and raw.is_integer():
-        return str(int(raw))
-    return str(raw).strip()
-
-
-def _key(label: str) -> str:
-    label = unicodedata.normalize("NFKC", label)
-    return "".join(ch for ch in label if not ch.isspace() and ch not in "\"'“”‘’")
-
-
-def choice(value, options) -> str | None:
-    """The option a cell names, or None. Tolerates spaces, full-width letters and the "指标" suffix
-    ("产出" for "产出指标", "数量指标 " for "数量指标")."""
-    written = _key(text(value))
-    if not written:
-        return None
-    keyed = {_key(o): o for o in options}
-    if written in keyed:
-        return keyed[written]
-    for variant in (written + "指标", written[:-2] if written.endswith("指标") else None):
-        if variant and variant in keyed:
-            return keyed[variant]
-    return None
-
-
-_SIGN_ALIASES = {
-    "≥": "≥", ">=": "≥", "=>": "≥", "≧": "≥", "⩾": "≥",
-    ">": ">",
-    "≤": "≤", "<=": "≤", "=<": "≤", "≦": "≤", "⩽": "≤",
-    "<": "<",
-    "=": "=", "==": "=",
-    "定性": QUALITATIVE,
-}
-
-
-def sign_of(value) -> str | None:
-    """The 计算符号 a cell names (≥ > ≤ < = 定性), full-width and ">=" forms included; else None."""
-    written = _key(text(value))
-    return _SIGN_ALIASES.get(written)
+def _text(value: Value | None) -> str:
+    return "" if value is None else value.text
 
 
 def project_used(block: ProjectBlock) -> bool:
@@ -114,7 +37,7 @@ def project_used(block: ProjectBlock) -> bool:
 
 
 def block_name(block) -> str:
-    name = text(block.name)
+    name = block.name.text
     if isinstance(block, ProjectBlock):
         return f"项目“{name}”" if name else f"项目 {block.index}"
     return f"年度目标“{name}”" if name else f"年度目标 {block.index}"
@@ -124,7 +47,6 @@ def block_name(block) -> str:
 
 
 _ROW_FIELDS = tuple(f.name for f in dataclass_fields(IndicatorRow))
-_FIGURES: dict[int, tuple] = {}  # id(row) → (row, fw, scored, its fields, figures); bounded
 
 
 def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
@@ -133,39 +55,31 @@ def row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
     kind is "quantitative", "qualitative" or None (sign missing or unknown). score is None when
     it cannot be computed (or the row is not scored); met is None when it cannot be told.
 
-    The checks and the evaluation both ask for the same rows: the figures are worked out once
-    and each caller gets its own copy (the checks amend theirs). The row is kept with its entry,
-    so its id cannot be reused while the entry lives, and a row whose cells were replaced since
-    is computed again.
+    The checks and the evaluation both ask for the same rows: the figures are worked out once,
+    kept on the row, and each caller gets its own copy (the checks amend theirs). A row whose
+    cells were replaced since is computed again.
     """
     fields = tuple(getattr(row, f) for f in _ROW_FIELDS)
-    known = _FIGURES.get(id(row))
-    if (
-        known is not None and known[0] is row and known[1] is fw and known[2] == scored
-        and len(known[3]) == len(fields) and all(a is b for a, b in zip(known[3], fields))
-    ):
-        return dict(known[4])
+    known = row.__dict__.get("_figures")
+    if known is not None and known[0] is fw and known[1] == scored and all(a is b for a, b in zip(known[2], fields)):
+        return dict(known[3])
     figures = _row_figures(row, fw, scored)
-    if len(_FIGURES) >= 512:  # a file's rows at most: memory stays flat however many files
-        _FIGURES.clear()
-    _FIGURES[id(row)] = (row, fw, scored, fields, figures)
+    row.__dict__["_figures"] = (fw, scored, fields, figures)
     return dict(figures)
 
 
 def _row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
-    sign = sign_of(row.sign)
-    if sign is None and fw.not_applicable and _key(text(row.sign)) == NOT_APPLICABLE:
-        sign = NOT_APPLICABLE
-    level1 = choice(row.level1, fw.category_names)
-    band_label = choice(row.band, [b.label for b in fw.bands])
+    sign = row.sign.choice
+    level1 = row.level1.choice
+    band_label = row.band.choice
     band = fw.band(band_label) if band_label else None
     # The target that scores: 年度指标值（调整后） when given (blank = no adjustment), else 年初指标值;
     # an adjusted value that is not a number leaves nothing to score by, as in the template.
-    initial, adjusted = number(row.target), number(row.adjusted)
+    initial, adjusted = row.target.number, row.adjusted.number
     target = initial if row.adjusted.blank and not row.adjusted.is_error else adjusted
-    actual = number(row.actual)
-    points = number(row.points) if scored else None
-    declared = number(row.score) if scored else None
+    actual = row.actual.number
+    points = row.points.number if scored else None
+    declared = row.score.number if scored else None
     if sign == NOT_APPLICABLE:
         kind = "not_applicable"
     else:
@@ -192,21 +106,21 @@ def _row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
     return {
         "block": row.block,
         "row": row.index,
-        "level1": level1 or text(row.level1),
-        "level2": text(row.level2),
-        "name": text(row.name),
-        "sign": sign or text(row.sign),
+        "level1": level1 or row.level1.text,
+        "level2": row.level2.text,
+        "name": row.name.text,
+        "sign": sign or row.sign.text,
         "target": target,
         "initial": initial,
         "adjusted": adjusted,
         "actual": actual,
-        "unit": text(row.unit),
-        "band": band.label if band else text(row.band),
+        "unit": row.unit.text,
+        "band": band.label if band else row.band.text,
         "points": points,
         "declared": declared,
         "score": score,
         "met": met,
-        "reason": text(row.reason),
+        "reason": row.reason.text,
         "kind": kind,
         "category": level1,  # the framework's category, or None
         "band_spec": band,
@@ -252,7 +166,7 @@ def evaluate(sub: Submission, fw: Framework) -> list[Evaluation]:
 
 
 def evaluate_project(block: ProjectBlock, fw: Framework) -> Evaluation:
-    budget, executed = number(block.budget), number(block.executed)
+    budget, executed = _number(block.budget), _number(block.executed)
     rate = scoring.rate(executed, budget)
     exec_score = None if rate is None else scoring.execution_score(rate, fw.execution_points)
     rows = [row_figures(row, fw, scored=True) for row in block.rows if not row.empty]
@@ -272,26 +186,26 @@ def evaluate_project(block: ProjectBlock, fw: Framework) -> Evaluation:
     total = raw if not dropped else scoring.scaled_total(raw, dropped)
     sources = []
     for name, initial_v, budget_v, executed_v, _rate in block.sources:
-        s_budget, s_executed = number(budget_v), number(executed_v)
-        sources.append({"name": name, "initial": number(initial_v), "budget": s_budget, "executed": s_executed,
+        s_budget, s_executed = _number(budget_v), _number(executed_v)
+        sources.append({"name": name, "initial": _number(initial_v), "budget": s_budget, "executed": s_executed,
                         "rate": scoring.rate(s_executed, s_budget)})
     return Evaluation(
-        name=text(block.name) or f"项目 {block.index}",
-        initial_budget=number(block.initial),  # 年初预算数: the export's reply_amt
+        name=_text(block.name) or f"项目 {block.index}",
+        initial_budget=_number(block.initial),  # 年初预算数: the export's reply_amt
         budget=budget,
         executed=executed,
         execution_rate=rate,
-        declared_score=number(block.declared_score),
+        declared_score=_number(block.declared_score),
         score=total,
-        declared_grade=text(block.declared_grade) or None,
+        declared_grade=_text(block.declared_grade) or None,
         grade=scoring.grade(total, fw.grades),
         criteria=criteria,
         indicators=[_public(r, scored=True) for r in rows],
         sources=sources,
         raw_score=raw if fw.not_applicable else None,
         not_applicable_points=dropped,
-        goal_plan=text(block.goal_plan) or None,
-        goal_done=text(block.goal_done) or None,
+        goal_plan=_text(block.goal_plan) or None,
+        goal_done=_text(block.goal_done) or None,
     )
 
 
@@ -307,10 +221,10 @@ def criterion_deduction(sub: Submission, fw: Framework, i: int) -> Decimal | Non
     indicators = fw.criterion_indicators
     ind = indicators[i] if i < len(indicators) else None
     if ind is None or ind.measure is None or i not in sub.measures:
-        return number(sub.criteria[i].deduction)
+        return sub.criteria[i].deduction.number
     a, b = sub.measures[i]
     m = ind.measure
-    return scoring.measure_deduction(scoring.measure_value(m.formula, number(a), number(b)), m.limit, m.at_most, m.per_point, ind.points)
+    return scoring.measure_deduction(scoring.measure_value(m.formula, a.number, b.number), m.limit, m.at_most, m.per_point, ind.points)
 
 
 def criterion_scores(sub: Submission, fw: Framework) -> list[dict]:
@@ -330,7 +244,7 @@ def criterion_scores(sub: Submission, fw: Framework) -> list[dict]:
                 "points": crit.points,
                 "deduction": taken,
                 "score": score,
-                "declared": number(declared_value) if declared_value is not None else None,
+                "declared": _number(declared_value),
             }
         )
     return out
@@ -338,9 +252,9 @@ def criterion_scores(sub: Submission, fw: Framework) -> list[dict]:
 
 def evaluate_department(sub: Submission, fw: Framework) -> Evaluation:
     budget = sub.budget
-    initial = number(budget.get("initial"))
-    adjusted = number(budget.get("adjusted"))
-    final = number(budget.get("final"))
+    initial = _number(budget.get("initial"))
+    adjusted = _number(budget.get("adjusted"))
+    final = _number(budget.get("final"))
     criteria = criterion_scores(sub, fw)
     total = _total(criteria)
     indicators = []
@@ -350,17 +264,17 @@ def evaluate_department(sub: Submission, fw: Framework) -> Evaluation:
         for row in goal.rows:
             if not row.empty:
                 item = _public(row_figures(row, fw, scored=False), scored=False)
-                item["goal"] = text(goal.name)
+                item["goal"] = goal.name.text
                 indicators.append(item)
     declared_total = sub.declared.get("total")
     return Evaluation(
-        name=sub.unit_name or text(sub.info.get("unit")),
+        name=sub.unit_name or _text(sub.info.get("unit")),
         budget=adjusted,
         executed=final,
         execution_rate=scoring.rate(final, adjusted),
-        declared_score=number(declared_total) if declared_total is not None else None,
+        declared_score=_number(declared_total),
         score=total,
-        declared_grade=text(sub.declared.get("grade")) or None,
+        declared_grade=_text(sub.declared.get("grade")) or None,
         grade=scoring.grade(total, fw.grades),
         initial_budget=initial,
         initial_budget_completion_rate=scoring.rate(final, initial),

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from xltool.check import xlsx
 from xltool.core.approved import ApprovedIndicator
+from xltool.core.cells import type_choices, type_date
 from xltool.core.framework import Framework, find_framework, known_frameworks
 from xltool.core.messages import explain, finding, plain_number
 from xltool.core.model import (
@@ -414,13 +415,7 @@ class _Binder:
 
     def value_at(self, sheet: str, row: int, col: int) -> Value:
         s = self.book.sheets.get(sheet)
-        cell = s.cells.get((row, col)) if s is not None else None
-        if cell is None:
-            return Value(None, sheet, a1(row, col))
-        raw = cell.value
-        if isinstance(raw, str) and cell.formula is None and not raw.strip():
-            raw = None
-        return Value(raw, sheet, a1(row, col), cell.formula, cell.is_error)
+        return _value(s.cells if s is not None else {}, sheet, row, col)
 
     def one(self, name: str) -> Value:
         found = self.where(name)
@@ -435,8 +430,36 @@ class _Binder:
         if found is None:
             return [Value() for _ in range(count)]
         sheet, (row, col), (last, _c) = found
-        values = [self.value_at(sheet, r, col) for r in range(row, min(last, row + count - 1) + 1)]
+        s = self.book.sheets.get(sheet)
+        cells = s.cells if s is not None else {}
+        values = [_value(cells, sheet, r, col) for r in range(row, min(last, row + count - 1) + 1)]
         return (values + [Value() for _ in range(count)])[:count] if len(values) < count else values
+
+
+def _value(cells: dict, sheet: str, row: int, col: int) -> Value:
+    """The input cell at (row, col) of a sheet's cells, typed (core.cells, through Value)."""
+    cell = cells.get((row, col))
+    if cell is None:
+        blank = _BLANKS.get((sheet, row, col))
+        if blank is None:
+            if len(_BLANKS) >= 50_000:  # a few templates' cells: memory stays flat
+                _BLANKS.clear()
+            blank = _BLANKS[sheet, row, col] = Value.empty_at(sheet, _a1(row, col))
+        return blank
+    raw = cell.value
+    if isinstance(raw, str) and cell.formula is None and not raw.strip():
+        raw = None
+    return Value(raw, sheet, _a1(row, col), cell.formula, cell.is_error)
+
+
+# A blank input cell's Value, by place: immutable and typed alike in every file, so one is
+# shared by all the files read (most of a template's input cells are blank).
+_BLANKS: dict[tuple[str, int, int], Value] = {}
+
+
+@lru_cache(maxsize=65536)
+def _a1(row: int, col: int) -> str:
+    return a1(row, col)
 
 
 def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str], path: str) -> Submission:
@@ -462,6 +485,7 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
     )
     for key in ("UNIT", "CODE", "YEAR", "KIND", "CONTACT", "PHONE", "DATE", "DEPARTMENT"):
         sub.info[key.lower()] = b.one(f"INFO_{key}")
+    sub.info["date"] = type_date(sub.info["date"])
     fields = [key for key, *_ in indicator_columns(framework.kind)]
     rows = framework.indicator_rows
 
@@ -474,6 +498,7 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
             for key, values in columns.items():
                 if i < len(values):
                     setattr(row, key, values[i])
+            type_choices(row, framework)
             out.append(row)
         return out
 
@@ -602,11 +627,10 @@ def _extra_content(book: xlsx.Book, plan: Plan, shifted: set[str], integrity: In
 def _plan_positions(plan: Plan) -> frozenset:
     cached = getattr(plan, "_positions", None)
     if cached is None:
-        cells = set()
+        cells = {(c.sheet, c.row, c.col) for c in plan.cells}
         for c in plan.cells:
-            for k in range(c.span):
-                for r in range(c.rows):
-                    cells.add((c.sheet, c.row + r, c.col + k))
+            if c.span > 1 or c.rows > 1:  # merged: every cell it covers
+                cells.update((c.sheet, c.row + r, c.col + k) for k in range(c.span) for r in range(c.rows))
         cached = frozenset(cells)
         plan._positions = cached  # plans are cached and never change: remember the set
     return cached
@@ -619,10 +643,16 @@ def compare_locked(book: xlsx.Book, plan: Plan, integrity: Integrity) -> None:
     instead of cell by cell, which would only repeat the same fault hundreds of times."""
     shifted = {plan.names[n].sheet for n, _e, _f in integrity.moved_names if n in plan.names}
     _extra_content(book, plan, shifted, integrity)
-    for cell in plan.locked_cells():
-        if cell.sheet in shifted or cell.sheet not in book.sheets:
+    sheets = {name: sheet.cells for name, sheet in book.sheets.items() if name not in shifted}
+    for cell in plan.cells:  # plan.locked_cells(), without the list
+        if cell.role == "input" or cell.value is None or cell.sheet == SHEET_META:
             continue
-        found = book.sheets[cell.sheet].cells.get((cell.row, cell.col))
+        cells = sheets.get(cell.sheet)
+        if cells is None:
+            continue
+        found = cells.get((cell.row, cell.col))
+        if found is not None and found.formula is None and type(found.value) is str and found.value == cell.value and cell.role != "formula":
+            continue  # a label as written: the most common case, without the comparison's call
         if cell.role == "formula":
             if found is None or found.formula is None:
                 integrity.changed_cells.append((cell.sheet, cell.ref, "formula", cell.value, None if found is None else found.value))

@@ -14,26 +14,22 @@ import datetime as _dt
 import re
 import unicodedata
 from decimal import Decimal
+from functools import lru_cache
 
 from xltool.core import scoring
 from xltool.check.evaluate import (
-    QUALITATIVE,
     block_name,
-    choice,
     criterion_deduction,
-    evaluate_department,
-    evaluate_project,
-    is_pure_number,
+    evaluate,
     over_achieved as _over_achieved,
-    number,
     project_used,
     row_figures,
-    text,
     used_goals,
 )
+from xltool.core.cells import QUALITATIVE
 from xltool.core.framework import NOT_APPLICABLE, SIGNS, Framework
 from xltool.core.messages import finding, percent, plain_number
-from xltool.core.model import SEVERITIES, EMPTY, Finding, IndicatorRow, Integrity, Submission, Value
+from xltool.core.model import SEVERITIES, EMPTY, Evaluation, Finding, IndicatorRow, Integrity, Submission, Value
 from xltool.template.layout import FIELD_LABELS, MONEY_MAX, NUMBER_MAX, VISIBLE_SHEETS
 
 __all__ = ["check", "integrity_findings", "result_status", "LOW_EXECUTION_THRESHOLD", "order_findings"]
@@ -50,15 +46,20 @@ _UNSET = object()
 # ---------------------------------------------------------------- the public entry points
 
 
-def check(sub: Submission, fw: Framework) -> list[Finding]:
-    """Every finding about one submission, ordered by severity then sheet and cell, no duplicates."""
+def check(sub: Submission, fw: Framework, evaluations: list[Evaluation] | None = None) -> list[Finding]:
+    """Every finding about one submission, ordered by severity then sheet and cell, no duplicates.
+
+    evaluations: evaluate(sub, fw), when the caller has it already (each figure is worked out
+    once per file); without it, the checks work it out."""
     out = _Out()
     out.extend(integrity_findings(sub.integrity))
     _info(sub, out)
+    if evaluations is None:
+        evaluations = evaluate(sub, fw)
     if fw.kind == "project":
-        _projects(sub, fw, out)
+        _projects(sub, fw, out, evaluations)
     else:
-        _department(sub, fw, out)
+        _department(sub, fw, out, evaluations[0])
     _texts(sub, out)
     return order_findings(out.items)
 
@@ -160,7 +161,7 @@ def _number_hint(v: Value, field: str) -> str:
         return f"单元格显示错误值 {v.raw}，请改为直接填写数字。"
     targets = _targets() if field in ("target", "actual") else None
     if targets is not None:
-        raw = text(v)
+        raw = v.text
         parsed = targets.parse_target(raw)
         if getattr(parsed, "low", None) is not None:
             return (
@@ -206,10 +207,10 @@ def _figure(
         if required:
             out.add("REQUIRED_BLANK", v, field=label, item=item, hint=blank_hint)
         return None
-    value = number(v)
-    if v.is_error or not is_pure_number(v):
+    value = v.number
+    if not v.pure:
         out.add("TEXT_IN_NUMBER", v, field=label, item=item, hint=_number_hint(v, kind))
-    elif isinstance(v.raw, str):
+    elif v.reason == "number_as_text":
         _stored_as_text(out, v, value, label, item)
     if value is None:
         return None
@@ -232,7 +233,7 @@ def _percent_scale(out: _Out, row: IndicatorRow, f: dict, item: str, name: str) 
     t, a = f["target"], f["actual"]
     if f["kind"] != "quantitative" or t is None or a is None or t <= 0 or a <= 0:
         return
-    if unicodedata.normalize("NFKC", text(row.unit)) not in ("%", "百分比"):
+    if unicodedata.normalize("NFKC", row.unit.text) not in ("%", "百分比"):
         return
     low, high = min(t, a), max(t, a)
     if low <= 1 < high and high / low >= 50:
@@ -240,16 +241,25 @@ def _percent_scale(out: _Out, row: IndicatorRow, f: dict, item: str, name: str) 
                 target=plain_number(t), actual=plain_number(a))
 
 
+_TYPED_AS_TEXT = ("not_a_number", "number_as_text", "percent_text")  # text typed in (core.cells' reasons)
+
+
 def _multiple(out: _Out, v: Value, label: str, item: str) -> bool:
     """Several targets in one cell ("目录数据合格率≥95%；元数据合格率≥95%"): reported, True."""
     targets = _targets()
-    if targets is None or not isinstance(v.raw, str) or not v.raw.strip():
+    if targets is None or v.reason not in _TYPED_AS_TEXT:
         return False
-    found = [t for t in targets.parse_targets(v.raw) if t.value is not None]
-    if len(found) > 1:
-        out.add("MULTIPLE_TARGETS", v, field=label, item=item, count=len(found))
+    found = _target_count(v.text)
+    if found > 1:
+        out.add("MULTIPLE_TARGETS", v, field=label, item=item, count=found)
         return True
     return False
+
+
+@lru_cache(maxsize=4096)
+def _target_count(text: str) -> int:
+    """How many targets with a figure a text names (the same indicator names come in file after file)."""
+    return sum(1 for t in _targets().parse_targets(text) if t.value is not None)
 
 
 # ---------------------------------------------------------------- integrity
@@ -418,36 +428,7 @@ def _short(value, limit: int = 40) -> str:
 
 # ---------------------------------------------------------------- basic information and texts
 
-_EXCEL_EPOCH = _dt.date(1899, 12, 30)
 _DATE_LOW, _DATE_HIGH = _dt.date(2000, 1, 1), _dt.date(2100, 12, 31)
-_DATE_TEXT = re.compile(r"^\s*([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?\s*(?:[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?\s*$")
-
-
-def _as_date(raw) -> _dt.date | None | str:
-    """A date cell → date; "bad" when it is not a date at all; None when blank."""
-    if raw is None:
-        return None
-    if isinstance(raw, _dt.datetime):
-        return raw.date()
-    if isinstance(raw, _dt.date):
-        return raw
-    if isinstance(raw, bool):
-        return "bad"
-    if isinstance(raw, (int, float, Decimal)):
-        try:
-            serial = float(raw)
-            if not 1 <= serial < 2958466:  # Excel's serial range: 1900-01-01 … 9999-12-31
-                return "out"
-            return _EXCEL_EPOCH + _dt.timedelta(days=int(serial))
-        except (OverflowError, ValueError):
-            return "out"
-    match = _DATE_TEXT.match(unicodedata.normalize("NFKC", str(raw)))
-    if not match:
-        return "bad"
-    try:
-        return _dt.date(*(int(g) for g in match.groups()))
-    except ValueError:
-        return "bad"
 
 
 def _info(sub: Submission, out: _Out) -> None:
@@ -457,13 +438,13 @@ def _info(sub: Submission, out: _Out) -> None:
             out.add("CONTACT_MISSING", v, field=label)
     v = sub.info.get("date")
     if v is not None and not v.blank:
-        found = _as_date(v.raw)
-        if found == "bad" or v.is_error:
+        found = v.date  # typed by the reader (core.cells.type_date): a date, or a reason why not
+        if v.reason in ("error", "not_a_date"):
             out.add("INVALID_DATE", v, field="填报日期", item="基本信息")
-        elif found == "out" or (isinstance(found, _dt.date) and not _DATE_LOW <= found <= _DATE_HIGH):
+        elif v.reason == "date_out_of_range" or (found is not None and not _DATE_LOW <= found <= _DATE_HIGH):
             out.add(
                 "VALUE_OUT_OF_RANGE", v, expected="2000-01-01～2100-12-31", field="填报日期", item="基本信息",
-                seen=found.isoformat() if isinstance(found, _dt.date) else v.raw, hint="请填写实际的填报日期，如 2022-06-30。",
+                seen=found.isoformat() if found is not None else v.raw, hint="请填写实际的填报日期，如 2022-06-30。",
             )
 
 
@@ -492,12 +473,12 @@ def _typed_rate(out: _Out, v: Value, recomputed: Decimal | None, label: str, ite
     """A rate cell whose formula was replaced by a typed figure that disagrees with the inputs."""
     if v.formula is not None or v.blank or recomputed is None:
         return
-    typed = number(v)
-    if typed is not None and isinstance(v.raw, str) and unicodedata.normalize("NFKC", v.raw).strip().endswith("%"):
+    typed = v.number
+    if typed is not None and v.reason == "percent_text":
         typed = typed / _HUNDRED  # "87.87%" typed as text is the fraction 0.8787
     if typed is not None and scoring.round_half_up(typed, 4) == recomputed:
         return
-    seen_text = percent(typed) if typed is not None else text(v)
+    seen_text = percent(typed) if typed is not None else v.text
     out.add("RATE_MISMATCH", v, expected=recomputed, field=label, item=item, formula=formula, seen_text=seen_text, expected_text=percent(recomputed))
 
 
@@ -536,13 +517,13 @@ def _project_funds(out: _Out, block, item: str) -> None:
             else:
                 sums[index] += value
         rate_cell = cells[3]
-        _typed_rate(out, rate_cell, scoring.rate(number(cells[2]), number(cells[1])), f"{name}执行率", item, f"{name}全年执行数 ÷ 全年预算数")
+        _typed_rate(out, rate_cell, scoring.rate(cells[2].number, cells[1].number), f"{name}执行率", item, f"{name}全年执行数 ÷ 全年预算数")
     if not block.sources:
         return
     names = "、".join(name for name, *_cells in block.sources)
     for column, index in _MONEY_COLUMNS:
         total_cell = totals[index]
-        total = number(total_cell)
+        total = total_cell.number
         if total is None or not readable[index] or total_cell.is_error:
             continue
         if _r2(total) != _r2(sums[index]):
@@ -562,7 +543,7 @@ def _adjustment(out: _Out, row: IndicatorRow, f: dict, item: str, name: str) -> 
         return
     if initial is None or adjusted != initial:
         out.add("ADJUSTMENT_NOTE_MISSING", row.adjust_note, seen=None, expected="调整说明", item=item, name=name,
-                adjusted=_amount(adjusted, text(row.unit)), initial=_amount(initial, text(row.unit)))
+                adjusted=_amount(adjusted, row.unit.text), initial=_amount(initial, row.unit.text))
 
 
 def _unmet_detail(f: dict) -> str:
@@ -621,15 +602,15 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
     category = fw.category(f["category"]) if f["category"] else None
     if row.level1.blank:
         out.add("REQUIRED_BLANK", row.level1, field=label["level1"], item=item, hint="请从下拉列表中选择。")
-    elif category is None or text(row.level1) not in fw.category_names:
+    elif category is None or row.level1.text not in fw.category_names:
         # "产出" is read as 产出指标 for the recomputation, but the template's own formulas match
         # the list's words exactly, so the cell is still reported
         out.add("INVALID_CHOICE", row.level1, expected="、".join(fw.category_names), field=label["level1"], item=item)
     if row.level2.blank:
         out.add("REQUIRED_BLANK", row.level2, field=label["level2"], item=item, hint="请从下拉列表中选择。")
     else:
-        level2 = choice(row.level2, fw.all_subcategories)
-        if level2 is None or text(row.level2) not in fw.all_subcategories:
+        level2 = row.level2.choice
+        if level2 is None or row.level2.text not in fw.all_subcategories:
             allowed = category.subcategories if category else fw.all_subcategories
             out.add("INVALID_CHOICE", row.level2, expected="、".join(allowed), field=label["level2"], item=item)
         elif category is not None and level2 not in category.subcategories:
@@ -642,7 +623,7 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
         _multiple(out, row.name, label["name"], item)
     if row.sign.blank:
         out.add("REQUIRED_BLANK", row.sign, field=label["sign"], item=item, hint="请从下拉列表中选择 ≥、>、≤、<、= 或“定性”。")
-    elif f["kind"] is None or text(row.sign) not in signs:  # ">=" is not in the list, nor in its formulas
+    elif f["kind"] is None or row.sign.text not in signs:  # ">=" is not in the list, nor in its formulas
         out.add("INVALID_CHOICE", row.sign, expected="、".join(signs), field=label["sign"], item=item)
 
     if f["kind"] == "not_applicable":
@@ -676,7 +657,7 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
     else:
         if row.band.blank:
             out.add("QUALITATIVE_NO_BAND", row.band, seen=None, expected="、".join(b.label for b in fw.bands), item=item, name=name)
-        elif f["band_spec"] is None or text(row.band) not in [b.label for b in fw.bands]:
+        elif f["band_spec"] is None or row.band.text not in [b.label for b in fw.bands]:
             out.add("INVALID_CHOICE", row.band, expected="、".join(b.label for b in fw.bands), field=label["band"], item=item)
 
     # 分值 and 自评得分
@@ -701,7 +682,7 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
         else:
             at = row.band if f["kind"] == "qualitative" else row.actual
             out.add("TARGET_UNMET", at, expected=f["target"] if f["kind"] == "quantitative" else None, item=item, name=name,
-                    detail=_unmet_detail(f), reason=_short(text(row.reason), 120))
+                    detail=_unmet_detail(f), reason=_short(row.reason.text, 120))
     elif why and row.reason.blank:
         out.add("REASON_REQUIRED", row.reason, seen=None, expected="偏差原因分析及改进措施", item=item, name=name, why=why)
 
@@ -745,7 +726,7 @@ def _declared_grade(out: _Out, v: Value | None, item: str, computed: str | None,
     if v.blank and not v.is_error:
         out.add("DECLARED_MISSING", v, expected=computed, item=item, field="自评等级")
         return
-    written = text(v)
+    written = v.text
     known = any(scoring.same_grade(written, g.label, fw.grades) for g in fw.grades)
     if not known:
         out.add("INVALID_CHOICE", v, expected="、".join(g.label for g in fw.grades), field="自评等级", item=item)
@@ -756,16 +737,17 @@ def _declared_grade(out: _Out, v: Value | None, item: str, computed: str | None,
 # ---------------------------------------------------------------- project workbooks
 
 
-def _projects(sub: Submission, fw: Framework, out: _Out) -> None:
+def _projects(sub: Submission, fw: Framework, out: _Out, evaluations: list[Evaluation]) -> None:
     if sub.projects and not any(project_used(b) for b in sub.projects):
         # A blank template sent back as it came: nothing to evaluate is a failure, not a pass.
         out.add("NO_INDICATORS", sub.projects[0].name, seen=None, item="本工作簿", what="任何项目",
                 hint="请在“预算执行”表填写项目名称、预算数和执行数，并在“绩效指标”表逐行填写该项目的绩效指标。")
+    used = iter(evaluations)  # one a used block, in order (evaluate.evaluate)
     for block in sub.projects:
         if not project_used(block):
             continue
         item = block_name(block)
-        ev = evaluate_project(block, fw)
+        ev = next(used)
         if block.name.blank:
             out.add("REQUIRED_BLANK", block.name, field="项目名称", item=item, hint="请在预算执行表中填写项目名称。")
         _denominator(out, block.budget, "全年预算数", item, "预算执行率")
@@ -814,8 +796,7 @@ def _projects(sub: Submission, fw: Framework, out: _Out) -> None:
 # ---------------------------------------------------------------- unit-wide workbooks
 
 
-def _department(sub: Submission, fw: Framework, out: _Out) -> None:
-    ev = evaluate_department(sub, fw)
+def _department(sub: Submission, fw: Framework, out: _Out, ev: Evaluation) -> None:
     item = "单位整体支出"
     budget = sub.budget
     if budget:
@@ -867,10 +848,10 @@ def _department(sub: Submission, fw: Framework, out: _Out) -> None:
             # 0 is typed, never assumed: a blank table must not grade itself 100 优
             out.add("REQUIRED_BLANK", row.deduction, field="扣分", item=crow_item, hint="每个指标都要填写扣分，没有扣分请填 0。")
             continue
-        d = number(row.deduction)
-        if row.deduction.is_error or not is_pure_number(row.deduction):
+        d = row.deduction.number
+        if not row.deduction.pure:
             out.add("TEXT_IN_NUMBER", row.deduction, field="扣分", item=crow_item, hint="扣分只填数字，如 0.5；没有扣分请填 0。")
-        elif isinstance(row.deduction.raw, str):
+        elif row.deduction.reason == "number_as_text":
             _stored_as_text(out, row.deduction, d, "扣分", crow_item)
         if d is None:
             continue
@@ -903,11 +884,11 @@ def _measure(out, sub: Submission, fw: Framework, k: int, row) -> None:
     for at, label in zip(values, m.inputs):
         if at.blank and not at.is_error:
             out.add("REQUIRED_BLANK", at, field=label, item=item, hint=f"请在预算执行表填写{label}：评分表中“{ind.name}”的扣分按它计算。")
-        elif at.is_error or not is_pure_number(at):
+        elif not at.pure:
             out.add("TEXT_IN_NUMBER", at, field=label, item=item, hint="只填数字。")
-        elif number(at) < 0:
+        elif at.number < 0:
             out.add("VALUE_OUT_OF_RANGE", at, expected="不小于 0", field=label, item=item, hint="请填写实际数。")
-    b = number(values[1])
+    b = values[1].number
     if b is not None and b == 0 and not values[1].is_error:
         out.add("VALUE_OUT_OF_RANGE", values[1], expected="大于 0", field=m.inputs[1], item=item,
                 hint=f"{m.inputs[1]}为 0 时“{ind.name}”无法计算；请填写实际数，确为 0 的请与财政部门联系。")

@@ -515,15 +515,10 @@ class _Package:
                 break
         data = b"".join(head)
         if complete:
-            root = parse_xml(data, name)
-            count = 0
-            for el in root.iter(*tags):
-                count += 1
-                if count > MAX_ELEMENTS:
-                    raise XlsxError(too_large, f"{_clip(name)} 含有超过 {MAX_ELEMENTS} 个元素")
-                yield el
-            return
-        yield from _stream(_ChunkReader(data, chunks, name), name, frozenset(tags), too_large)
+            # lxml's own iterator, handed on: no Python step per element. A whole-parsed part
+            # (at most MAX_TREE_BYTES, 4 bytes an element at least) cannot reach MAX_ELEMENTS.
+            return parse_xml(data, name).iter(*tags)
+        return _stream(_ChunkReader(data, chunks, name), name, frozenset(tags), too_large)
 
 
 _DTD_MARKS = tuple(
@@ -546,7 +541,14 @@ def _check_prolog(data: bytes, name: str) -> None:
 
 
 def _has_dtd_mark(data) -> bool:
-    return any(mark in data for mark in _DTD_MARKS)
+    # Every mark begins with "<!" in its encoding ("<\0!" in UTF-16): only the "!"s, rare in a
+    # part (a formula's sheet reference), are looked at before the twelve scans.
+    bang = data.find(b"!")
+    while bang != -1:
+        if bang and (data[bang - 1] == 0x3C or (bang > 1 and data[bang - 1] == 0 and data[bang - 2] == 0x3C)):
+            return any(mark in data for mark in _DTD_MARKS)
+        bang = data.find(b"!", bang + 1)
+    return False
 
 
 def _refuse_dtd(tree, name: str) -> None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from xltool.core.cells import interpret
+
 # ---------------------------------------------------------------- roster (what finance knows)
 
 
@@ -57,20 +59,68 @@ class UnitInfo:
 # ---------------------------------------------------------------- what a workbook says
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Value:
-    """One cell as read: the raw value (number, text, bool, None or an Excel error text such as
-    '#DIV/0!'), where it is, and its formula text when the cell holds a formula."""
+    """One input cell as read, and what it says, interpreted once (core.cells.interpret).
+
+    raw is the content as seen (number, text, bool, None or an Excel error text such as
+    '#DIV/0!'), for the findings' `seen`; sheet and cell say where it is; formula is its formula
+    text when the cell holds one. The interpretation: number (a Decimal, or None), text (trimmed;
+    "" when blank or an error), pure (a number or a number's text: nothing to report), reason (why
+    the cell is not a plain number: core.cells' codes; None when blank or a number). It is worked
+    out once, the first time any of the four is asked for, and kept (most cells of a returned
+    template, blank rows and formula results, are never asked). The reader adds choice (the
+    option a list cell names, None when it names none) and date (a date cell's date; its reason
+    then says why it is none)."""
 
     raw: Any = None
     sheet: str = ""
     cell: str = ""
     formula: str | None = None
     is_error: bool = False
+    # no class default: the first read of any of these goes through __getattr__, which types the cell
+    number: Decimal | None = field(init=False, compare=False, repr=False)
+    text: str = field(init=False, compare=False, repr=False)
+    pure: bool = field(init=False, compare=False, repr=False)
+    reason: str | None = field(init=False, compare=False, repr=False)
+    choice: str | None = field(default=None, init=False, compare=False, repr=False)
+    date: Any = field(default=None, init=False, compare=False, repr=False)
+
+    def __init__(self, raw: Any = None, sheet: str = "", cell: str = "", formula: str | None = None, is_error: bool = False):
+        # frozen: the fields are set once, here (one dict update: the reader makes thousands)
+        self.__dict__.update(raw=raw, sheet=sheet, cell=cell, formula=formula, is_error=is_error)
+
+    def __getattr__(self, name: str):
+        if name not in _TYPED:
+            raise AttributeError(name)
+        fields = self.__dict__
+        fields.update(zip(_TYPED, interpret(fields.get("raw"), fields.get("is_error", False))))
+        return fields[name]
+
+    @classmethod
+    def empty_at(cls, sheet: str, cell: str) -> "Value":
+        """A blank cell's Value (what most of a template's input cells are)."""
+        out = object.__new__(cls)
+        fields = out.__dict__  # raw, formula, is_error: the class's defaults
+        fields["sheet"] = sheet
+        fields["cell"] = cell
+        return out
+
+    def typed(self, choice: str | None = None, date: Any = None, reason: str | None | object = ...) -> "Value":
+        """This Value with the option it names (a list cell) or its date (a date cell) added."""
+        out = object.__new__(Value)
+        out.__dict__.update(self.__dict__, choice=choice, date=date)
+        if reason is not ...:
+            out.number  # typed first, so that the date's reason is not overwritten
+            out.__dict__["reason"] = reason
+        return out
 
     @property
     def blank(self) -> bool:
         return self.raw is None or (isinstance(self.raw, str) and not self.raw.strip())
+
+
+_TYPED = ("number", "text", "pure", "reason")
 
 
 EMPTY = Value()

@@ -174,7 +174,8 @@ def _note(result: Result, evaluation: str | None = None) -> str:
     if evaluation and len(result.evaluations) > 1:
         others = {e.name for e in result.evaluations if e.name and e.name != evaluation}
         mine = [f for f in findings if _about(f, evaluation) or not any(_about(f, o) for o in others)]
-        elsewhere = sum(1 for f in findings if f.severity == "error" and f not in mine)
+        kept = {id(f) for f in mine}  # by identity: a list's `in` compares every field of every finding
+        elsewhere = sum(1 for f in findings if f.severity == "error" and id(f) not in kept)
         findings = mine
     errors = [f for f in findings if f.severity == "error"]
     warnings = sum(1 for f in findings if f.severity == "warning")

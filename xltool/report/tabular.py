@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -115,10 +116,78 @@ def write_json(results: Iterable[Result], path: str | os.PathLike) -> Path:
             # One file at a time: memory stays that of one file's report, not the batch's.
             fh.write("[")
             for i, result in enumerate(results):
-                item = json.dumps(_safe_tree(result.as_dict()), ensure_ascii=False, indent=2, allow_nan=False)
-                fh.write(("," if i else "") + "\n  " + item.replace("\n", "\n  "))
+                fh.write(("," if i else "") + "\n  " + _json_item(result.as_dict()))
             fh.write("\n]\n")
     return target
+
+
+class _NotPlain(Exception):
+    """A value the quick writer leaves to the json module."""
+
+
+def _json_item(tree) -> str:
+    """json.dumps(_safe_tree(tree), ensure_ascii=False, indent=2, allow_nan=False), each line
+    after the first indented two more spaces: the same text, written in one pass (json's own
+    indented writer is pure Python, and _safe_tree copied the tree first)."""
+    parts: list[str] = []
+    try:
+        _json_parts(tree, parts, "  ")
+    except _NotPlain:
+        item = json.dumps(_safe_tree(tree), ensure_ascii=False, indent=2, allow_nan=False)
+        return item.replace("\n", "\n  ")
+    return "".join(parts)
+
+
+_quote = json.encoder.encode_basestring  # ensure_ascii=False's string writer
+
+
+def _json_parts(value, out: list, indent: str) -> None:
+    if isinstance(value, str):
+        out.append(_quote(safe_text(value)))
+    elif value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, int):
+        out.append(int.__repr__(value))
+    elif isinstance(value, float):
+        out.append(float.__repr__(value) if math.isfinite(value) else "null")
+    elif isinstance(value, Decimal):
+        if not value.is_finite():
+            out.append("null")
+            return
+        number = float(value)
+        if not math.isfinite(number):
+            raise _NotPlain  # beyond a float: json's own error, as before
+        out.append(float.__repr__(number))
+    elif isinstance(value, dict):
+        if not value:
+            out.append("{}")
+            return
+        inner = indent + "  "
+        sep = "{\n" + inner
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _NotPlain
+            out.append(sep + _quote(key) + ": ")
+            _json_parts(item, out, inner)
+            sep = ",\n" + inner
+        out.append("\n" + indent + "}")
+    elif isinstance(value, (list, tuple)):
+        if not value:
+            out.append("[]")
+            return
+        inner = indent + "  "
+        sep = "[\n" + inner
+        for item in value:
+            out.append(sep)
+            _json_parts(item, out, inner)
+            sep = ",\n" + inner
+        out.append("\n" + indent + "]")
+    else:
+        raise _NotPlain
 
 
 def write_csv(results: Iterable[Result], path: str | os.PathLike) -> Path:
