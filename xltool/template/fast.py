@@ -39,7 +39,8 @@ from xlsxwriter.utility import xl_rowcol_to_cell_fast
 
 from xltool.template.layout import SHEET_META, Plan, col_number
 from xltool.template.writer import (
-    HEIGHTS_FOLLOW_TEXT, _add_validations, _render, _skip_future_function_rewrite, _value, atomic_path, column_widths, document_properties, row_heights,
+    HEIGHTS_FOLLOW_TEXT, _render, _skip_future_function_rewrite, _validation_options, _value, atomic_path, column_widths, document_properties, row_heights,
+    validation_runs,
 )
 
 _NUMBER_TYPES = (int, float, Decimal)
@@ -109,6 +110,7 @@ class _SheetXml:
     widths: dict[int, float]
     heights: dict[int, float]
     strings: list[tuple[int, int, int]]  # (row, col, slot) of its text cells, in the order written
+    slots: list[int] = field(default_factory=list)  # the slots alone
 
 
 @dataclass
@@ -121,12 +123,13 @@ class _Skeleton:
     core: str
     app: str
     kinds: list[str]  # by cell of plan.cells: how xlsxwriter wrote it: s(tring) n(umber) b(lank) f(ormula) o(ther)
+    text_cells: dict[str, list[int]]  # sheet → indexes (in plan.cells) of its text cells, in the order written
     style_xf: dict[str, int]  # a style's xf index in this skeleton's styles.xml
     xf_places: dict[int, list[tuple[int, int, int]]]  # xf index → (sheet, row, col) of the cells written with it, in order
     sheet_number: dict[str, int]  # sheet → its place in the workbook
     positions: dict[str, list[int]] = field(default_factory=dict)  # sheet → indexes of its cells in plan.cells
     fragments: dict[str, str] = field(default_factory=dict)  # string → its <si> element
-    validations: dict[tuple, str] = field(default_factory=dict)  # restyled cells → <dataValidations> of their sheet
+    validations: dict[tuple, str] = field(default_factory=dict)  # a run of validated cells → its <dataValidation>
     fits: int = 0  # units patched from it
     misfits: int = 0  # units that did not fit it
 
@@ -180,7 +183,7 @@ def _build_skeleton(plan: Plan, key: bytes) -> tuple[_Skeleton, bytes]:
             xf = _XF.search(m.group(0), 0, m.group(0).index(">"))
             if xf:
                 xf_places.setdefault(int(xf.group(1)), []).append((index, *place))
-        sheets[spec.name] = _SheetXml(part, text, cols, cells, validations, column_widths(spec, own), row_heights(spec, own), strings)
+        sheets[spec.name] = _SheetXml(part, text, cols, cells, validations, column_widths(spec, own), row_heights(spec, own), strings, [s for *_rc, s in strings])
     sst = texts["xl/sharedStrings.xml"]
     skeleton = _Skeleton(
         plan=plan,
@@ -191,6 +194,7 @@ def _build_skeleton(plan: Plan, key: bytes) -> tuple[_Skeleton, bytes]:
         core=texts["docProps/core.xml"],
         app=texts["docProps/app.xml"],
         kinds=kinds,
+        text_cells={name: [i for i in own if kinds[i] == "s"] for name, own in positions.items()},
         style_xf={k: v for k, v in style_xf.items() if v is not None},
         xf_places=xf_places,
         sheet_number={spec.name: k for k, spec in enumerate(plan.sheets, start=1)},
@@ -228,13 +232,25 @@ def _cols_xml(widths: dict[int, float]) -> str:
     return ws.fh.getvalue()
 
 
-def _validations_xml(cells) -> str:
-    ws = Worksheet()
-    _skip_future_function_rewrite(ws)  # as the plain writer
-    _add_validations(ws, cells)
-    ws.fh = io.StringIO()
-    ws._write_data_validations()
-    return ws.fh.getvalue()
+def _validations_xml(cells, cache: dict) -> str:
+    """<dataValidations> as the plain writer makes it; each run's element rendered once (cache)."""
+    runs = validation_runs(cells)
+    if not runs:
+        return ""
+    elements = []
+    for run in runs:
+        element = cache.get(run)
+        if element is None:
+            ws = Worksheet()
+            _skip_future_function_rewrite(ws)  # as the plain writer
+            ws.data_validation(*run[:4], _validation_options(run[4]))
+            ws.fh = io.StringIO()
+            ws._write_data_validation(ws.validations[0])
+            if len(cache) >= 4096:
+                cache.clear()
+            element = cache[run] = ws.fh.getvalue()
+        elements.append(element)
+    return f'<dataValidations count="{len(runs)}">' + "".join(elements) + "</dataValidations>"
 
 
 def _replace_tag(text: str, tag: str, value: str) -> str:
@@ -272,17 +288,20 @@ def _string_table(skeleton: _Skeleton, plan: Plan, restyled: dict[int, str], lab
     cells, and the slots of each sheet's text cells in the order written."""
     cells = plan.cells
     kinds = skeleton.kinds
+    restyled_sheets = {cells[i].sheet for i in restyled}
     table: dict[str, int] = {}
+    put = table.setdefault
     slots: dict[str, list[int]] = {}
     count = 0
     for spec in plan.sheets:
-        own = []
-        for i in skeleton.positions.get(spec.name, ()):
-            if (restyled.get(i) or kinds[i]) == "s":
-                own.append(table.setdefault(cells[i].value, len(table)))
+        if spec.name in restyled_sheets:
+            texts = [i for i in skeleton.positions.get(spec.name, ()) if (restyled.get(i) or kinds[i]) == "s"]
+        else:
+            texts = skeleton.text_cells[spec.name]
+        own = [put(cells[i].value, len(table)) for i in texts]
         if spec.name == SHEET_META:
-            own.append(table.setdefault(label, len(table)))
-            own.append(table.setdefault(signature, len(table)))
+            own.append(put(label, len(table)))
+            own.append(put(signature, len(table)))
         count += len(own)
         slots[spec.name] = own
     return table, slots, count
@@ -307,7 +326,7 @@ def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
     widths_touched: set[str] = set()
     formats: list[tuple[tuple, int, int]] = []  # (place, old xf, new xf) of a cell whose format changed
     for i, (new, old) in enumerate(zip(plan.cells, base.cells)):
-        if new is old:
+        if new is old or (new == old and type(new.value) is type(old.value) and (type(new.value) is not Decimal or str(new.value) == str(old.value))):
             continue
         if new.row != old.row or new.col != old.col or new.sheet != old.sheet or new.span != old.span or new.rows != old.rows:
             raise _Misfit
@@ -354,10 +373,10 @@ def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
         sheet = spec.name
         xml = skeleton.sheets[sheet]
         own_slots = slots[sheet]
-        old_slots = [slot for *_rc, slot in xml.strings]
+        old_slots = xml.slots
         if sheet not in touched and own_slots == old_slots:
             continue
-        own = [cells[i] for i in skeleton.positions.get(sheet, ())]
+        own = [cells[i] for i in skeleton.positions.get(sheet, ())] if sheet in restyled_sheets or sheet in widths_touched or sheet in HEIGHTS_FOLLOW_TEXT else []
         if (sheet in restyled_sheets or sheet in HEIGHTS_FOLLOW_TEXT) and row_heights(spec, own) != xml.heights:
             raise _Misfit  # row heights follow the texts here: not worth patching
         pieces: list[tuple[int, int, str]] = []
@@ -368,14 +387,8 @@ def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
                     raise _Misfit
                 pieces.append((*xml.cols, _cols_xml(widths)))
         if sheet in restyled_sheets:
-            # the validations differ from the skeleton's only by the restyled cells': the same
-            # few patterns (how many rows finance approved) recur, so each is rendered once
-            pattern = (sheet, tuple(sorted((cells[i].row, cells[i].col, cells[i].validation) for i in restyled if cells[i].sheet == sheet)))
-            validations = skeleton.validations.get(pattern)
-            if validations is None:
-                if len(skeleton.validations) >= 512:
-                    skeleton.validations.clear()
-                validations = skeleton.validations[pattern] = _validations_xml(own)
+            # the runs of validated cells change where cells turned from inputs into pre-filled ones
+            validations = _validations_xml(own, skeleton.validations)
             if validations != xml.text[slice(*xml.validations)]:
                 if xml.validations == (0, 0):
                     raise _Misfit
