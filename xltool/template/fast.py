@@ -1,24 +1,29 @@
 """Many templates of one framework, fast: render once per shape, then patch what differs.
 
-Every unit of a framework with the same shape (kind, number of projects, which figures are
-pre-filled) gets a workbook that differs from its neighbour's only in a few values: the unit's
-name, code and year in titles, the pre-filled figures, project names, the `_meta` sheet and its
-signature, and the document properties. So the first unit of a shape is rendered by the plain
-writer (writer.py) and kept as a skeleton: its zip entries, already compressed. For each further
-unit of that shape:
+Every unit of a framework with the same shape (kind, number of projects, the same cells in the
+same places) gets a workbook that differs from its neighbour's only in some cells: the unit's
+name, code and year in titles, the pre-filled figures, project names and 预期目标, the approved
+indicators (pre-filled and locked here, inputs there), the `_meta` sheet and its signature, and
+the document properties. So the first unit of a shape is rendered by the plain writer (writer.py)
+and kept as a skeleton: its zip entries, already compressed, and its sheets' XML. For each
+further unit of that shape:
 
-- the unit's plan is compared with the skeleton's, cell by cell; only values may differ;
-- a changed text takes the skeleton's slot in the shared-string table, so the sheets that hold it
-  do not change at all: only xl/sharedStrings.xml is written again;
-- a changed number (pre-filled figure, year) and a changed column width (a long unit or project
-  name) are patched into that sheet's XML;
+- the unit's plan is compared with the skeleton's, cell by cell: a cell may change its value, or
+  (a single, unmerged cell) its role and format: an input in one template, pre-filled in another;
+- the shared-string table is numbered as xlsxwriter numbers it (first written, first numbered);
+  a sheet is rewritten only where a text cell's number, a figure, a cell's format, the column
+  widths or the validations (runs of validated cells, each run's element rendered once) changed;
+- a changed format must keep xlsxwriter's numbering of the formats (in the order first written),
+  so styles.xml stays the skeleton's;
 - docProps/core.xml and app.xml get the unit's title and company;
 - the zip is spliced from the skeleton's compressed entries and the few new ones.
 
 The result is byte for byte the file the plain writer makes for the same unit
-(tests/test_template_fast.py checks it). Whenever a unit does not fit its skeleton (a project name
-equal to a fixed label, so xlsxwriter would share the string; a value whose type differs; any
-structural difference), that unit is written by the plain writer instead: slower, never different.
+(tests/test_template_fast.py checks it). Whenever a unit does not fit any of its shape's few
+skeletons (row heights that follow a longer text, a format the skeleton never wrote or one that
+would be numbered differently, a formula or a merged cell that changed), that unit is written by
+the plain writer instead, and kept as another skeleton while there are fewer than
+SKELETONS_PER_SHAPE: slower, never different.
 """
 
 from __future__ import annotations
