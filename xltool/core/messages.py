@@ -453,7 +453,18 @@ class _SafeFormatter(string.Formatter):
 _FORMATTER = _SafeFormatter()
 
 
+class _Blank(dict):
+    def __missing__(self, key):
+        return ""
+
+
 def format_message(template: str, params: dict) -> str:
+    try:
+        # str.format_map (in C) gives what the safe formatter gives whenever it does not raise;
+        # a file with many findings formats many messages
+        return template.format_map(_Blank(params))
+    except Exception:  # noqa: BLE001 - a positional field, a missing attribute, a bad spec
+        pass
     try:
         return _FORMATTER.vformat(template, (), params)
     except Exception:  # noqa: BLE001 - an unbalanced brace in a template: show it as written
