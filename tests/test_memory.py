@@ -117,7 +117,7 @@ def test_checking_2000_files_keeps_the_main_process_under_80_mb(tmp_path):
     Linux carries over an exec from the forking process: here pytest, ~100 MB) nothing of the
     parent is counted. Not timed.
 
-    The files are copies of ten half-filled returns of distinct units (about 30 findings each:
+    The files are copies of ten half-filled returns of distinct units (20 to 40 findings each,
     what the summary's 问题清单 and the JSON carry), so most results are findings-heavy; the
     copies add DUPLICATE_FILE / DUPLICATE_UNIT, whose cross-file records are small."""
     import os
@@ -136,7 +136,8 @@ def test_checking_2000_files_keeps_the_main_process_under_80_mb(tmp_path):
     originals = []
     for k in range(10):
         base, values = (WUHAN, clean_department_values()) if k % 2 else (WUCHANG, clean_project_values())
-        drop = {"INFO_CONTACT", "PROBLEMS", "PROJ1_ACTUAL", "PROJ2_UNIT", "PROJ1_SRC1_EXECUTED", "GOAL1_ACTUAL", "GOAL1_UNIT", "CRIT_DEDUCTION"}
+        drop = {"INFO_CONTACT", "INFO_PHONE", "PROBLEMS", "IMPROVEMENTS", "PROJ1_ACTUAL", "PROJ2_ACTUAL", "PROJ1_UNIT", "PROJ2_UNIT", "PROJ1_SCORE",
+                "PROJ2_SCORE", "PROJ1_SRC1_EXECUTED", "GOAL1_ACTUAL", "GOAL1_UNIT", "GOAL1_TARGET", "CRIT_DEDUCTION", "DECLARED_C1"}
         values = {key: v for key, v in values.items() if key not in drop}
         unit = replace(base, name=f"第{k}号档案馆", code=f"U{k:03d}")
         originals.append(write_filled(plan_for(unit), values, tmp_path / f"{k}.xlsx"))
@@ -157,6 +158,7 @@ def test_checking_2000_files_keeps_the_main_process_under_80_mb(tmp_path):
 
     records = json.loads((out / "r.json").read_text(encoding="utf-8"))
     assert len(records) == FILES
-    assert all(r["status"] == "failed" and len(r["findings"]) >= 5 for r in records)
+    assert all(r["status"] == "failed" and len(r["findings"]) >= 15 for r in records)
     assert len((out / "r.csv").read_text(encoding="utf-8-sig").splitlines()) > FILES
+    print(f"main process peak {peak_mb:.1f} MB for {FILES} files, {sum(len(r['findings']) for r in records) / FILES:.1f} findings a file")
     assert peak_mb <= BOUND_MB, f"主进程内存峰值 {peak_mb:.1f} MB，超过 {BOUND_MB} MB（{FILES} 个文件）：{done.stdout}"
