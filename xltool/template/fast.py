@@ -108,7 +108,7 @@ def _splice(entries: list[_Entry]) -> bytes:
 @dataclass
 class _SheetXml:
     part: str
-    text: str
+    text: bytes  # the sheet's XML, UTF-8
     cols: tuple[int, int]  # span of <cols>…</cols> in text
     cells: dict[tuple[int, int], tuple[int, int]]  # (row, col) → span of its <c> element
     validations: tuple[int, int]  # span of <dataValidations>…</dataValidations> (empty when none)
@@ -133,14 +133,14 @@ class _Skeleton:
     xf_places: dict[int, list[tuple[int, int, int]]]  # xf index → (sheet, row, col) of the cells written with it, in order
     sheet_number: dict[str, int]  # sheet → its place in the workbook
     positions: dict[str, list[int]] = field(default_factory=dict)  # sheet → indexes of its cells in plan.cells
-    fragments: dict[str, str] = field(default_factory=dict)  # string → its <si> element
+    fragments: dict[str, bytes] = field(default_factory=dict)  # string → its <si> element, UTF-8
     validations: dict[tuple, str] = field(default_factory=dict)  # a run of validated cells → its <dataValidation>
     fits: int = 0  # units patched from it
     misfits: int = 0  # units that did not fit it
 
 
-_CELL = re.compile(r'<c r="([A-Z]+)(\d+)"[^>]*?(/>|>.*?</c>)', re.S)
-_XF = re.compile(r' s="(\d+)"')
+_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?(/>|>.*?</c>)', re.S)
+_XF = re.compile(rb' s="(\d+)"')
 _KINDS = {"String": "s", "Number": "n", "Blank": "b", "Formula": "f"}
 
 
@@ -177,15 +177,15 @@ def _build_skeleton(plan: Plan, key: bytes) -> tuple[_Skeleton, bytes]:
             row = len(plan.meta)
             strings += [(row, 0, ws.table[row][0].string), (row, 1, ws.table[row][1].string)]
         part = f"xl/worksheets/sheet{index}.xml"
-        text = texts[part]
-        cols = (text.find("<cols>"), text.find("</cols>") + len("</cols>"))
-        at = text.find("<dataValidations")
-        validations = (at, text.index("</dataValidations>") + len("</dataValidations>")) if at >= 0 else (0, 0)
+        text = texts[part].encode("utf-8")  # patched as bytes: a sheet is encoded once, not per unit
+        cols = (text.find(b"<cols>"), text.find(b"</cols>") + len(b"</cols>"))
+        at = text.find(b"<dataValidations")
+        validations = (at, text.index(b"</dataValidations>") + len(b"</dataValidations>")) if at >= 0 else (0, 0)
         cells = {}
         for m in _CELL.finditer(text):
-            place = (int(m.group(2)) - 1, col_number(m.group(1)))
+            place = (int(m.group(2)) - 1, col_number(m.group(1).decode()))
             cells[place] = (m.start(), m.end())
-            xf = _XF.search(m.group(0), 0, m.group(0).index(">"))
+            xf = _XF.search(m.group(0), 0, m.group(0).index(b">"))
             if xf:
                 xf_places.setdefault(int(xf.group(1)), []).append((index, *place))
         sheets[spec.name] = _SheetXml(part, text, cols, cells, validations, column_widths(spec, own), row_heights(spec, own), strings, [s for *_rc, s in strings])
@@ -206,7 +206,7 @@ def _build_skeleton(plan: Plan, key: bytes) -> tuple[_Skeleton, bytes]:
         positions=positions,
     )
     for text in skeleton.strings:
-        skeleton.fragments[text] = _si(text)
+        skeleton.fragments[text] = _si(text).encode("utf-8")
     # what the per-unit path computes must be what xlsxwriter did for the skeleton itself
     if _string_table(skeleton, plan, {}, SIGNATURE, wb.str_table.string_array[-1])[1] != {
         name: [slot for *_rc, slot in xml.strings] for name, xml in sheets.items()
@@ -237,11 +237,11 @@ def _cols_xml(widths: dict[int, float]) -> str:
     return ws.fh.getvalue()
 
 
-def _validations_xml(cells, cache: dict) -> str:
+def _validations_xml(cells, cache: dict) -> bytes:
     """<dataValidations> as the plain writer makes it; each run's element rendered once (cache)."""
     runs = validation_runs(cells)
     if not runs:
-        return ""
+        return b""
     elements = []
     for run in runs:
         element = cache.get(run)
@@ -255,7 +255,7 @@ def _validations_xml(cells, cache: dict) -> str:
                 cache.clear()
             element = cache[run] = ws.fh.getvalue()
         elements.append(element)
-    return f'<dataValidations count="{len(runs)}">' + "".join(elements) + "</dataValidations>"
+    return (f'<dataValidations count="{len(runs)}">' + "".join(elements) + "</dataValidations>").encode("utf-8")
 
 
 def _replace_tag(text: str, tag: str, value: str) -> str:
@@ -384,13 +384,13 @@ def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
         own = [cells[i] for i in skeleton.positions.get(sheet, ())] if sheet in restyled_sheets or sheet in widths_touched or sheet in HEIGHTS_FOLLOW_TEXT else []
         if (sheet in restyled_sheets or sheet in HEIGHTS_FOLLOW_TEXT) and row_heights(spec, own) != xml.heights:
             raise _Misfit  # row heights follow the texts here: not worth patching
-        pieces: list[tuple[int, int, str]] = []
+        pieces: list[tuple[int, int, bytes]] = []
         if sheet in widths_touched or sheet in restyled_sheets:
             widths = column_widths(specs[sheet], own)
             if widths != xml.widths:
                 if xml.cols[0] < 0:
                     raise _Misfit
-                pieces.append((*xml.cols, _cols_xml(widths)))
+                pieces.append((*xml.cols, _cols_xml(widths).encode("utf-8")))
         if sheet in restyled_sheets:
             # the runs of validated cells change where cells turned from inputs into pre-filled ones
             validations = _validations_xml(own, skeleton.validations)
@@ -427,14 +427,14 @@ def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
                 element = f'<c r="{ref}" s="{xf}"><v>{_value(cell.value):.16G}</v></c>'
             else:
                 element = f'<c r="{ref}" s="{xf}"/>'
-            pieces.append((start, stop, element))
+            pieces.append((start, stop, element.encode("utf-8")))
         for i, value in numbers.items():
             cell = cells[i]
             if cell.sheet != sheet or i in restyled:
                 continue
             start, stop = xml.cells[(cell.row, cell.col)]
-            opening = text[start : text.index(">", start) + 1]
-            pieces.append((start, stop, f"{opening}<v>{_value(value):.16G}</v></c>"))
+            opening = text[start : text.index(b">", start) + 1]
+            pieces.append((start, stop, opening + f"<v>{_value(value):.16G}</v></c>".encode("ascii")))
         if not pieces:
             continue
         pieces.sort()
@@ -446,11 +446,11 @@ def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
             out.append(new)
             pos = stop
         out.append(text[pos:])
-        parts[xml.part] = "".join(out).encode("utf-8")
+        parts[xml.part] = b"".join(out)
 
     fragments = skeleton.fragments
     head = re.sub(r'count="\d+" uniqueCount="\d+"', f'count="{count}" uniqueCount="{len(table)}"', skeleton.sst_head, count=1)
-    parts["xl/sharedStrings.xml"] = (head + "".join([fragments.get(t) or _si(t) for t in table]) + "</sst>").encode("utf-8")
+    parts["xl/sharedStrings.xml"] = head.encode("utf-8") + b"".join([fragments.get(t) or _si(t).encode("utf-8") for t in table]) + b"</sst>"
     props = document_properties(plan)
     core = _replace_tag(skeleton.core, "dc:title", props["title"])
     core = _replace_tag(core, "dc:description", props["comments"])
@@ -486,10 +486,10 @@ def _restyled_places(cells, restyled: dict[int, str], sheet: str) -> set[tuple[i
     return {(cells[i].row, cells[i].col) for i in restyled if cells[i].sheet == sheet}
 
 
-def _retext(text: str, start: int, stop: int, slot: int) -> str:
+def _retext(text: bytes, start: int, stop: int, slot: int) -> bytes:
     """A text cell's element pointing at another slot of the string table."""
-    value = text.index("<v>", start, stop)
-    return f"{text[start:value]}<v>{slot}</v></c>"
+    value = text.index(b"<v>", start, stop)
+    return text[start:value] + b"<v>%d</v></c>" % slot
 
 
 # ---------------------------------------------------------------- the writer
