@@ -1,6 +1,6 @@
 """Templates per second for a roster of N archives, beside a bare xlsxwriter baseline.
 
-    python benchmarks/bench_templates.py [--archives 500] [--roster simple|samples|targets] [--root DIR]
+    python benchmarks/bench_templates.py [--archives 500] [--roster simple|samples|targets] [--root DIR] [--no-bare]
 
 `--roster simple` (the default): every archive like the seed ones, nothing pre-filled but the
 budget figures. `--roster samples`: archives like samples/roster.csv (the project's 预期目标 and
@@ -161,7 +161,7 @@ def main() -> None:
     # CPU seconds of this process: what one core does, whatever else the machine is running
     print(f"xltool template: {ours:.2f} s  ({n / ours:.0f} templates/s; CPU {n / ours_cpu:.0f}/s; {writer.fast} of {n} patched from a skeleton)")
     print(f"plain writer (one xlsxwriter workbook per unit, as before): {plain:.2f} s  ({n / plain:.0f} templates/s; CPU {n / plain_cpu:.0f}/s)")
-    print(f"ratio template / plain writer: {ours / plain:.2f}")
+    print(f"ratio template / plain writer: {ours / plain:.2f}  (CPU: {ours_cpu / plain_cpu:.2f})")
     if baseline is not None:
         print(f"bare xlsxwriter, same cells: {baseline:.2f} s  ({n / baseline:.0f} workbooks/s)")
         print(f"ratio template / bare: {ours / baseline:.2f}   plain writer / bare: {plain / baseline:.2f}")
