@@ -117,7 +117,7 @@ def test_checking_2000_files_keeps_the_main_process_under_80_mb(tmp_path):
     Linux carries over an exec from the forking process: here pytest, ~100 MB) nothing of the
     parent is counted. Not timed.
 
-    The files are copies of ten half-filled returns of distinct units (20 to 40 findings each,
+    The files are copies of ten half-filled returns of distinct units (about 20 findings each,
     what the summary's 问题清单 and the JSON carry), so most results are findings-heavy; the
     copies add DUPLICATE_FILE / DUPLICATE_UNIT, whose cross-file records are small."""
     import os
