@@ -32,6 +32,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -80,15 +81,15 @@ def _entries(data: bytes) -> list[_Entry]:
     return [_Entry(name, data[bounds[i] : bounds[i + 1]], central) for i, (name, _o, central) in enumerate(records)]
 
 
-def _compress(parts: dict[str, bytes]) -> dict[str, _Entry]:
-    """Zip entries exactly as xlsxwriter writes them (fixed date, deflate, no zip64)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=False) as zf:
-        for name, content in parts.items():
-            info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, content)
-    return {e.name: e for e in _entries(buffer.getvalue())}
+def _recompressed(entry: _Entry, content: bytes) -> _Entry:
+    """The skeleton's entry with new content: deflated as zipfile deflates (zlib's default level,
+    raw stream), the header's CRC and sizes patched, all else (name, date, flags) kept."""
+    deflate = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    data = deflate.compress(content) + deflate.flush()
+    sizes = struct.pack("<III", zlib.crc32(content), len(data), len(content))
+    name_len, extra_len = struct.unpack_from("<HH", entry.local, 26)
+    local = entry.local[:14] + sizes + entry.local[26 : 30 + name_len + extra_len] + data
+    return _Entry(entry.name, local, entry.central[:16] + sizes + entry.central[28:])
 
 
 def _splice(entries: list[_Entry]) -> bytes:
@@ -457,8 +458,7 @@ def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
     parts["docProps/core.xml"] = core.encode("utf-8")
     parts["docProps/app.xml"] = _replace_tag(skeleton.app, "Company", props["company"]).encode("utf-8")
 
-    fresh = _compress(parts)
-    return _splice([fresh.get(e.name, e) for e in skeleton.entries])
+    return _splice([_recompressed(e, parts[e.name]) if e.name in parts else e for e in skeleton.entries])
 
 
 def _same_numbering(xf_places: dict[int, list[tuple]], formats: list[tuple[tuple, int, int]]) -> bool:
