@@ -93,9 +93,34 @@ def test_a_killed_worker_costs_its_file_alone(good, other, bad, tmp_path, monkey
     assert records["2 填错了.xlsx"]["status"] == "failed"
 
 
-def test_jobs_default_to_the_cores_but_not_more_than_the_files():
+def test_jobs_default_to_the_cores_but_not_more_than_the_files(monkeypatch):
     assert batch.default_jobs(1) == 1
     assert 1 <= batch.default_jobs(100) <= (os.cpu_count() or 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5}, raising=False)
+    assert [batch.default_jobs(n) for n in (1, 2, 5, 6, 7, 500)] == [1, 2, 5, 6, 6, 6]
+
+
+def test_check_without_jobs_uses_a_process_per_core_capped_by_the_files(tmp_path, monkeypatch):
+    """`xltool check` with no --jobs: as many processes as cores, never more than files; --jobs wins."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(6)), raising=False)
+    seen = []
+    checked = batch.iter_checked
+
+    def spy(sources, jobs=1, progress=None):
+        seen.append(jobs)
+        return checked(sources, jobs=1, progress=progress)  # checked here: only the choice is under test
+
+    monkeypatch.setattr(batch, "iter_checked", spy)
+    folder = tmp_path / "回收"
+    folder.mkdir()
+    write_project(folder / "a.xlsx")
+    write_department(folder / "b.xlsx")
+    for args in ([], ["--jobs", "1"]):
+        assert main(["check", str(folder), "--out", str(tmp_path / "s.xlsx"), "--quiet", *args]) == 0
+    for i in range(2, 9):
+        shutil.copyfile(folder / "a.xlsx", folder / f"a{i}.xlsx")
+    main(["check", str(folder), "--out", str(tmp_path / "s.xlsx"), "--quiet"])
+    assert seen == [2, 1, 6]  # two files: two processes; --jobs 1: one; nine files: the six cores
 
 
 _SLOW_RUN = """

@@ -864,3 +864,16 @@ class TestNationalRules:
         assert "REASON_REQUIRED" not in codes(self._check(rows))
         f = only(self._check(rows, replace(PROJECT, reason_above_percent=D(30))), "REASON_REQUIRED")
         assert_sentence(f, "超过指标值 30%")
+
+
+@given(st.dictionaries(st.sampled_from(["seen", "expected", "unit", "name", "row", "other", "file", "detail", "sheet", "cell", "code"]),
+                       st.one_of(st.text(max_size=8), st.integers(), st.decimals(allow_nan=False, allow_infinity=False))))
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
+def test_messages_are_formatted_as_the_safe_formatter_formats_them(params):
+    """format_message takes str.format_map's quick way when it can: the text must be the same as
+    the safe formatter's (a missing placeholder empty), for every message template."""
+    from xltool.core.messages import _FORMATTER, format_message
+
+    for _level, template in CODES.values():
+        assert format_message(template, params) == _FORMATTER.vformat(template, (), params), template
+    assert format_message("{0} 与 {a.b} {x:%}", {"x": "文字"}) == _FORMATTER.vformat("{0} 与 {a.b} {x:%}", (), {"x": "文字"})

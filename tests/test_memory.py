@@ -8,6 +8,7 @@ written in constant memory that ratio was about 4 (10 MB for 100 results, 40 MB 
 from __future__ import annotations
 
 import dataclasses
+import sys
 import tracemalloc
 
 import pytest
@@ -92,3 +93,72 @@ def test_check_command_keeps_briefs_not_results(tmp_path, monkeypatch):
         f"peak {large / 1e6:.2f} MB for {MANY} files, {small / 1e6:.2f} MB for {FEW}: it grew by "
         f"{growth / 1e6:.2f} MB, keeping the {MANY - FEW} extra results would take {results_cost / 1e6:.2f} MB"
     )
+
+
+_CHECK_IN_PROCESS = """
+import sys
+sys.path.insert(0, {root!r})
+from xltool.cli import main
+code = main({args!r})
+with open("/proc/self/status") as status:
+    peak = [line.split()[1] for line in status if line.startswith("VmHWM:")][0]
+print("peak_kb", peak, "code", code)
+"""
+
+FILES = 2000
+BOUND_MB = 80
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self/status")
+def test_checking_2000_files_keeps_the_main_process_under_80_mb(tmp_path):
+    """Issue 9, item 3, measured as a user would: `xltool check` on 2,000 returned files, in a
+    fresh process that runs the command itself. Its peak is VmHWM, the high-water mark of this
+    process's own memory: the checking workers are other processes, and (unlike ru_maxrss, which
+    Linux carries over an exec from the forking process: here pytest, ~100 MB) nothing of the
+    parent is counted. Not timed.
+
+    The files are copies of ten half-filled returns of distinct units (about 20 findings each,
+    what the summary's 问题清单 and the JSON carry), so most results are findings-heavy; the
+    copies add DUPLICATE_FILE / DUPLICATE_UNIT, whose cross-file records are small."""
+    import os
+    import shutil
+    import subprocess
+    from dataclasses import replace
+    from pathlib import Path
+
+    from cases import clean_department_values, clean_project_values
+    from conftest import WUCHANG, WUHAN
+    from xltool.template import plan_for
+    from xltool.template.fill import write_filled
+
+    folder = tmp_path / "回收"
+    folder.mkdir()
+    originals = []
+    for k in range(10):
+        base, values = (WUHAN, clean_department_values()) if k % 2 else (WUCHANG, clean_project_values())
+        drop = {"INFO_CONTACT", "INFO_PHONE", "PROBLEMS", "IMPROVEMENTS", "PROJ1_ACTUAL", "PROJ2_ACTUAL", "PROJ1_UNIT", "PROJ2_UNIT", "PROJ1_SCORE",
+                "PROJ2_SCORE", "PROJ1_SRC1_EXECUTED", "GOAL1_ACTUAL", "GOAL1_UNIT", "GOAL1_TARGET", "CRIT_DEDUCTION", "DECLARED_C1"}
+        values = {key: v for key, v in values.items() if key not in drop}
+        unit = replace(base, name=f"第{k}号档案馆", code=f"U{k:03d}")
+        originals.append(write_filled(plan_for(unit), values, tmp_path / f"{k}.xlsx"))
+    for i in range(FILES):
+        shutil.copyfile(originals[i % len(originals)], folder / f"{i:04d}_第{i % len(originals)}号档案馆.xlsx")
+    out = tmp_path / "out"
+    args = ["check", str(folder), "--out", str(out / "汇总.xlsx"), "--json", str(out / "r.json"), "--csv", str(out / "r.csv"), "--jobs", "2", "--quiet"]
+    root = str(Path(__file__).resolve().parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", _CHECK_IN_PROCESS.format(root=root, args=args)], capture_output=True, text=True, env=dict(os.environ), timeout=900
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    words = done.stdout.split()
+    peak_mb = int(words[words.index("peak_kb") + 1]) / 1024
+    assert words[words.index("code") + 1] == "1"  # failed files (findings), but checked
+    # every file is in the outputs, with its findings
+    import json
+
+    records = json.loads((out / "r.json").read_text(encoding="utf-8"))
+    assert len(records) == FILES
+    assert all(r["status"] == "failed" and len(r["findings"]) >= 15 for r in records)
+    assert len((out / "r.csv").read_text(encoding="utf-8-sig").splitlines()) > FILES
+    print(f"main process peak {peak_mb:.1f} MB for {FILES} files, {sum(len(r['findings']) for r in records) / FILES:.1f} findings a file")
+    assert peak_mb <= BOUND_MB, f"主进程内存峰值 {peak_mb:.1f} MB，超过 {BOUND_MB} MB（{FILES} 个文件）：{done.stdout}"

@@ -41,19 +41,19 @@ DEPARTMENT_UNITS = [
     (replace(WUHAN, name="蔡甸区档案馆", initial_budget=D("0"), adjusted_budget=D("12.5"), final_accounts=D("99999999.99")), True),
     (replace(WUHAN, name=WIDE), True),  # a wider column
     (replace(WUHAN, name=LONG), False),  # the guide's first line takes another row height
-    (replace(WUHAN, name="同名", code="2021"), False),  # the code is the year's text in _meta
-    (replace(WUHAN, adjusted_budget=None), False),  # another shape: the figure becomes an input
+    (replace(WUHAN, name="同名", code="2021"), True),  # the code is the year's text in _meta: one shared string
+    (replace(WUHAN, adjusted_budget=None), False),  # the figure becomes an input, a format no skeleton has yet
     (replace(WUHAN, name="汉阳区档案馆", adjusted_budget=None), True),
 ]
 PROJECT_UNITS = [
     (WUCHANG, False),
     (replace(WUCHANG, name="洪山区档案馆", code="420111", year=2023, projects=(ProjectInfo("数字化加工费", D("88.8")), ProjectInfo("库房改造费", D("12")))), True),
     (replace(WUCHANG, projects=(ProjectInfo(LONG, D("1")), ProjectInfo("史料编研费", D("100")))), True),  # a wider column
-    (replace(WUCHANG, projects=(ProjectInfo("档案保护费", D("300")), ProjectInfo("档案保护费", D("100")))), False),  # one shared text
-    (replace(WUCHANG, projects=(ProjectInfo("项目名称", D("300")), ProjectInfo("史料编研费", D("100")))), False),  # a fixed label
-    (replace(WUCHANG, name="档案保护费"), False),  # the unit is named like its project
+    (replace(WUCHANG, projects=(ProjectInfo("档案保护费", D("300")), ProjectInfo("档案保护费", D("100")))), True),  # one shared text
+    (replace(WUCHANG, projects=(ProjectInfo("项目名称", D("300")), ProjectInfo("史料编研费", D("100")))), True),  # a fixed label
+    (replace(WUCHANG, name="档案保护费"), True),  # the unit is named like its project
     (replace(WUCHANG, name="青山区档案馆", projects=(ProjectInfo("甲", D("1")), ProjectInfo("乙", D("3")))), True),
-    (replace(WUCHANG, projects=(ProjectInfo("档案保护费", D("300"), D("250.5")), ProjectInfo("史料编研费", D("100"), D("0")))), False),
+    (replace(WUCHANG, projects=(ProjectInfo("档案保护费", D("300"), D("250.5")), ProjectInfo("史料编研费", D("100"), D("0")))), True),  # inputs become pre-filled figures
     (replace(WUCHANG, name="江夏区档案馆", projects=(ProjectInfo("甲", D("1"), D("2")), ProjectInfo("乙", D("3"), D("4")))), True),
     # the form's blocks pre-filled: 年初预算数, 其中 rows, 预期目标 (a long text in a merged cell)
     (replace(WUCHANG, projects=(ProjectInfo("档案保护费", D("300"), initial=D("280"), goal_plan="完成馆藏档案数字化", sources=(("当年财政拨款", D("280"), D("250"), None), ("其他资金", None, D("50"), None))),
@@ -64,7 +64,7 @@ PROJECT_UNITS = [
     (replace(BLANK_PROJECT, name="成都市档案馆", framework="project_sichuan"), True),
     (BLANK_PROJECT, False),
     (replace(BLANK_PROJECT, name="新洲区档案馆", year=2019), True),
-    (replace(BLANK_PROJECT, name="黄陂区档案馆", code="420116"), False),  # a code where the first had none
+    (replace(BLANK_PROJECT, name="黄陂区档案馆", code="420116"), True),  # a code where the first had none
 ]
 
 
@@ -82,12 +82,16 @@ def test_fast_path_makes_the_plain_writers_bytes(units):
 def test_units_that_do_not_fit_their_skeleton_fall_back():
     key = b"k" * 32
     writer = TemplateWriter(key)
-    writer.render(plan_for(WUCHANG))
-    writer.render(plan_for(replace(WUCHANG, name="洪山区档案馆")))
+    writer.render(plan_for(WUHAN))
+    writer.render(plan_for(replace(WUHAN, name="江岸区档案馆")))
     assert (writer.fast, writer.plain) == (1, 1)
-    misfit = plan_for(replace(WUCHANG, projects=(ProjectInfo("档案保护费", D("300")), ProjectInfo("档案保护费", D("100")))))
+    misfit = plan_for(replace(WUHAN, name=LONG))  # the guide's first line takes another row height
     assert writer.render(misfit) == _plain(misfit, key)
     assert (writer.fast, writer.plain) == (1, 2)
+    # the misfit became a second skeleton of the shape: a unit like it is patched from it
+    like = plan_for(replace(WUHAN, name=LONG.replace("中心", "科")))
+    assert writer.render(like) == _plain(like, key)
+    assert (writer.fast, writer.plain) == (2, 2)
 
 
 def test_an_odd_first_unit_does_not_send_the_rest_to_the_plain_writer():
@@ -195,3 +199,35 @@ def test_random_rosters_give_the_plain_writers_bytes():
         plan = plan_for(unit)
         assert writer.render(plan) == _plain(plan, key), unit
     assert writer.fast > 0, (writer.fast, writer.plain)
+
+
+def test_units_with_their_own_approved_tables_are_patched_from_one_skeleton():
+    """Each archive's approved indicators differ in number, in which are 定性 (no target, no unit),
+    which carry an adjusted value, and in a blank 二级指标: cells turn from inputs into locked,
+    pre-filled ones and back. They are patched from one skeleton (or a few), never rendered one
+    by one, and every file is the plain writer's, byte for byte."""
+    from xltool.core.approved import ApprovedIndicator
+
+    rng = random.Random(5)
+    levels = (("产出指标", "数量指标"), ("产出指标", "质量指标"), ("效益指标", "社会效益指标"), ("满意度指标", "服务对象满意度指标"))
+
+    def table(k: int) -> tuple:
+        rows = []
+        for j in range(rng.randint(3, 14)):
+            level1, level2 = levels[j % len(levels)]
+            quality = rng.random() < 0.3
+            rows.append(ApprovedIndicator(
+                j + 2, level1, "" if rng.random() < 0.1 else level2, f"指标{k}-{j}", "定性" if quality else rng.choice("≥≤="),
+                None if quality else D(rng.randint(1, 10**5)), "" if quality else rng.choice(["册", "%", "人次"]),
+                D(rng.randint(1, 20)), D(rng.randint(1, 100)) if not quality and rng.random() < 0.2 else None,
+            ))
+        return tuple(rows)
+
+    key = b"t" * 32
+    writer = TemplateWriter(key)
+    n = 30
+    for k in range(n):
+        projects = (ProjectInfo(f"项目甲{k}", D(300), approved=table(k)), ProjectInfo(f"项目乙{k}", D(100), approved=table(k)))
+        plan = plan_for(replace(WUCHANG, name=f"第{k}档案馆", code=f"U{k}", projects=projects))
+        assert writer.render(plan) == _plain(plan, key), k
+    assert writer.plain <= 3 and writer.fast >= n - 3, (writer.fast, writer.plain)

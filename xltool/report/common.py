@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from decimal import Decimal, InvalidOperation
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -209,8 +209,12 @@ MAX_ROW_HEIGHT = 409.0  # Excel's limit
 def wrapped_lines(text: Any, width: float) -> int:
     """Lines a wrapped cell `width` characters wide needs for `text` (CJK counted double, each
     line break kept), measured with the project's one text width (styles.line_width)."""
+    return _wrapped_lines(_cell_text(text), width)
+
+
+@lru_cache(maxsize=1024)  # file names, units, sheets, codes and messages recur from row to row
+def _wrapped_lines(shown: str, width: float) -> int:
     usable = max(width - 1.5, 1.0)  # cell padding, and a word that does not fit moves down
-    shown = _cell_text(text)
     if len(shown) > 4000:  # beyond the row-height limit anyway: an estimate will do
         return int(text_width(shown[:4000], remember=False) // usable) + shown.count("\n") + 1
     return sum(max(1, math.ceil(text_width(line, remember=False) / usable)) for line in shown.split("\n"))

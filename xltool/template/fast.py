@@ -1,24 +1,29 @@
 """Many templates of one framework, fast: render once per shape, then patch what differs.
 
-Every unit of a framework with the same shape (kind, number of projects, which figures are
-pre-filled) gets a workbook that differs from its neighbour's only in a few values: the unit's
-name, code and year in titles, the pre-filled figures, project names, the `_meta` sheet and its
-signature, and the document properties. So the first unit of a shape is rendered by the plain
-writer (writer.py) and kept as a skeleton: its zip entries, already compressed. For each further
-unit of that shape:
+Every unit of a framework with the same shape (kind, number of projects, the same cells in the
+same places) gets a workbook that differs from its neighbour's only in some cells: the unit's
+name, code and year in titles, the pre-filled figures, project names and 预期目标, the approved
+indicators (pre-filled and locked here, inputs there), the `_meta` sheet and its signature, and
+the document properties. So the first unit of a shape is rendered by the plain writer (writer.py)
+and kept as a skeleton: its zip entries, already compressed, and its sheets' XML. For each
+further unit of that shape:
 
-- the unit's plan is compared with the skeleton's, cell by cell; only values may differ;
-- a changed text takes the skeleton's slot in the shared-string table, so the sheets that hold it
-  do not change at all: only xl/sharedStrings.xml is written again;
-- a changed number (pre-filled figure, year) and a changed column width (a long unit or project
-  name) are patched into that sheet's XML;
+- the unit's plan is compared with the skeleton's, cell by cell: a cell may change its value, or
+  (a single, unmerged cell) its role and format: an input in one template, pre-filled in another;
+- the shared-string table is numbered as xlsxwriter numbers it (first written, first numbered);
+  a sheet is rewritten only where a text cell's number, a figure, a cell's format, the column
+  widths or the validations (runs of validated cells, each run's element rendered once) changed;
+- a changed format must keep xlsxwriter's numbering of the formats (in the order first written),
+  so styles.xml stays the skeleton's;
 - docProps/core.xml and app.xml get the unit's title and company;
 - the zip is spliced from the skeleton's compressed entries and the few new ones.
 
 The result is byte for byte the file the plain writer makes for the same unit
-(tests/test_template_fast.py checks it). Whenever a unit does not fit its skeleton (a project name
-equal to a fixed label, so xlsxwriter would share the string; a value whose type differs; any
-structural difference), that unit is written by the plain writer instead: slower, never different.
+(tests/test_template_fast.py checks it). Whenever a unit does not fit any of its shape's few
+skeletons (row heights that follow a longer text, a format the skeleton never wrote or one that
+would be numbered differently, a formula or a merged cell that changed), that unit is written by
+the plain writer instead, and kept as another skeleton while there are fewer than
+SKELETONS_PER_SHAPE: slower, never different.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import io
 import re
 import struct
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -35,8 +41,13 @@ from xlsxwriter.sharedstrings import SharedStrings
 from xlsxwriter.worksheet import Worksheet
 from xlsxwriter.xmlwriter import XMLwriter
 
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+
 from xltool.template.layout import SHEET_META, Plan, col_number
-from xltool.template.writer import HEIGHTS_FOLLOW_TEXT, _render, _value, atomic_path, column_widths, document_properties, row_heights
+from xltool.template.writer import (
+    HEIGHTS_FOLLOW_TEXT, _render, _skip_future_function_rewrite, _validation_options, _value, atomic_path, column_widths, document_properties, row_heights,
+    validation_runs,
+)
 
 _NUMBER_TYPES = (int, float, Decimal)
 _WRAPPED = ("header", "label", "label_bold", "label_center", "guide", "note")
@@ -70,15 +81,15 @@ def _entries(data: bytes) -> list[_Entry]:
     return [_Entry(name, data[bounds[i] : bounds[i + 1]], central) for i, (name, _o, central) in enumerate(records)]
 
 
-def _compress(parts: dict[str, bytes]) -> dict[str, _Entry]:
-    """Zip entries exactly as xlsxwriter writes them (fixed date, deflate, no zip64)."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=False) as zf:
-        for name, content in parts.items():
-            info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            zf.writestr(info, content)
-    return {e.name: e for e in _entries(buffer.getvalue())}
+def _recompressed(entry: _Entry, content: bytes) -> _Entry:
+    """The skeleton's entry with new content: deflated as zipfile deflates (zlib's default level,
+    raw stream), the header's CRC and sizes patched, all else (name, date, flags) kept."""
+    deflate = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -15)
+    data = deflate.compress(content) + deflate.flush()
+    sizes = struct.pack("<III", zlib.crc32(content), len(data), len(content))
+    name_len, extra_len = struct.unpack_from("<HH", entry.local, 26)
+    local = entry.local[:14] + sizes + entry.local[26 : 30 + name_len + extra_len] + data
+    return _Entry(entry.name, local, entry.central[:16] + sizes + entry.central[28:])
 
 
 def _splice(entries: list[_Entry]) -> bytes:
@@ -98,11 +109,14 @@ def _splice(entries: list[_Entry]) -> bytes:
 @dataclass
 class _SheetXml:
     part: str
-    text: str
+    text: bytes  # the sheet's XML, UTF-8
     cols: tuple[int, int]  # span of <cols>…</cols> in text
-    numbers: dict[tuple[int, int], tuple[int, int, str]]  # (row, col) → span of <c>, its opening "<c r=.. s=..>"
+    cells: dict[tuple[int, int], tuple[int, int]]  # (row, col) → span of its <c> element
+    validations: tuple[int, int]  # span of <dataValidations>…</dataValidations> (empty when none)
     widths: dict[int, float]
     heights: dict[int, float]
+    strings: list[tuple[int, int, int]]  # (row, col, slot) of its text cells, in the order written
+    slots: list[int] = field(default_factory=list)  # the slots alone
 
 
 @dataclass
@@ -110,24 +124,30 @@ class _Skeleton:
     plan: Plan
     entries: list[_Entry]
     strings: list[str]  # the shared-string table, by slot
-    slot: dict[tuple[str, int, int], int]  # (sheet, row, col) of a text cell → its slot
-    uses: dict[int, int]  # slot → how many cells use it
     sheets: dict[str, _SheetXml]
     sst_head: str
-    signature: tuple[str, int, int]  # where the signature is written
     core: str
     app: str
-    fragments: dict[str, str] = field(default_factory=dict)  # string → its <si> element
+    kinds: list[str]  # by cell of plan.cells: how xlsxwriter wrote it: s(tring) n(umber) b(lank) f(ormula) o(ther)
+    text_cells: dict[str, list[int]]  # sheet → indexes (in plan.cells) of its text cells, in the order written
+    style_xf: dict[str, int]  # a style's xf index in this skeleton's styles.xml
+    xf_places: dict[int, list[tuple[int, int, int]]]  # xf index → (sheet, row, col) of the cells written with it, in order
+    sheet_number: dict[str, int]  # sheet → its place in the workbook
     positions: dict[str, list[int]] = field(default_factory=dict)  # sheet → indexes of its cells in plan.cells
-    fragment_list: list[str] = field(default_factory=list)  # the <si> elements, by slot
+    fragments: dict[str, bytes] = field(default_factory=dict)  # string → its <si> element, UTF-8
+    validations: dict[tuple, str] = field(default_factory=dict)  # a run of validated cells → its <dataValidation>
     fits: int = 0  # units patched from it
     misfits: int = 0  # units that did not fit it
 
 
-_CELL = re.compile(r'<c r="([A-Z]+)(\d+)"[^>]*?(/>|>.*?</c>)', re.S)
+_CELL = re.compile(rb'<c r="([A-Z]+)(\d+)"[^>]*?(/>|>.*?</c>)', re.S)
+_XF = re.compile(rb' s="(\d+)"')
+_KINDS = {"String": "s", "Number": "n", "Blank": "b", "Formula": "f"}
 
 
 def _build_skeleton(plan: Plan, key: bytes) -> tuple[_Skeleton, bytes]:
+    from xltool.template.signing import SIGNATURE
+
     buffer = io.BytesIO()
     wb = _render(plan, buffer, {}, key)
     data = buffer.getvalue()
@@ -135,92 +155,78 @@ def _build_skeleton(plan: Plan, key: bytes) -> tuple[_Skeleton, bytes]:
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         texts = {name: zf.read(name).decode("utf-8") for name in zf.namelist() if name.endswith(".xml")}
 
-    strings = list(wb.str_table.string_array)
-    slot: dict[tuple[str, int, int], int] = {}
-    uses: dict[int, int] = {}
-    sheets: dict[str, _SheetXml] = {}
-    by_sheet: dict[str, list] = {}
     positions: dict[str, list[int]] = {}
     for i, cell in enumerate(plan.cells):
-        by_sheet.setdefault(cell.sheet, []).append(cell)
         positions.setdefault(cell.sheet, []).append(i)
-    prefilled = {(c.sheet, c.row, c.col) for c in plan.cells if c.role == "prefill" or c.sheet == SHEET_META}
+    kinds = [""] * len(plan.cells)
+    style_xf: dict[str, int] = {}
+    sheets: dict[str, _SheetXml] = {}
+    xf_places: dict[int, list[tuple[int, int, int]]] = {}
     for index, (spec, ws) in enumerate(zip(plan.sheets, wb.worksheets()), start=1):
-        for row, cells in ws.table.items():
-            for col, cell in cells.items():
-                if type(cell).__name__ == "String":
-                    slot[(spec.name, row, col)] = cell.string
-                    uses[cell.string] = uses.get(cell.string, 0) + 1
+        strings = []
+        own = [plan.cells[i] for i in positions.get(spec.name, ())]
+        for i in positions.get(spec.name, ()):
+            cell = plan.cells[i]
+            written = ws.table[cell.row][cell.col]
+            kinds[i] = _KINDS.get(type(written).__name__, "o")
+            if kinds[i] == "s":
+                strings.append((cell.row, cell.col, written.string))
+            xf = written.format._get_xf_index() if written.format else None
+            if style_xf.setdefault(cell.style, xf) != xf:
+                raise _Misfit  # one style, two formats: not a layout this writer knows
+        if spec.name == SHEET_META:
+            row = len(plan.meta)
+            strings += [(row, 0, ws.table[row][0].string), (row, 1, ws.table[row][1].string)]
         part = f"xl/worksheets/sheet{index}.xml"
-        text = texts[part]
-        start, stop = text.find("<cols>"), text.find("</cols>") + len("</cols>")
-        numbers = {}
+        text = texts[part].encode("utf-8")  # patched as bytes: a sheet is encoded once, not per unit
+        cols = (text.find(b"<cols>"), text.find(b"</cols>") + len(b"</cols>"))
+        at = text.find(b"<dataValidations")
+        validations = (at, text.index(b"</dataValidations>") + len(b"</dataValidations>")) if at >= 0 else (0, 0)
+        cells = {}
         for m in _CELL.finditer(text):
-            row, col = int(m.group(2)) - 1, col_number(m.group(1))
-            if (spec.name, row, col) in prefilled and "<v>" in m.group(3) and ' t="' not in m.group(0).split(">", 1)[0]:
-                numbers[(row, col)] = (m.start(), m.end(), m.group(0).split(">", 1)[0] + ">")
-        own = by_sheet.get(spec.name, [])
-        sheets[spec.name] = _SheetXml(part, text, (start, stop), numbers, column_widths(spec, own), row_heights(spec, own))
+            place = (int(m.group(2)) - 1, col_number(m.group(1).decode()))
+            cells[place] = (m.start(), m.end())
+            xf = _XF.search(m.group(0), 0, m.group(0).index(b">"))
+            if xf:
+                xf_places.setdefault(int(xf.group(1)), []).append((index, *place))
+        sheets[spec.name] = _SheetXml(part, text, cols, cells, validations, column_widths(spec, own), row_heights(spec, own), strings, [s for *_rc, s in strings])
     sst = texts["xl/sharedStrings.xml"]
     skeleton = _Skeleton(
         plan=plan,
         entries=entries,
-        strings=strings,
-        slot=slot,
-        uses=uses,
+        strings=list(wb.str_table.string_array),
         sheets=sheets,
         sst_head=sst[: sst.index("<si>")] if "<si>" in sst else sst,
-        signature=(SHEET_META, len(plan.meta), 1),
         core=texts["docProps/core.xml"],
         app=texts["docProps/app.xml"],
+        kinds=kinds,
+        text_cells={name: [i for i in own if kinds[i] == "s"] for name, own in positions.items()},
+        style_xf={k: v for k, v in style_xf.items() if v is not None},
+        xf_places=xf_places,
+        sheet_number={spec.name: k for k, spec in enumerate(plan.sheets, start=1)},
         positions=positions,
     )
+    for text in skeleton.strings:
+        skeleton.fragments[text] = _si(text).encode("utf-8")
+    # what the per-unit path computes must be what xlsxwriter did for the skeleton itself
+    if _string_table(skeleton, plan, {}, SIGNATURE, wb.str_table.string_array[-1])[1] != {
+        name: [slot for *_rc, slot in xml.strings] for name, xml in sheets.items()
+    }:
+        raise _Misfit
     return skeleton, data
 
 
 # ---------------------------------------------------------------- per unit
 
 
-def _structure(cell) -> tuple:
-    return (cell.sheet, cell.row, cell.col, cell.role, cell.style, cell.validation, cell.span, cell.field, cell.rows)
-
-
-def _changes(skeleton: _Skeleton, plan: Plan) -> list[tuple]:
-    """(sheet, row, col, old, new, cell) for every cell whose value differs; _Misfit otherwise."""
-    base = skeleton.plan
-    if (
-        len(plan.cells) != len(base.cells)
-        or plan.sheets != base.sheets
-        or plan.conditional != base.conditional
-        or plan.names != base.names
-        or list(plan.meta) != list(base.meta)
-    ):
-        raise _Misfit
-    changes = []
-    for new, old in zip(plan.cells, base.cells):
-        if new is old:
-            continue
-        if new.value is old.value or (new.value == old.value and type(new.value) is type(old.value) and str(new.value) == str(old.value)):
-            if _structure(new) != _structure(old):
-                raise _Misfit
-            continue
-        if _structure(new) != _structure(old):
-            raise _Misfit
-        changes.append((new.sheet, new.row, new.col, old.value, new.value, new))
-    return changes
-
-
 _ESCAPE = XMLwriter()
 
 
-def _si(skeleton: _Skeleton, text: str) -> str:
-    fragment = skeleton.fragments.get(text)
-    if fragment is None:
-        writer = SharedStrings()
-        writer.fh = io.StringIO()
-        writer._write_si(text)
-        fragment = writer.fh.getvalue()
-    return fragment
+def _si(text: str) -> str:
+    writer = SharedStrings()
+    writer.fh = io.StringIO()
+    writer._write_si(text)
+    return writer.fh.getvalue()
 
 
 def _cols_xml(widths: dict[int, float]) -> str:
@@ -232,8 +238,25 @@ def _cols_xml(widths: dict[int, float]) -> str:
     return ws.fh.getvalue()
 
 
-def _number_xml(opening: str, value) -> str:
-    return f"{opening}<v>{_value(value):.16G}</v></c>"
+def _validations_xml(cells, cache: dict) -> bytes:
+    """<dataValidations> as the plain writer makes it; each run's element rendered once (cache)."""
+    runs = validation_runs(cells)
+    if not runs:
+        return b""
+    elements = []
+    for run in runs:
+        element = cache.get(run)
+        if element is None:
+            ws = Worksheet()
+            _skip_future_function_rewrite(ws)  # as the plain writer
+            ws.data_validation(*run[:4], _validation_options(run[4]))
+            ws.fh = io.StringIO()
+            ws._write_data_validation(ws.validations[0])
+            if len(cache) >= 4096:
+                cache.clear()
+            element = cache[run] = ws.fh.getvalue()
+        elements.append(element)
+    return (f'<dataValidations count="{len(runs)}">' + "".join(elements) + "</dataValidations>").encode("utf-8")
 
 
 def _replace_tag(text: str, tag: str, value: str) -> str:
@@ -242,155 +265,284 @@ def _replace_tag(text: str, tag: str, value: str) -> str:
     return text[:start] + _ESCAPE._escape_data(value) + text[stop:]
 
 
-def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
-    from xltool.template.signing import sign
+def _is_number(value) -> bool:
+    return isinstance(value, _NUMBER_TYPES) and not isinstance(value, bool)
 
-    changes = _changes(skeleton, plan)
-    signature = sign(plan.meta, key)
-    sheet_name, sig_row, sig_col = skeleton.signature
-    old_signature = skeleton.strings[skeleton.slot[skeleton.signature]]
-    changes.append((sheet_name, sig_row, sig_col, old_signature, signature, None))
 
-    strings = list(skeleton.strings)
-    assigned: dict[int, list] = {}
-    numbers: dict[str, dict] = {}
-    widths_touched: set[str] = set()
-    for sheet, row, col, old, new, cell in changes:
-        if isinstance(old, str) and isinstance(new, str):
-            index = skeleton.slot.get((sheet, row, col))
-            if index is None or skeleton.strings[index] != old:
-                raise _Misfit
-            assigned.setdefault(index, []).append(new)
-        elif (
-            isinstance(old, _NUMBER_TYPES) and isinstance(new, _NUMBER_TYPES)
-            and not isinstance(old, bool) and not isinstance(new, bool)
-            and (row, col) in skeleton.sheets[sheet].numbers
-        ):
-            numbers.setdefault(sheet, {})[(row, col)] = new
-        else:
-            raise _Misfit
-        if cell is not None and cell.span == 1 and cell.role != "input" and isinstance(new, str) and not (
-            "wrap" in cell.style or cell.style in _WRAPPED
-        ):
-            widths_touched.add(sheet)
-    for index, values in assigned.items():
-        # every cell sharing the slot must change, and to the same text
-        if len(values) != skeleton.uses[index] or len(set(values)) != 1:
-            raise _Misfit
-        strings[index] = values[0]
-    if len(set(strings)) != len(strings):
-        raise _Misfit  # xlsxwriter would have shared a string between two slots
+def _written_kind(cell) -> str:
+    """How the plain writer writes a single, unmerged, non-formula cell: string, number or blank."""
+    value = cell.value
+    if value is None:
+        return "b"
+    if isinstance(value, str) and value and len(value) < 16000:
+        return "s"
+    if _is_number(value):
+        return "n"
+    raise _Misfit
 
-    parts: dict[str, bytes] = {}
-    changed = {change[0] for change in changes if change[5] is not None}
+
+def _widens(cell) -> bool:
+    """Whether the cell's text can widen its column (as writer.column_widths measures)."""
+    return cell.span == 1 and cell.role != "input" and isinstance(cell.value, str) and not (
+        "wrap" in cell.style or cell.style in _WRAPPED
+    )
+
+
+def _string_table(skeleton: _Skeleton, plan: Plan, restyled: dict[int, str], label: str, signature: str):
+    """The shared strings as xlsxwriter numbers them for this plan (first seen, first numbered: the
+    sheets in order, each sheet's cells in plan order, the signature last), the total of text
+    cells, and the slots of each sheet's text cells in the order written."""
     cells = plan.cells
+    kinds = skeleton.kinds
+    restyled_sheets = {cells[i].sheet for i in restyled}
+    table: dict[str, int] = {}
+    put = table.setdefault
+    slots: dict[str, list[int]] = {}
+    count = 0
+    for spec in plan.sheets:
+        if spec.name in restyled_sheets:
+            texts = [i for i in skeleton.positions.get(spec.name, ()) if (restyled.get(i) or kinds[i]) == "s"]
+        else:
+            texts = skeleton.text_cells[spec.name]
+        own = [put(cells[i].value, len(table)) for i in texts]
+        if spec.name == SHEET_META:
+            own.append(put(label, len(table)))
+            own.append(put(signature, len(table)))
+        count += len(own)
+        slots[spec.name] = own
+    return table, slots, count
 
-    def sheet_cells(sheet: str) -> list:
-        return [cells[i] for i in skeleton.positions.get(sheet, ())]
 
-    specs = {spec.name: spec for spec in plan.sheets}
-    for sheet in changed & set(HEIGHTS_FOLLOW_TEXT):
-        # row heights follow the guide's lines: a unit that changes one is not worth patching
-        if row_heights(specs[sheet], sheet_cells(sheet)) != skeleton.sheets[sheet].heights:
+def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
+    from xltool.template.signing import SIGNATURE, sign
+
+    base = skeleton.plan
+    if (
+        len(plan.cells) != len(base.cells)
+        or plan.sheets != base.sheets
+        or plan.conditional != base.conditional
+        or plan.names != base.names
+        or list(plan.meta) != list(base.meta)
+    ):
+        raise _Misfit
+    kinds = skeleton.kinds
+    numbers: dict[int, object] = {}  # cell index → its new number
+    restyled: dict[int, str] = {}  # cell index → how it is written now (its format or kind changed)
+    touched: set[str] = set()  # sheets with a changed cell
+    widths_touched: set[str] = set()
+    formats: list[tuple[tuple, int, int]] = []  # (place, old xf, new xf) of a cell whose format changed
+    for i, (new, old) in enumerate(zip(plan.cells, base.cells)):
+        if new is old or (new == old and type(new.value) is type(old.value) and (type(new.value) is not Decimal or str(new.value) == str(old.value))):
+            continue
+        if new.row != old.row or new.col != old.col or new.sheet != old.sheet or new.span != old.span or new.rows != old.rows:
             raise _Misfit
-    for sheet in sorted(set(numbers) | widths_touched):
+        nv, ov = new.value, old.value
+        same_value = nv is ov or (type(nv) is type(ov) and nv == ov and str(nv) == str(ov))
+        if new.role == old.role and new.style == old.style and new.validation == old.validation:
+            if same_value:
+                continue
+            kind = kinds[i]
+            if kind == "s" and isinstance(nv, str) and nv and len(nv) < 16000:
+                pass  # the string table says where it goes
+            elif kind == "n" and _is_number(nv) and _is_number(ov):
+                numbers[i] = nv
+            elif kind in ("s", "n", "b") and new.span == 1 and new.rows == 1:
+                restyled[i] = _written_kind(new)  # a pre-filled figure or text left blank, or the reverse
+                if restyled[i] == "n":
+                    numbers[i] = nv
+            else:
+                raise _Misfit  # a formula, a merged cell emptied
+        else:
+            # pre-filled here, an input there (an approved indicator, a figure finance knows)
+            if new.span != 1 or new.rows != 1 or "formula" in (new.role, old.role) or kinds[i] == "f" or new.style not in skeleton.style_xf:
+                raise _Misfit
+            if new.style != old.style:
+                formats.append(((skeleton.sheet_number[new.sheet], new.row, new.col), skeleton.style_xf[old.style], skeleton.style_xf[new.style]))
+            restyled[i] = _written_kind(new)
+            if restyled[i] == "n":
+                numbers[i] = nv
+        touched.add(new.sheet)
+        if _widens(new) or _widens(old):
+            widths_touched.add(new.sheet)
+
+    if formats and not _same_numbering(skeleton.xf_places, formats):
+        raise _Misfit
+
+    signature = sign(plan.meta, key)
+    table, slots, count = _string_table(skeleton, plan, restyled, SIGNATURE, signature)
+
+    cells = plan.cells
+    specs = {spec.name: spec for spec in plan.sheets}
+    restyled_sheets = {cells[i].sheet for i in restyled}
+    parts: dict[str, bytes] = {}
+    for spec in plan.sheets:
+        sheet = spec.name
         xml = skeleton.sheets[sheet]
-        pieces: list[tuple[int, int, str]] = []
-        if sheet in widths_touched:
-            widths = column_widths(specs[sheet], sheet_cells(sheet))
+        own_slots = slots[sheet]
+        old_slots = xml.slots
+        if sheet not in touched and own_slots == old_slots:
+            continue
+        own = [cells[i] for i in skeleton.positions.get(sheet, ())] if sheet in restyled_sheets or sheet in widths_touched or sheet in HEIGHTS_FOLLOW_TEXT else []
+        if (sheet in restyled_sheets or sheet in HEIGHTS_FOLLOW_TEXT) and row_heights(spec, own) != xml.heights:
+            raise _Misfit  # row heights follow the texts here: not worth patching
+        pieces: list[tuple[int, int, bytes]] = []
+        if sheet in widths_touched or sheet in restyled_sheets:
+            widths = column_widths(specs[sheet], own)
             if widths != xml.widths:
-                pieces.append((*xml.cols, _cols_xml(widths)))
-        for place, value in numbers.get(sheet, {}).items():
-            start, stop, opening = xml.numbers[place]
-            pieces.append((start, stop, _number_xml(opening, value)))
+                if xml.cols[0] < 0:
+                    raise _Misfit
+                pieces.append((*xml.cols, _cols_xml(widths).encode("utf-8")))
+        if sheet in restyled_sheets:
+            # the runs of validated cells change where cells turned from inputs into pre-filled ones
+            validations = _validations_xml(own, skeleton.validations)
+            if validations != xml.text[slice(*xml.validations)]:
+                if xml.validations == (0, 0):
+                    raise _Misfit
+                pieces.append((*xml.validations, validations))
+        text = xml.text
+        # text cells: the slot of each, in the order written (restyled cells come and go)
+        if sheet in restyled_sheets:
+            rows_cols = [(cells[i].row, cells[i].col) for i in skeleton.positions.get(sheet, ()) if (restyled.get(i) or kinds[i]) == "s"]
+            if sheet == SHEET_META:
+                rows_cols += [(len(plan.meta), 0), (len(plan.meta), 1)]
+            before = {(r, c): slot for r, c, slot in xml.strings}
+        else:
+            rows_cols = [(r, c) for r, c, _slot in xml.strings]
+            before = None
+        restyled_here = _restyled_places(cells, restyled, sheet) if sheet in restyled_sheets else ()
+        for n, (place, slot) in enumerate(zip(rows_cols, own_slots)):
+            old_slot = before.get(place) if before is not None else old_slots[n]
+            if slot != old_slot and place not in restyled_here:  # a restyled cell is written below
+                start, stop = xml.cells[place]
+                pieces.append((start, stop, _retext(text, start, stop, slot)))
+        for i, kind in restyled.items():
+            cell = cells[i]
+            if cell.sheet != sheet:
+                continue
+            start, stop = xml.cells[(cell.row, cell.col)]
+            ref = xl_rowcol_to_cell_fast(cell.row, cell.col)
+            xf = skeleton.style_xf[cell.style]
+            if kind == "s":
+                element = f'<c r="{ref}" s="{xf}" t="s"><v>{table[cell.value]}</v></c>'
+            elif kind == "n":
+                element = f'<c r="{ref}" s="{xf}"><v>{_value(cell.value):.16G}</v></c>'
+            else:
+                element = f'<c r="{ref}" s="{xf}"/>'
+            pieces.append((start, stop, element.encode("utf-8")))
+        for i, value in numbers.items():
+            cell = cells[i]
+            if cell.sheet != sheet or i in restyled:
+                continue
+            start, stop = xml.cells[(cell.row, cell.col)]
+            opening = text[start : text.index(b">", start) + 1]
+            pieces.append((start, stop, opening + f"<v>{_value(value):.16G}</v></c>".encode("ascii")))
         if not pieces:
             continue
         pieces.sort()
-        text, pos, out = xml.text, 0, []
+        pos, out = 0, []
         for start, stop, new in pieces:
+            if start < pos:
+                raise _Misfit  # two edits of one place: not a layout this writer knows
             out.append(text[pos:start])
             out.append(new)
             pos = stop
         out.append(text[pos:])
-        parts[xml.part] = "".join(out).encode("utf-8")
+        parts[xml.part] = b"".join(out)
 
-    fragments = list(skeleton.fragment_list)
-    for index in assigned:
-        fragments[index] = _si(skeleton, strings[index])
-    parts["xl/sharedStrings.xml"] = (skeleton.sst_head + "".join(fragments) + "</sst>").encode("utf-8")
+    fragments = skeleton.fragments
+    head = re.sub(r'count="\d+" uniqueCount="\d+"', f'count="{count}" uniqueCount="{len(table)}"', skeleton.sst_head, count=1)
+    parts["xl/sharedStrings.xml"] = head.encode("utf-8") + b"".join([fragments.get(t) or _si(t).encode("utf-8") for t in table]) + b"</sst>"
     props = document_properties(plan)
     core = _replace_tag(skeleton.core, "dc:title", props["title"])
     core = _replace_tag(core, "dc:description", props["comments"])
     parts["docProps/core.xml"] = core.encode("utf-8")
     parts["docProps/app.xml"] = _replace_tag(skeleton.app, "Company", props["company"]).encode("utf-8")
 
-    fresh = _compress(parts)
-    return _splice([fresh.get(e.name, e) for e in skeleton.entries])
+    return _splice([_recompressed(e, parts[e.name]) if e.name in parts else e for e in skeleton.entries])
+
+
+def _same_numbering(xf_places: dict[int, list[tuple]], formats: list[tuple[tuple, int, int]]) -> bool:
+    """Whether xlsxwriter numbers the formats as in the skeleton when these cells change format.
+    It numbers them in the order they are first written (sheet by sheet, row by row): the order
+    must stay, and no format may vanish (styles.xml would lose it)."""
+    removed: dict[int, set] = {}
+    added: dict[int, tuple] = {}
+    for place, old, new in formats:
+        removed.setdefault(old, set()).add(place)
+        added[new] = min(added.get(new, place), place)
+    first = {xf: places[0] for xf, places in xf_places.items()}
+    for xf, gone in removed.items():
+        if first[xf] in gone:
+            first[xf] = next((p for p in xf_places[xf] if p not in gone), None)
+    for xf, place in added.items():
+        first[xf] = place if first[xf] is None else min(first[xf], place)
+    if None in first.values():
+        return False
+    before = sorted(xf_places, key=lambda xf: xf_places[xf][0])
+    return sorted(first, key=first.__getitem__) == before
+
+
+def _restyled_places(cells, restyled: dict[int, str], sheet: str) -> set[tuple[int, int]]:
+    return {(cells[i].row, cells[i].col) for i in restyled if cells[i].sheet == sheet}
+
+
+def _retext(text: bytes, start: int, stop: int, slot: int) -> bytes:
+    """A text cell's element pointing at another slot of the string table."""
+    value = text.index(b"<v>", start, stop)
+    return text[start:value] + b"<v>%d</v></c>" % slot
 
 
 # ---------------------------------------------------------------- the writer
 
 
 def _shape(plan: Plan) -> tuple:
-    unit = plan.unit
-    figures = (unit.initial_budget, unit.adjusted_budget, unit.final_accounts)
-    projects = tuple(
-        (p.name is None, p.budget is None, p.executed is None, p.initial is None, not p.goal_plan,
-         tuple(v is None for s in plan.framework.fund_sources for v in p.source(s)), _approved_shape(p.approved))
-        for p in unit.projects
-    )
-    goals = tuple((not name, _approved_shape(rows)) for name, rows in unit.goals)
-    return (plan.framework, unit.kind, not unit.code, tuple(v is None for v in figures), projects, goals, len(plan.cells))
+    """Units of one shape have their cells in the same places; what differs (values, and a cell
+    pre-filled in one and an input in another) is patched."""
+    return (plan.framework, plan.unit.kind, len(plan.unit.projects), len(plan.cells), tuple(s.name for s in plan.sheets))
 
 
-def _approved_shape(rows) -> tuple:
-    """Which cells of the approved rows are pre-filled (a blank one stays blank, an absent 调整后指标值 an input)."""
-    return tuple((not i.level2, i.target is None, not i.unit, i.points is None, i.adjusted is None) for i in rows)
+SKELETONS_PER_SHAPE = 4
 
 
 class TemplateWriter:
-    """Writes blank templates; keeps one skeleton per framework and shape it has seen."""
+    """Writes blank templates; keeps a few skeletons per framework and shape it has seen."""
 
     def __init__(self, key: bytes | None = None):
         from xltool.template.signing import current_key
 
         self.key = current_key() if key is None else key
-        self.skeletons: dict[tuple, _Skeleton] = {}
+        self.skeletons: dict[tuple, list[_Skeleton]] = {}
         self.fast = 0  # units written from a skeleton
         self.plain = 0  # units written by the plain writer (a skeleton's own, or misfits)
 
     def render(self, plan: Plan) -> bytes:
         shape = _shape(plan)
-        skeleton = self.skeletons.get(shape)
-        if skeleton is None:
-            skeleton, data = self._new_skeleton(plan)
-            self.skeletons[shape] = skeleton
-            self.plain += 1
+        kept = self.skeletons.setdefault(shape, [])
+        for n, skeleton in enumerate(kept):
+            try:
+                data = _fast_bytes(skeleton, plan, self.key)
+            except _Misfit:
+                skeleton.misfits += 1
+                continue
+            skeleton.fits += 1
+            self.fast += 1
+            if n:  # the skeleton that fits goes first next time
+                kept.insert(0, kept.pop(n))
             return data
-        try:
-            data = _fast_bytes(skeleton, plan, self.key)
-        except _Misfit:
-            self.plain += 1
-            skeleton.misfits += 1
-            if skeleton.misfits <= 2 * skeleton.fits + 1:
-                buffer = io.BytesIO()
-                _render(plan, buffer, {}, self.key)
-                return buffer.getvalue()
-            # An odd first unit (named like its own project, say) would send every later unit to
-            # the plain writer: the unit in hand becomes the skeleton instead.
-            skeleton, data = self._new_skeleton(plan)
-            self.skeletons[shape] = skeleton
-            return data
-        skeleton.fits += 1
-        self.fast += 1
-        return data
-
-    def _new_skeleton(self, plan: Plan) -> tuple[_Skeleton, bytes]:
-        skeleton, data = _build_skeleton(plan, self.key)
-        for text in skeleton.strings:
-            skeleton.fragments[text] = _si(skeleton, text)
-        skeleton.fragment_list = [skeleton.fragments[text] for text in skeleton.strings]
-        return skeleton, data
+        self.plain += 1
+        if len(kept) < SKELETONS_PER_SHAPE:
+            # An odd first unit (named like its own project, say, or without a style the others
+            # use) would send every later unit to the plain writer: this one becomes a skeleton too.
+            try:
+                skeleton, data = _build_skeleton(plan, self.key)
+            except _Misfit:
+                pass
+            else:
+                kept.insert(0, skeleton)
+                return data
+        buffer = io.BytesIO()
+        _render(plan, buffer, {}, self.key)
+        return buffer.getvalue()
 
     def write(self, plan: Plan, path: str | Path) -> Path:
         """Write atomically, as writer.write_plan does."""

@@ -289,7 +289,13 @@ def _validation_options(v: Validation) -> dict:
 
 
 def _add_validations(ws, cells) -> None:
-    """One validation per run of consecutive cells in a column with the same rule.
+    for first_row, first_col, last_row, last_col, validation in validation_runs(cells):
+        ws.data_validation(first_row, first_col, last_row, last_col, _validation_options(validation))
+
+
+def validation_runs(cells) -> list[tuple[int, int, int, int, Validation]]:
+    """One validation per run of consecutive cells in a column with the same rule: (first row,
+    first column, last row, last column, the rule).
 
     A custom rule's formula is relative to the run's first cell, as Excel reads it, so each run
     keeps the formula of its first cell."""
@@ -300,9 +306,7 @@ def _add_validations(ws, cells) -> None:
             runs[-1].append(cell)
         else:
             runs.append([cell])
-    for run in runs:
-        first, last = run[0], run[-1]
-        ws.data_validation(first.row, first.col, last.row, last.col + first.span - 1, _validation_options(first.validation))
+    return [(run[0].row, run[0].col, run[-1].row, run[-1].col + run[0].span - 1, run[0].validation) for run in runs]
 
 
 def _same_rule(a: Validation, b: Validation) -> bool:
