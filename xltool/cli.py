@@ -241,7 +241,7 @@ def cmd_template(args, parser) -> int:
     from xltool.core.framework import FrameworkError, load_framework
     from xltool.core.model import UnitInfo
     from xltool.template.roster import KIND_NAMES, RosterError, read_roster
-    from xltool.template import generate
+    from xltool.template import generate as generate_self_evaluations
 
     if args.key:
         from xltool.template.signing import KeyError_, create_key, use_key_file
@@ -287,6 +287,8 @@ def cmd_template(args, parser) -> int:
             if args.targets:
                 return _usage("--targets 用于自评模板；生成绩效目标申报表（--stage 申报）时不能同时给出。")
             from xltool.template.declaration import generate_declarations as generate
+        else:
+            generate = generate_self_evaluations
         progress = Progress(not args.quiet, "生成模板")
         try:
             paths = generate(units, args.out, progress=progress)

@@ -567,7 +567,7 @@ def parse_xml(data: bytes, name: str = ""):
         root = etree.fromstring(data, _PARSER)
     except etree.XMLSyntaxError as exc:
         raise XlsxError("FILE_CORRUPT", f"{_clip(name)} 不是有效的 XML：{explain(exc)}") from None
-    except ValueError as exc:  # e.g. "can only parse strings" or an encoding lxml refuses
+    except ValueError:  # e.g. "can only parse strings" or an encoding lxml refuses
         raise XlsxError("FILE_CORRUPT", f"{_clip(name)} 的文字编码无法识别") from None
     _refuse_dtd(root.getroottree(), name)
     return root

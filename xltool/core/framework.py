@@ -26,7 +26,7 @@ REVERSE_RULES = ("ratio", "linear")
 SCORE_CAPS = ("none", "points_minus_cent")
 REASON_RULES = ("below_points", "target_unmet")
 DEFAULT_FUND_SOURCES = ("当年财政拨款", "上年结转资金", "其他资金")
-from xltool.core.cells import NOT_APPLICABLE  # the 计算符号 of a row that does not apply (framework setting not_applicable)
+from xltool.core.cells import NOT_APPLICABLE  # noqa: F401 - re-exported; the 计算符号 of a row that does not apply (framework setting not_applicable)
 
 # Where the bundled frameworks live: the repository's workbook_templates/ in a checkout or an
 # editable install, or the copy packaged beside the code (see pyproject's package-dir).

@@ -298,7 +298,7 @@ class _Builder:
 
     def v_number(self, what, maximum=NUMBER_MAX):
         return Validation(
-            "decimal", f"请填写{what}"[:32], f"只填数字，不要填单位或“以上”“低于”等文字：比较关系请在“计算符号”列选择，单位填在“计量单位”列。百分比填百分数，如 95% 填 95。",
+            "decimal", f"请填写{what}"[:32], "只填数字，不要填单位或“以上”“低于”等文字：比较关系请在“计算符号”列选择，单位填在“计量单位”列。百分比填百分数，如 95% 填 95。",
             f"{what}必须是数字（不能是文字、不能为负数）。如“1万以上”请选计算符号 ≥ 并填 10000。", 0, maximum,
         )
 
@@ -676,7 +676,6 @@ class _Builder:
             self.conditional.append(ConditionalFormat(sheet, first, col_of["actual"], last, col_of["actual"], f"={over}", "warn"))
 
     def _indicator_row(self, sheet, r, columns, col_of):
-        fw = self.fw
         c = _effective({key: a1(r, col) for key, col in col_of.items()})
         for col, (key, header, _w, style) in enumerate(columns):
             if key in ("calc", "status"):
