@@ -93,7 +93,7 @@ def random_rows(rng: random.Random, fw_name: str = "project", unit_wide: bool = 
             qualitative = sub != "成本指标" and rng.random() < 0.25
             unit = rng.choice(["%", "册", "人次", "卷"])
             if qualitative:
-                row = {"value_kind": "定性", "sign": rng.choice(["定性", None]), "target": rng.choice(["达到预期效果", "按期完成", "质量合格"])}
+                row = {"value_kind": "定性", "sign": rng.choice(["定性", None]), "target": rng.choice(["达到预期效果", "按期完成", "质量合格", "档案保管安全，无丢失损毁", "群众满意度较高；投诉减少"])}
             else:
                 sign = rng.choice(["≤", "<"]) if sub == "成本指标" else rng.choice(["≥", ">", "≤", "<", "="])
                 target = Decimal(rng.randint(0, 10000)) / rng.choice([1, 10, 100])

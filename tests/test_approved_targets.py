@@ -137,3 +137,27 @@ def test_any_plain_number_with_a_sign_is_read_exactly(value, sign):
     row = _Row(2, {"level1": "产出指标", "name": "x", "sign": sign, "target": f"{value:,}", "points": "5"})
     ind = _indicator(row, "project", problems)
     assert problems == [] and ind.sign == sign and ind.target == value
+
+
+QUALITATIVE = '420106-DAG,档案保护费,,产出指标,质量指标,档案保管安全,定性,"档案保管安全, 无丢失损毁；全年零事故",,30,,'
+
+
+def test_a_qualitative_rows_wording_is_kept_as_written(tmp_path, units):
+    """A 定性 row's 指标值 is the approved wording: kept whole (its commas and semicolons do not make
+    several targets), never read as a number; a 定性 row may still leave it blank."""
+    lines = [GOOD[0], QUALITATIVE, *GOOD[2:]]
+    protect = read_targets(_write(tmp_path, lines), units)[("420106-DAG", "档案保护费")]
+    safe = protect.indicators[1]
+    assert (safe.sign, safe.target, safe.wording, safe.shown_target) == ("定性", None, "档案保管安全, 无丢失损毁；全年零事故", "档案保管安全, 无丢失损毁；全年零事故")
+    assert protect.indicators[0].wording == "" and protect.indicators[0].shown_target == Decimal(25)
+    blank = QUALITATIVE.replace('"档案保管安全, 无丢失损毁；全年零事故"', "")
+    assert read_targets(_write(tmp_path, [GOOD[0], blank, *GOOD[2:]]), units)[("420106-DAG", "档案保护费")].indicators[1].shown_target is None
+    # without 定性 in 计算符号 the same words are a quantitative target that cannot be read
+    unsigned = QUALITATIVE.replace(",定性,", ",,")
+    with pytest.raises(RosterError) as caught:
+        read_targets(_write(tmp_path, [GOOD[0], unsigned, *GOOD[2:]]), units)
+    assert "第 3 行“指标值”列" in str(caught.value) and "定性指标请在“计算符号”列填“定性”" in str(caught.value)
+    too_long = QUALITATIVE.replace("全年零事故", "全年零事故" * 40)
+    with pytest.raises(RosterError) as caught:
+        read_targets(_write(tmp_path, [GOOD[0], too_long, *GOOD[2:]]), units)
+    assert caught.value.problems == ["第 3 行“指标值”列：定性指标的表述有 214 个字，超过 200 个字，请精简。"]

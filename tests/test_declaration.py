@@ -256,8 +256,11 @@ def test_targets_writes_the_file_template_reads(forms, tmp_path, capsys):
     assert sorted(blocks) == [("420106-DAG", "史料编研费"), ("420106-DAG", "档案保护费")]
     first = blocks[("420106-DAG", "档案保护费")]
     assert first.goal_text == "完成年度档案整理、数字化和修复任务"
-    assert [(i.name, i.sign, i.target, i.unit, i.points) for i in first.indicators[:2]] == [
-        ("产出指标指标甲", "≥", D(90), "%", D(48)), ("产出指标指标乙", "定性", None, "", D(2))]
+    assert [(i.name, i.sign, i.target, i.unit, i.points, i.wording) for i in first.indicators[:2]] == [
+        ("产出指标指标甲", "≥", D(90), "%", D(48), ""), ("产出指标指标乙", "定性", None, "", D(2), "达到预期效果")]
+    # the 定性 row's wording is text in the 批复表, its 分值 still a number
+    row = next(r for r in openpyxl.load_workbook(out).active.iter_rows(min_row=2, values_only=True) if r[5] == "产出指标指标乙")
+    assert (row[6], row[7], row[9]) == ("定性", "达到预期效果", 2)
 
 
 # ---------------------------------------------------------------- the round trip
@@ -282,10 +285,29 @@ def _fill_evaluation(path: Path, out: Path) -> None:
     wb.save(out)
 
 
+def _qualitative_cells(folder: Path) -> list[tuple[str, str, str, str, bool]]:
+    """(file, cell, 三级指标, 年初指标值, locked) of every 定性 row of the self-evaluation templates."""
+    out = []
+    for path in sorted(folder.glob("*.xlsx")):
+        wb = openpyxl.load_workbook(path)
+        prefix = "PROJ" if "PROJ1_SIGN" in wb.defined_names else "GOAL"
+        b = 1
+        while f"{prefix}{b}_SIGN" in wb.defined_names:
+            for i in range(15):
+                if cell_of(wb, eval_column(prefix, b, "sign"), i).value == "定性":
+                    target = cell_of(wb, eval_column(prefix, b, "target"), i)
+                    out.append((path.name, target.coordinate, cell_of(wb, eval_column(prefix, b, "name"), i).value, target.value, target.protection.locked))
+            b += 1
+    return out
+
+
 @pytest.mark.parametrize("seed", range(4))
 def test_round_trip_every_target_is_what_the_declaration_said(forms, tmp_path, seed):
     rng = random.Random(seed)
     project_forms = [good_project(rows=random_rows(rng)) for _ in PROJECTS]
+    # at least one 定性 row whose wording has the commas a unit writes
+    first = next(r for r in project_forms[0]["goals"][0][1] if r["level2"] != "成本指标")
+    first.update({"value_kind": "定性", "sign": "定性", "target": "档案保管安全，无丢失损毁", "unit": None})
     goals = [(f"年度目标{g}-{rng.randint(1, 99)}", random_rows(rng, "department", unit_wide=True)) for g in range(rng.randint(1, 3))]
     department = {"department": "武汉市档案局", "fiscal": rng.randint(1, 5000), "other": rng.randint(0, 100), "long_goal": "建设现代化档案馆", "goals": goals}
     returned = tmp_path / "回收申报表"
@@ -303,6 +325,24 @@ def test_round_trip_every_target_is_what_the_declaration_said(forms, tmp_path, s
     main(["check", str(filled), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--roster", str(ROSTER), "--targets", str(approved), "--key", str(KEY), "-q"])
     results = json.loads(report.read_text(encoding="utf-8"))
     assert not [f for r in results for f in r["findings"] if f["code"] in ("TARGET_CHANGED", "PREFILL_CHANGED", "LOCKED_CHANGED")]
+    # every 定性 wording the units wrote is in the self-evaluation template, locked
+    declared = sorted((r["name"], r["target"]) for f in project_forms + [department] for _g, rows in f["goals"] for r in rows if r["value_kind"] == "定性")
+    shown = _qualitative_cells(tmp_path / "t")
+    assert sorted((name, target) for _f, _c, name, target, _l in shown) == declared
+    assert all(locked for *_rest, locked in shown)
+    # and a wording altered anyway is TARGET_CHANGED on its cell, with and without the targets file
+    file, cell, name, wording, _locked = next(s for s in shown if s[3] == "档案保管安全，无丢失损毁")
+    wb = openpyxl.load_workbook(filled / file)
+    wb["绩效指标"][cell].value = "基本安全"
+    altered = tmp_path / "altered"
+    altered.mkdir()
+    wb.save(altered / file)
+    for extra in (["--roster", str(ROSTER), "--targets", str(approved)], []):
+        again = tmp_path / "again.json"
+        main(["check", str(altered), "--out", str(tmp_path / "s2.xlsx"), "--json", str(again), *extra, "--key", str(KEY), "-q"])
+        found = [f for r in json.loads(again.read_text(encoding="utf-8")) for f in r["findings"] if f["code"] == "TARGET_CHANGED"]
+        assert [(f["sheet"], f["cell"], f["seen"]) for f in found] == [("绩效指标", cell, "基本安全")], extra
+        assert "档案保管安全，无丢失损毁" in found[0]["message"] and name in found[0]["message"]
     said = {}
     for name, form in zip(PROJECTS, project_forms):
         said[name] = [r for _g, rows in form["goals"] for r in rows]

@@ -225,3 +225,31 @@ def test_the_samples_targets_file_is_the_seed_and_fits_the_returned_sample(tmp_p
             target = ws.cell(r, cols["target"]).value
             assert (None if target is None else D(str(target))) == ind.target, (name, ind.name)
             assert D(str(ws.cell(r, cols["points"]).value)) == ind.points
+
+
+def test_a_qualitative_rows_approved_wording_is_prefilled_locked_and_whole(tmp_path):
+    """The 定性 wording finance approved is the row's 年初指标值: grey, locked, wrapped in a row tall
+    enough to show it, carried in the signed `_meta`, and TARGET_CHANGED when altered."""
+    from test_approved_targets import QUALITATIVE
+
+    from xltool.check.reader import unit_from_meta
+
+    paths = generate_templates(ROSTER, tmp_path / "out", key=KEY, targets=_targets(tmp_path, [GOOD[0], QUALITATIVE, *GOOD[2:]]))
+    project = next(p for p in paths if "项目" in p.name)
+    wb = openpyxl.load_workbook(project)
+    ws = wb[SHEET_INDICATORS]
+    cols = _cols("project")
+    cell = ws.cell(6, cols["target"])
+    assert (ws.cell(6, cols["sign"]).value, cell.value) == ("定性", "档案保管安全, 无丢失损毁；全年零事故")
+    assert cell.protection.locked and cell.alignment.wrap_text and cell.fill.fgColor.rgb not in (None, "00000000")
+    assert ws.row_dimensions[6].height >= 45  # 17 characters in an 11-wide column: three lines
+    meta = {row[0].value: row[1].value for row in wb["_meta"].iter_rows() if row[0].value}
+    assert unit_from_meta(meta).projects[0].approved[1].wording == "档案保管安全, 无丢失损毁；全年零事故"
+    [result] = check_files([project], key=KEY)
+    assert [f.code for f in result.findings if f.code.endswith("CHANGED")] == []
+    ws.cell(6, cols["target"]).value = "基本安全"
+    wb.save(tmp_path / "改.xlsx")
+    [result] = check_files([tmp_path / "改.xlsx"], key=KEY)
+    found = [f for f in result.findings if f.code == "TARGET_CHANGED"]
+    assert [(f.cell, f.seen) for f in found] == [(f"{openpyxl.utils.get_column_letter(cols['target'])}6", "基本安全")]
+    assert "档案保管安全, 无丢失损毁；全年零事故" in found[0].message

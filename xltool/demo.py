@@ -148,7 +148,7 @@ def _declare(units, approved, folder: Path, say) -> Path:
             columns = {
                 "LEVEL1": [i.level1 for i in rows], "LEVEL2": [i.level2 for i in rows], "NAME": [i.name for i in rows],
                 "VALUE_KIND": ["定性" if q else "定量" for q in qualitative], "SIGN": [i.sign for i in rows],
-                "TARGET": ["达到年度指标" if q else i.target for q, i in zip(qualitative, rows)],
+                "TARGET": [(i.wording or "达到年度指标") if q else i.target for q, i in zip(qualitative, rows)],
                 "UNIT": [i.unit or None for i in rows], "POINTS": [i.points for i in rows],
                 "STANDARD": ["达成得满分，部分达成按程度计分" if q else "达到指标值得满分，未达到按完成比例计分" for q in qualitative],
             }

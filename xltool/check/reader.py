@@ -306,12 +306,13 @@ def _approved(items) -> tuple:
     (the signature already failed if the hidden sheet was edited)."""
     out = []
     for item in items if isinstance(items, list) else []:
-        if not isinstance(item, list) or len(item) != 9:
+        if not isinstance(item, list) or len(item) not in (9, 10):
             continue
-        level1, level2, name, sign, target, unit, points, adjusted, row = item
+        level1, level2, name, sign, target, unit, points, adjusted, row = item[:9]
+        wording = item[9] if len(item) == 10 and isinstance(item[9], str) else ""  # a 定性 row's approved wording
         out.append(ApprovedIndicator(
             row if isinstance(row, int) else 0, str(level1 or ""), str(level2 or ""), str(name or ""), str(sign or ""),
-            _dec(target), str(unit or ""), _dec(points), _dec(adjusted),
+            _dec(target), str(unit or ""), _dec(points), _dec(adjusted), wording,
         ))
     return tuple(out)
 

@@ -27,6 +27,12 @@ class ApprovedIndicator:
     unit: str
     points: Decimal | None  # None where the kind does not score rows (unit-wide goals)
     adjusted: Decimal | None = None  # 调整后指标值, after an approved mid-year adjustment
+    wording: str = ""  # a 定性 row's 指标值 as approved ("档案保管安全，无丢失损毁"); "" otherwise
+
+    @property
+    def shown_target(self) -> Decimal | str | None:
+        """What the template shows as 年初指标值: the number, or a 定性 row's wording (None if none)."""
+        return self.target if self.target is not None else (self.wording or None)
 
 
 @dataclass(frozen=True)

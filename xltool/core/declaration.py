@@ -401,7 +401,8 @@ APPROVED_HEADER = ("单位编码", "项目名称", "年度目标", "一级指标
 
 def approved_rows(decl: Declaration) -> list[list]:
     """The approved-targets rows (APPROVED_HEADER) of a checked declaration: what
-    template.approved.read_targets reads. A qualitative row has 计算符号 定性 and no 指标值."""
+    template.approved.read_targets reads. A qualitative row has 计算符号 定性 and, as 指标值, the
+    wording the unit wrote ("档案保管安全，无丢失损毁"), which the self-evaluation pre-fills and locks."""
     out: list[list] = []
     for form in decl.forms:
         if form.empty:
@@ -420,7 +421,7 @@ def approved_rows(decl: Declaration) -> list[list]:
                 out.append([
                     decl.unit_code, project, goal_name, choice(row.level1), choice(row.level2), text(row.name),
                     choice(row.sign) if quantitative else "定性",
-                    plain_number(target) if target is not None else "",
+                    plain_number(target) if target is not None else ("" if quantitative else text(row.target)),
                     text(row.unit) if quantitative else "",
                     plain_number(points) if points is not None else "",
                     goal_text,

@@ -11,7 +11,10 @@ once with its row and column) and checked against the roster before any template
 | 二级指标      | level2    | no                   | 数量指标 …                                       |
 | 三级指标      | name      | yes                  | the indicator's name                             |
 | 计算符号      | sign      | no                   | ≥ > ≤ < = 定性; blank: read from 指标值 ("≥95%") |
-| 指标值        | target    | yes (but 定性)       | a number, or a phrase such as "1万以上"           |
+| 指标值        | target    | yes (but 定性)       | a number, or a phrase such as "1万以上"; on a 定性 |
+|               |           |                      | row the approved wording ("档案保管安全，无丢失损毁"), |
+|               |           |                      | kept as written (up to 200 characters), pre-filled |
+|               |           |                      | and locked as the template's 年初指标值            |
 | 计量单位      | unit      | no                   | 册, %, 人次 …; blank: read from 指标值            |
 | 分值          | points    | project kind         | points of the row                                |
 | 调整后指标值  | adjusted  | no                   | after an approved mid-year adjustment            |
@@ -46,6 +49,7 @@ COLUMNS = {
 }
 TARGETS = TableKind("绩效目标批复表", COLUMNS, "每行填写一个指标")
 
+WORDING_MAX = 200  # a 定性 row's wording, as the 申报表's 指标值 cell allows
 _SIGN_WORDS = {">=": "≥", "=>": "≥", "<=": "≤", "=<": "≤", "==": "=", "≧": "≥", "≦": "≤"}
 # A 指标值 holding one of these says its own comparison; a bare number ("95") does not.
 _SAYS_SIGN = ("≥", "≤", ">", "<", "=", "以上", "以下", "以内", "不少于", "不低于", "不超过", "不高于", "低于", "少于",
@@ -136,25 +140,31 @@ def _indicator(row: _Row, kind: str, problems: list[str]) -> ApprovedIndicator |
     target_text = v.get("target", "")
     unit = v.get("unit", "")
     value = None
-    pieces = parse_targets(target_text) if target_text else []
+    # A 定性 row's 指标值 is the approved wording, kept as written: it is never read as a number,
+    # nor cut into several targets at its commas.
+    wording = target_text.strip() if sign == "定性" else ""
+    pieces = parse_targets(target_text) if target_text and sign != "定性" else []
+    if len(pieces) > 1 and all(p.value is None for p in pieces):
+        pieces = pieces[:1]  # words without a number: one 定性 wording whose 计算符号 was left blank
     if len(pieces) > 1:
         shown = "”“".join(p.text for p in pieces)
         problems.append(f"第 {row.number} 行“指标值”列：一格写了 {len(pieces)} 个目标（“{shown}”），请拆成 {len(pieces)} 行，每行一个指标。")
     elif pieces:
         piece = pieces[0]
-        if sign != "定性":
-            if piece.value is None:
-                problems.append(
-                    f"第 {row.number} 行“指标值”列：“{target_text}”读不出数值，请只填数字（如 95），比较关系填在“计算符号”列；定性指标请在“计算符号”列填“定性”。"
-                )
-            elif sign and piece.sign != sign and any(w in normalize_text(piece.text) for w in _SAYS_SIGN):
-                problems.append(f"第 {row.number} 行：“计算符号”列是 {sign}，“指标值”列却写“{target_text}”，请只保留一种说法。")
-            else:
-                value = piece.value
-                sign = sign or piece.sign
-                unit = unit or piece.unit
+        if piece.value is None:
+            problems.append(
+                f"第 {row.number} 行“指标值”列：“{target_text}”读不出数值，请只填数字（如 95），比较关系填在“计算符号”列；定性指标请在“计算符号”列填“定性”。"
+            )
+        elif sign and piece.sign != sign and any(w in normalize_text(piece.text) for w in _SAYS_SIGN):
+            problems.append(f"第 {row.number} 行：“计算符号”列是 {sign}，“指标值”列却写“{target_text}”，请只保留一种说法。")
+        else:
+            value = piece.value
+            sign = sign or piece.sign
+            unit = unit or piece.unit
     elif sign != "定性":
         problems.append(f"第 {row.number} 行“指标值”列为空：定量指标请填写指标值，定性指标请在“计算符号”列填“定性”。")
+    elif len(wording) > WORDING_MAX:
+        problems.append(f"第 {row.number} 行“指标值”列：定性指标的表述有 {len(wording)} 个字，超过 {WORDING_MAX} 个字，请精简。")
     points = _number(row, "points", problems, "分值")
     if kind == "project":
         if points is None and not v.get("points"):
@@ -164,7 +174,7 @@ def _indicator(row: _Row, kind: str, problems: list[str]) -> ApprovedIndicator |
     adjusted = _number(row, "adjusted", problems, "指标值")
     if len(problems) > before:
         return None
-    return ApprovedIndicator(row.number, v["level1"], v.get("level2", ""), v["name"], sign or "定性", value, unit, points, adjusted)
+    return ApprovedIndicator(row.number, v["level1"], v.get("level2", ""), v["name"], sign or "定性", value, unit, points, adjusted, wording)
 
 
 def apply_targets(units: list[UnitInfo], blocks: dict[tuple[str, str], ApprovedBlock]) -> list[UnitInfo]:

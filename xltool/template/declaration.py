@@ -335,7 +335,8 @@ def generate_declarations(units: list[UnitInfo], out_dir: str | Path, progress=N
 
 def write_approved(rows: list[list], path: str | Path) -> Path:
     """The approved-targets workbook (批复表) in the columns template.approved.read_targets reads:
-    one row per indicator, figures as numbers, written atomically."""
+    one row per indicator, figures as numbers (a 定性 row's 指标值, its wording, as text),
+    written atomically."""
     import xlsxwriter
 
     from xltool.core.declaration import APPROVED_HEADER
@@ -344,6 +345,7 @@ def write_approved(rows: list[list], path: str | Path) -> Path:
 
     path = Path(path)
     numeric = {APPROVED_HEADER.index("指标值"), APPROVED_HEADER.index("分值")}
+    target_col, sign_col = APPROVED_HEADER.index("指标值"), APPROVED_HEADER.index("计算符号")
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
         wb.set_properties({"title": "绩效目标批复表", "author": "xltool"})
@@ -355,7 +357,7 @@ def write_approved(rows: list[list], path: str | Path) -> Path:
             ws.write_string(0, col, heading, head)
         for r, row in enumerate(rows, start=1):
             for col, value in enumerate(row):
-                if col in numeric and value != "":
+                if col in numeric and value != "" and not (col == target_col and row[sign_col] == "定性"):
                     ws.write_number(r, col, float(Decimal(value)), body)
                 else:
                     ws.write_string(r, col, str(value), body)

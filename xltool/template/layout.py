@@ -600,7 +600,8 @@ class _Builder:
 
     def _approved_rows(self, prefix: str, col_of: dict[str, int]) -> None:
         """The approved indicators pre-filled and locked (role prefill, grey): 一级/二级/三级, 计算符号,
-        年初指标值, 计量单位, 分值 and 调整后指标值 when finance gave one. Staff fill the rest of the
+        年初指标值 (a 定性 row's approved wording, when it has one), 计量单位, 分值 and 调整后指标值 when
+        finance gave one. Staff fill the rest of the
         row (实际完成值, 自评得分, 偏差原因, an adjustment with its 调整说明). The block's other rows stay
         inputs: the points already add up to the framework's, so the checker refuses a scored extra
         row, and a unit-wide goal may carry indicators finance did not list."""
@@ -618,14 +619,15 @@ class _Builder:
                 r = first + i
                 values = {
                     "level1": ind.level1, "level2": ind.level2, "name": ind.name, "sign": ind.sign,
-                    "target": ind.target, "unit": ind.unit, "points": ind.points, "adjusted": ind.adjusted,
+                    "target": ind.shown_target, "unit": ind.unit, "points": ind.points, "adjusted": ind.adjusted,
                 }
                 for key, value in values.items():
                     if key not in col_of or (key == "adjusted" and value is None):
                         continue
                     if isinstance(value, str) and not value.strip():
                         value = None
-                    style = "prefill_score" if key == "points" else "prefill"
+                    # a 定性 row's approved wording wraps in the narrow 年初指标值 column
+                    style = "prefill_score" if key == "points" else "prefill_wrap" if key == "target" and isinstance(value, str) else "prefill"
                     replace[(r, col_of[key])] = CellSpec(SHEET_INDICATORS, r, col_of[key], "prefill", value, style, None, 1, FIELD_LABELS[key])
         self.cells = [
             replace.pop((c.row, c.col)) if c.sheet == SHEET_INDICATORS and (c.row, c.col) in replace else c for c in self.cells
@@ -1319,12 +1321,15 @@ def _project_prefills(p) -> list:
     return [p.name, _plain(p.budget), _plain(p.executed)] + ([extra] if extra else [])
 
 
-APPROVED_KEYS = ("level1", "level2", "name", "sign", "target", "unit", "points", "adjusted", "row")
+APPROVED_KEYS = ("level1", "level2", "name", "sign", "target", "unit", "points", "adjusted", "row", "wording")
 
 
 def _approved_prefill(ind) -> list:
-    """One approved indicator as signed in `_meta`: the values of APPROVED_KEYS, figures as text."""
-    return [ind.level1, ind.level2, ind.name, ind.sign, _plain(ind.target), ind.unit, _plain(ind.points), _plain(ind.adjusted), ind.row]
+    """One approved indicator as signed in `_meta`: the values of APPROVED_KEYS, figures as text;
+    the last, a 定性 row's wording, only when it has one (so a row without keeps the nine values
+    templates made before it was carried)."""
+    row = [ind.level1, ind.level2, ind.name, ind.sign, _plain(ind.target), ind.unit, _plain(ind.points), _plain(ind.adjusted), ind.row]
+    return row + [ind.wording] if ind.wording else row
 
 
 def _plain(value):

@@ -34,6 +34,7 @@ STYLES: dict[str, dict] = {
     "prefill": {**_BASE, "bg_color": PREFILL_FILL},
     "prefill_money": {**_BASE, "bg_color": PREFILL_FILL, "num_format": "#,##0.00"},
     "prefill_long": {**_BASE, "bg_color": PREFILL_FILL, "text_wrap": True, "valign": "top"},
+    "prefill_wrap": {**_BASE, "bg_color": PREFILL_FILL, "text_wrap": True},
     "prefill_score": {**_BASE, "bg_color": PREFILL_FILL, "num_format": "0.00", "align": "center"},
     "input_text": {**_BASE, "bg_color": INPUT_FILL, "locked": False},
     # Text format (@): a phone number typed as 02788886666 keeps its leading 0 (General makes it a number).

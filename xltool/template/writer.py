@@ -12,6 +12,7 @@ Caveats, stated plainly:
 from __future__ import annotations
 
 import datetime as _dt
+import math
 import os
 import tempfile
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from pathlib import Path
 import xlsxwriter
 
 from xltool.template.layout import SHEET_META, CellSpec, Plan, Validation
-from xltool.template.styles import CONDITIONAL, STYLES, text_width
+from xltool.template.styles import CONDITIONAL, STYLES, line_width, text_width
 
 # A fixed creation time makes the same inputs give the same bytes (samples are checked for
 # staleness, and a re-generated template should not look changed).
@@ -233,6 +234,12 @@ def row_heights(spec, cells) -> dict[int, float]:
             heights[row] = 110
         for row in {c.row for c in cells if c.style == "input_note"}:
             heights[row] = 48
+        # an approved 定性 wording, wrapped in its narrow column: as many lines as it takes
+        for cell in cells:
+            if cell.style == "prefill_wrap" and isinstance(cell.value, str):
+                per_line = max(spec.widths.get(cell.col, 8.43) - 1, 2)
+                lines = min(8, math.ceil(line_width(cell.value, remember=False) / per_line))
+                heights[cell.row] = max(heights.get(cell.row, 0), 30, 15 * lines + 3)
     if spec.name == "预算执行":
         heights[1] = 32  # the note above the blocks takes two lines
     headers = {c.row for c in cells if c.style == "header"}
