@@ -542,3 +542,33 @@ def test_mutated_declarations_never_raise(forms, tmp_path):
         assert all(f.code != "FILE_UNREADABLE" for f in result.findings), (i, kind, result.findings)
         read += result.kind == "declaration" and result.status != "unreadable"
     assert read > 30
+
+
+def test_check_with_roster_compares_the_prefills_with_the_roster(forms, tmp_path, capsys):
+    """A 申报表 made from an older roster (or re-signed elsewhere) is caught by `check --roster`:
+    each pre-filled cell that differs from the roster now is PREFILL_CHANGED, saying the roster's
+    value; without the roster the signed metadata stands, and with the same roster all is quiet."""
+    good = fill(forms["project"], tmp_path / "good.xlsx", [good_project(), good_project()])
+
+    def check_with(roster):
+        report = tmp_path / "r.json"
+        main(["check", str(good), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), *roster, "--key", str(KEY), "-q"])
+        return next(f for f in json.loads(report.read_text(encoding="utf-8")) if Path(f["file"]).name == "good.xlsx")["findings"]
+
+    assert check_with(["--roster", str(ROSTER)]) == []
+    newer = tmp_path / "名册（新）.csv"  # finance has since raised 档案保护费's 财政拨款 and renamed the other project
+    text = ROSTER.read_text(encoding="utf-8-sig").replace("档案保护费,300,,300,", "档案保护费,300,,320,").replace("史料编研费", "史料编研与出版费")
+    newer.write_text(text, encoding="utf-8-sig")
+    found = [(f["code"], f["sheet"], f["cell"], f["seen"]) for f in check_with(["--roster", str(newer)])]
+    assert found == [("PREFILL_CHANGED", "项目1", "C10", 300), ("PREFILL_CHANGED", "项目2", "C3", "史料编研费")]
+    message = next(f["message"] for f in check_with(["--roster", str(newer)]) if f["cell"] == "C10")
+    assert "原为“320（名册）”" in message and "现为“300”" in message
+    assert check_with([]) == []  # the signed metadata: nothing was changed in the file
+    # a pre-fill edited in the file is one finding, not one from the metadata and one from the roster
+    fill(forms["project"], good, [good_project(), good_project()], edit=lambda wb: setattr(cell_of(wb, header_name(1, "name")), "value", "档案保护"))
+    assert [(f["code"], f["cell"], f["expected"]) for f in check_with(["--roster", str(ROSTER)])] == [("PREFILL_CHANGED", "C3", "档案保护费（名册）")]
+    # `xltool targets --roster` refuses it the same way
+    out = tmp_path / "approved.xlsx"
+    assert main(["targets", str(good), "--out", str(out), "--roster", str(newer), "--key", str(KEY)]) == 1
+    err = capsys.readouterr().err
+    assert not out.exists() and "C10" in err and "320（名册）" in err

@@ -43,7 +43,7 @@ def targets_from(inputs, units: list[UnitInfo] | None = None) -> TargetsOutcome:
             out.lines.append(f"{source.file}：{problem.findings[0].message}")
             failed.append(source.file)
             continue
-        result, decl, _fw = read_file(source.file if source.member else source.path, data)
+        result, decl, _fw = read_file(source.file if source.member else source.path, data, units)
         shown = Path(source.file).name
         if decl is None:
             out.lines.append(f"{shown}：{result.findings[0].message if result.findings else '无法读取'}")

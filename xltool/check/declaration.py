@@ -4,13 +4,17 @@ The `_meta` sheet says stage 申报 (template.declaration); the plan is rebuilt 
 found through the defined names, and every locked label, pre-filled figure and formula is
 compared with the plan (the self-evaluation's codes: LOCKED_CHANGED, PREFILL_CHANGED,
 FORMULA_CHANGED, PROTECTION_REMOVED, SHEET_MISSING, NAME_MISSING, STRUCTURE_CHANGED, and the
-signature's). Cached formula values are never used for any figure.
+signature's). Cached formula values are never used for any figure. With the roster (`check
+--roster`, or `targets --roster`), the pre-filled cells are compared with the roster instead, as the
+self-evaluation's are (check.reader.compare_with_roster).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from xltool.check import xlsx
@@ -45,9 +49,10 @@ def read_meta(book: xlsx.Book, pkg) -> dict[str, str]:
     return meta
 
 
-def read_declaration(path: str | Path, data: bytes) -> tuple[Declaration, Framework, Plan, list[Finding]]:
+def read_declaration(path: str | Path, data: bytes, roster: Sequence[UnitInfo] | None = None) -> tuple[Declaration, Framework, Plan, list[Finding]]:
     """Read a returned 申报表. Raises NotDeclaration when the bytes are not one; raises
-    xlsx.XlsxError when the package breaks while reading (the caller reports it)."""
+    xlsx.XlsxError when the package breaks while reading (the caller reports it). With the
+    roster's units, what finance pre-filled is compared with the roster, not the signed metadata."""
     from xltool.template.signing import SIGNATURE, current_key, verify
 
     path = Path(path)
@@ -91,7 +96,11 @@ def read_declaration(path: str | Path, data: bytes) -> tuple[Declaration, Framew
         if sheet.name in book.sheets and sheet.name != SHEET_META:
             xlsx.load_sheet(book, pkg, sheet.name)
     decl = Declaration(str(path), kind, unit.name, unit.code, year, fw.name, version)
-    notes += _integrity(book, plan)
+    integrity = _integrity(book, plan)
+    roster_unit = _roster_unit(roster, unit) if not any(n.code == "FRAMEWORK_VERSION_MISMATCH" for n in notes) else None
+    if roster_unit is not None:  # the roster is the source of truth: its figures replace the metadata's
+        integrity = [f for f in integrity if f.code != "PREFILL_CHANGED"]
+    notes += integrity
     names = _Names(book, plan, notes)
     header_rows = HEADER_ROWS if kind == "project" else DEPARTMENT_HEADER_ROWS
     goals = 1 if kind == "project" else fw.goals
@@ -102,7 +111,48 @@ def read_declaration(path: str | Path, data: bytes) -> tuple[Declaration, Framew
             rows = [DeclRow(i + 1, **{key: columns[key][i] for key in ROW_FIELDS}) for i in range(fw.indicator_rows)]
             form.goals.append(DeclGoal(g, names.one(goal_name(p, g)) if kind == "department" else Value(), rows))
         decl.forms.append(form)
+    if roster_unit is not None:
+        notes += _compare_with_roster(book, fw, plan, roster_unit, {n.sheet for n in notes if n.code == "STRUCTURE_CHANGED"})
     return decl, fw, plan, notes
+
+
+def _roster_unit(roster: Sequence[UnitInfo] | None, unit: UnitInfo) -> UnitInfo | None:
+    """The roster's unit this 申报表 was made for (same year and kind; by code, else by name), or
+    None; without `roster`, that of this run's `check --roster` (none when there is none)."""
+    from xltool.check.reader import ROSTER_ENV, _same_unit, roster_units
+
+    if roster is None:
+        if not os.environ.get(ROSTER_ENV):
+            return None
+        try:
+            roster = roster_units(os.environ[ROSTER_ENV])
+        except Exception:  # noqa: BLE001 - the command read it before any file; gone since: the metadata stands
+            return None
+    return next((u for u in roster if u.year == unit.year and u.kind == unit.kind and _same_unit(u, unit.code, unit.name)), None)
+
+
+def _compare_with_roster(book: xlsx.Book, fw: Framework, plan: Plan, unit: UnitInfo, shifted: set[str]) -> list[Finding]:
+    """Every cell finance pre-fills (unit name, project names, 主管部门, 财政拨款) as the roster says
+    it now: a 申报表 made from an older roster, or re-signed elsewhere, is PREFILL_CHANGED on the
+    cell, with the roster's value (marked 名册) and what the file holds."""
+    from decimal import Decimal
+
+    from xltool.core.messages import plain_number
+
+    truth = build_declaration_plan(fw, unit)
+    expected = {(c.sheet, c.row, c.col): c.value for c in truth.cells if c.role == "prefill"}
+    places = list(expected) + [(c.sheet, c.row, c.col) for c in plan.cells if c.role == "prefill" and (c.sheet, c.row, c.col) not in expected]
+    out: list[Finding] = []
+    for sheet, row, col in places:
+        if sheet not in book.sheets or sheet in shifted:
+            continue  # a form the file does not have, or rows moved (STRUCTURE_CHANGED says so)
+        value = expected.get((sheet, row, col))
+        found = book.sheets[sheet].cells.get((row, col))
+        seen = None if found is None else (found.formula if found.formula is not None else found.value)
+        if (found is not None and found.formula is not None) or not _same(value, seen):
+            shown = "（空白）" if value is None else plain_number(value) if isinstance(value, Decimal) else value
+            out.append(finding("PREFILL_CHANGED", sheet=sheet, cell=a1(row, col), seen=seen, expected=f"{shown}（名册）"))
+    return out
 
 
 def _form_entry(entry) -> bool:
@@ -219,15 +269,16 @@ def _same(expected, found) -> bool:
     return isinstance(found, str) and found.strip() == str(expected).strip() or show(found) == show(expected)
 
 
-def check_declaration_file(path: str | Path, data: bytes) -> tuple[Result, Declaration | None, Framework | None] | None:
+def check_declaration_file(path: str | Path, data: bytes, roster: Sequence[UnitInfo] | None = None) -> tuple[Result, Declaration | None, Framework | None] | None:
     """The check of one returned 申报表, as the pipeline reports it (kind "declaration"); None when
-    the bytes are not a 申报表 (the caller's NOT_OUR_TEMPLATE stands). Never raises."""
+    the bytes are not a 申报表 (the caller's NOT_OUR_TEMPLATE stands). Never raises. `roster`: the
+    units its pre-fills are compared with (default: this run's `check --roster`, if any)."""
     from xltool.check.rules import result_status
 
     path = Path(path)
     digest = hashlib.sha256(data).hexdigest()
     try:
-        decl, fw, _plan, notes = read_declaration(path, data)
+        decl, fw, _plan, notes = read_declaration(path, data, roster)
     except NotDeclaration:
         return None
     except _Unknown as exc:
@@ -249,7 +300,7 @@ def check_declaration_file(path: str | Path, data: bytes) -> tuple[Result, Decla
     ), decl, fw
 
 
-def read_file(path: str | Path, data: bytes | None = None):
+def read_file(path: str | Path, data: bytes | None = None, roster: Sequence[UnitInfo] | None = None):
     """check_declaration_file for a path on disk (the targets command); the file is only read."""
     from xltool.check.reader import Unreadable, read_bytes
 
@@ -260,7 +311,7 @@ def read_file(path: str | Path, data: bytes | None = None):
     except Unreadable as exc:
         return Result(file=str(path), status="unreadable", kind=KIND, findings=exc.findings), None, None
     try:
-        checked = check_declaration_file(path, data)
+        checked = check_declaration_file(path, data, roster)
     except Exception as exc:  # noqa: BLE001 - one bad file never stops the run
         from xltool.core.messages import explain
 
