@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import OrderedDict
 from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -627,13 +628,50 @@ def _extra_content(book: xlsx.Book, plan: Plan, shifted: set[str], integrity: In
 def _plan_positions(plan: Plan) -> frozenset:
     cached = getattr(plan, "_positions", None)
     if cached is None:
-        cells = {(c.sheet, c.row, c.col) for c in plan.cells}
-        for c in plan.cells:
-            if c.span > 1 or c.rows > 1:  # merged: every cell it covers
-                cells.update((c.sheet, c.row + r, c.col + k) for k in range(c.span) for r in range(c.rows))
-        cached = frozenset(cells)
+        cached = _shape_positions(plan)
         plan._positions = cached  # plans are cached and never change: remember the set
     return cached
+
+
+def plan_shape_key(framework: Framework, unit: UnitInfo) -> tuple:
+    """What decides where a plan's cells are (not what the pre-filled ones hold): the framework
+    (its content and file digest), the kind, the projects with their names, which of their
+    figures, goals and sources are pre-filled, the approved rows, the unit-wide figures and
+    主管部门 pre-filled or not. Every file of one batch has its own unit name, code and figures,
+    so a plan (which holds them) is rebuilt per file; what depends only on this key is not."""
+    projects = tuple(
+        (p.name, p.initial is None, p.budget is None, p.executed is None, bool(p.goal_plan),
+         tuple((s[0], *(v is None for v in s[1:])) for s in p.sources), p.approved)
+        for p in unit.projects
+    )
+    figures = (unit.initial_budget is None, unit.adjusted_budget is None, unit.final_accounts is None, bool(unit.department))
+    return (framework, framework.digest, framework.version, framework.kind, unit.kind, projects, figures, unit.goals)
+
+
+# Positions of every cell a plan covers, by plan_shape_key: one set for all the files of a shape
+# (a template's ~5,000 cells). Bounded: memory stays flat however many shapes a batch has.
+_SHAPES: OrderedDict = OrderedDict()
+SHAPE_CACHE_SIZE = 64
+
+
+def _shape_positions(plan: Plan) -> frozenset:
+    key = plan_shape_key(plan.framework, plan.unit)
+    entry = _SHAPES.get(key)
+    if entry is not None and entry[0] == len(plan.cells) and entry[1] == plan.names:
+        _SHAPES.move_to_end(key)
+        return entry[2]
+    # A miss, or a plan not shaped as its key says (never expected): build the set. A mismatch
+    # costs only this time; the entry is replaced by the set of the plan at hand.
+    cells = {(c.sheet, c.row, c.col) for c in plan.cells}
+    for c in plan.cells:
+        if c.span > 1 or c.rows > 1:  # merged: every cell it covers
+            cells.update((c.sheet, c.row + r, c.col + k) for k in range(c.span) for r in range(c.rows))
+    positions = frozenset(cells)
+    _SHAPES[key] = (len(plan.cells), dict(plan.names), positions)
+    _SHAPES.move_to_end(key)
+    while len(_SHAPES) > SHAPE_CACHE_SIZE:
+        _SHAPES.popitem(last=False)
+    return positions
 
 
 def compare_locked(book: xlsx.Book, plan: Plan, integrity: Integrity) -> None:
