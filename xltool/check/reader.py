@@ -33,6 +33,7 @@ from xltool.core.model import (
     UnitInfo,
     Value,
 )
+from xltool.template.shaped import plan_shape_key, shaped_plan
 from xltool.template.layout import (
     SHEET_INDICATORS,
     SHEET_META,
@@ -368,7 +369,7 @@ def _plan_from_meta(meta: dict[str, str], path: Path) -> tuple[Framework, Plan, 
 
         kind = KIND_NAMES.get(unit.kind, unit.kind)
         raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=f"记录的评价类型“{kind}”与评价框架“{framework.name}”不符")])
-    plan = build_plan(framework, unit)
+    plan = shaped_plan(framework, unit)  # one layout per shape of a batch, each unit's values set in
     if not findings and plan.meta.get("fingerprint") != meta.get("fingerprint"):
         findings.append(finding("FINGERPRINT_MISMATCH", file=path.name))
     return framework, plan, findings
@@ -631,21 +632,6 @@ def _plan_positions(plan: Plan) -> frozenset:
         cached = _shape_positions(plan)
         plan._positions = cached  # plans are cached and never change: remember the set
     return cached
-
-
-def plan_shape_key(framework: Framework, unit: UnitInfo) -> tuple:
-    """What decides where a plan's cells are (not what the pre-filled ones hold): the framework
-    (its content and file digest), the kind, the projects with their names, which of their
-    figures, goals and sources are pre-filled, the approved rows, the unit-wide figures and
-    主管部门 pre-filled or not. Every file of one batch has its own unit name, code and figures,
-    so a plan (which holds them) is rebuilt per file; what depends only on this key is not."""
-    projects = tuple(
-        (p.name, p.initial is None, p.budget is None, p.executed is None, bool(p.goal_plan),
-         tuple((s[0], *(v is None for v in s[1:])) for s in p.sources), p.approved)
-        for p in unit.projects
-    )
-    figures = (unit.initial_budget is None, unit.adjusted_budget is None, unit.final_accounts is None, bool(unit.department))
-    return (framework, framework.digest, framework.version, framework.kind, unit.kind, projects, figures, unit.goals)
 
 
 # Positions of every cell a plan covers, by plan_shape_key: one set for all the files of a shape
