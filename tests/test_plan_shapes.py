@@ -39,6 +39,7 @@ UNITS = {
 
 def _clear() -> None:
     shaped._SHAPES.clear()
+    shaped._SEEN.clear()
     reader._SHAPES.clear()
     layout._cached_plan.cache_clear()
 
@@ -91,14 +92,15 @@ def test_a_shaped_plan_is_the_full_plan_whatever_the_values():
         _project("甲档案馆", "A01", "300.00", "100.0"),  # equal figures written otherwise: their own fingerprint
         replace(UNITS["a"], department=" "),  # a blank 主管部门 is no value
         replace(UNITS["a"], name="7391 年度=甲", year=2025),  # the stand-in year in a name
+        replace(UNITS["a"], projects=(ProjectInfo("\ue000A3\ue001", Decimal(1)), ProjectInfo("7391", Decimal(2)))),  # names like the stand-ins
         UNITS["d"], replace(UNITS["d"], department="某局", final_accounts=Decimal(1)),
     ]
-    for unit in units * 2:  # the first of a shape is built in full, the rest from the shape
+    for unit in units * 3:  # a shape's first two files are built in full (the second learns it), the rest from the shape
         fw = load_framework(unit.kind)
         made, full = shaped.shaped_plan(fw, unit), layout._Builder(fw, unit).build()
         assert made.cells == full.cells and made.meta == full.meta and made.names == full.names
         assert made.sheets == full.sheets and made.conditional == full.conditional and made.unit == unit
-    assert all(shape is not None for shape in shaped._SHAPES.values())  # every shape learnt, none built in full for good
+    assert all(isinstance(shape, shaped._Shape) for shape in shaped._SHAPES.values())  # every shape learnt, none built in full for good
 
 
 def test_the_shape_caches_are_bounded(monkeypatch):
@@ -106,10 +108,10 @@ def test_the_shape_caches_are_bounded(monkeypatch):
     monkeypatch.setattr(shaped, "SHAPE_CACHE_SIZE", 3)
     monkeypatch.setattr(reader, "SHAPE_CACHE_SIZE", 3)
     fw = load_framework("project")
-    for k in range(8):  # eight shapes: the projects' names differ
-        unit = UnitInfo(f"单位{k}", f"U{k}", 2024, "project", projects=(ProjectInfo(f"项目{k}", Decimal(10)),))
+    for k in range(16):  # eight shapes (1 to 8 projects), each met twice: learnt
+        unit = UnitInfo(f"单位{k}", f"U{k}", 2024, "project", projects=tuple(ProjectInfo(f"项目{j}", Decimal(10)) for j in range(k // 2 + 1)))
         plan = shaped.shaped_plan(fw, unit)
         reader._plan_positions(plan)
         assert plan.unit == unit and plan.cells == layout._Builder(fw, unit).build().cells
         assert len(shaped._SHAPES) <= 3 and len(reader._SHAPES) <= 3
-    assert len(shaped._SHAPES) == 3
+    assert len(shaped._SHAPES) == 3 and isinstance(shaped._SHAPES[shaped.plan_shape_key(fw, unit)], shaped._Shape)

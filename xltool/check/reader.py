@@ -635,9 +635,9 @@ def _plan_positions(plan: Plan) -> frozenset:
 
 
 # Positions of every cell a plan covers, by plan_shape_key: one set for all the files of a shape
-# (a template's ~5,000 cells). Bounded: memory stays flat however many shapes a batch has.
+# (a template's ~5,000 cells; template/shaped.py). Bounded: memory stays flat however many shapes a batch has.
 _SHAPES: OrderedDict = OrderedDict()
-SHAPE_CACHE_SIZE = 64
+SHAPE_CACHE_SIZE = 16  # ~0.6 MB a set
 
 
 def _shape_positions(plan: Plan) -> frozenset:

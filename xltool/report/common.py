@@ -199,7 +199,7 @@ def _cell_text(value: Any) -> str:
     return _cell_str_uncached(value)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=256)  # as _wrapped_lines: a few rows' texts, not a batch's
 def _cell_str(value: str) -> str:
     return _cell_str_uncached(value)
 

@@ -28,16 +28,21 @@ from xltool.core.framework import Framework
 from xltool.core.model import UnitInfo
 from xltool.template.layout import SHEET_META, Plan, _Builder, build_plan
 
-SHAPE_CACHE_SIZE = 64  # shapes kept (LRU): memory stays flat however many a batch has
+# Shapes kept (LRU): ~1–3 MB each (the layout, its fingerprint's parts), so memory stays flat
+# however many shapes a batch has. A batch's files come in a few shapes (a framework, a number of
+# projects, the figures finance pre-filled); lone shapes are only noted (a key each, SEEN_SIZE).
+SHAPE_CACHE_SIZE = 16
+SEEN_SIZE = 1024
 
 
 def plan_shape_key(framework: Framework, unit: UnitInfo) -> tuple:
     """What decides a plan's layout but not the values it sets in: the framework (its content and
-    file digest), the kinds, the projects with their names, fund sources and approved rows, which
+    file digest), the kinds, how many projects, their fund sources and approved rows, which
     figures, goals and 主管部门 are pre-filled, the unit-wide goals. Two units that differ in
-    any of this never share a shape."""
+    any of this never share a shape. (Project names are values set in, as the unit's name: a
+    batch's projects are named differently in every file.)"""
     projects = tuple(
-        (p.name, p.initial is None, p.budget is None, p.executed is None, bool(p.goal_plan),
+        (p.initial is None, p.budget is None, p.executed is None, bool(p.goal_plan),
          tuple((s[0], *(v is None for v in s[1:])) for s in p.sources), repr(p.approved))
         for p in unit.projects
     )
@@ -56,6 +61,7 @@ def _slots(unit: UnitInfo) -> list:
     out = [unit.name, unit.code, unit.year]
     out += [v for v in (unit.department or None, unit.initial_budget, unit.adjusted_budget, unit.final_accounts) if v is not None]
     for p in unit.projects:
+        out.append(p.name)
         out += [v for v in (p.initial, p.budget, p.executed, p.goal_plan or None) if v is not None]
         for s in p.sources:
             out += [v for v in s[1:] if v is not None]
@@ -74,9 +80,10 @@ def _with_slots(unit: UnitInfo, values: list) -> UnitInfo:
     initial, adjusted, final = take(unit.initial_budget), take(unit.adjusted_budget), take(unit.final_accounts)
     projects = []
     for p in unit.projects:
+        p_name = next(it)
         p_initial, budget, executed, goal = take(p.initial), take(p.budget), take(p.executed), take(p.goal_plan or None)
         sources = tuple((s[0], *(take(v) for v in s[1:])) for s in p.sources)
-        projects.append(replace(p, initial=p_initial, budget=budget, executed=executed, goal_plan=goal if goal is not None else p.goal_plan, sources=sources))
+        projects.append(replace(p, name=p_name, initial=p_initial, budget=budget, executed=executed, goal_plan=goal if goal is not None else p.goal_plan, sources=sources))
     return replace(unit, name=name, code=code, year=year, department=department, initial_budget=initial, adjusted_budget=adjusted, final_accounts=final, projects=tuple(projects))
 
 
@@ -188,12 +195,13 @@ def _learn(framework: Framework, unit: UnitInfo, full: Plan) -> _Shape | None:
     return shape
 
 
-_SHAPES: OrderedDict = OrderedDict()
+_SHAPES: OrderedDict = OrderedDict()  # key → _Shape, or None (its files built in full)
+_SEEN: OrderedDict = OrderedDict()  # keys met once
 
 
 def shaped_plan(framework: Framework, unit: UnitInfo) -> Plan:
     """The same plan as build_plan(framework, unit), built once per shape."""
-    if not (unit.name.strip() and unit.code.strip() and unit.year):
+    if not (unit.name.strip() and unit.code.strip() and unit.year and all(p.name.strip() for p in unit.projects)):
         return build_plan(framework, unit)  # values the layout may treat apart: built in full
     key = plan_shape_key(framework, unit)
     if key in _SHAPES:
@@ -201,6 +209,12 @@ def shaped_plan(framework: Framework, unit: UnitInfo) -> Plan:
         shape = _SHAPES[key]
         return shape.plan_for(framework, unit) if shape is not None else build_plan(framework, unit)
     full = build_plan(framework, unit)
+    if key not in _SEEN:  # learnt on a shape's second file: a batch of lone shapes pays nothing
+        _SEEN[key] = True
+        while len(_SEEN) > SEEN_SIZE:
+            _SEEN.popitem(last=False)
+        return full
+    del _SEEN[key]
     try:
         _SHAPES[key] = _learn(framework, unit, full)
     except Exception:  # noqa: BLE001 - a layout this module cannot follow: its files are built in full
