@@ -30,9 +30,9 @@ from xltool.template.layout import SHEET_META, Plan, _Builder, build_plan
 
 # Shapes kept (LRU): ~1–3 MB each (the layout, its fingerprint's parts), so memory stays flat
 # however many shapes a batch has. A batch's files come in a few shapes (a framework, a number of
-# projects, the figures finance pre-filled); lone shapes are only noted (a key each, SEEN_SIZE).
+# projects, the figures finance pre-filled); lone shapes are only noted (a key each, SEEN_SIZE of them).
 SHAPE_CACHE_SIZE = 16
-SEEN_SIZE = 1024
+SEEN_SIZE = 256  # keys hold the approved rows as written: a few KB each at most
 
 
 def plan_shape_key(framework: Framework, unit: UnitInfo) -> tuple:
