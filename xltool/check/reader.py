@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from collections import OrderedDict
 from functools import lru_cache
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -32,6 +33,7 @@ from xltool.core.model import (
     UnitInfo,
     Value,
 )
+from xltool.template.shaped import plan_shape_key, shaped_plan
 from xltool.template.layout import (
     SHEET_INDICATORS,
     SHEET_META,
@@ -368,7 +370,7 @@ def _plan_from_meta(meta: dict[str, str], path: Path) -> tuple[Framework, Plan, 
 
         kind = KIND_NAMES.get(unit.kind, unit.kind)
         raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=f"记录的评价类型“{kind}”与评价框架“{framework.name}”不符")])
-    plan = build_plan(framework, unit)
+    plan = shaped_plan(framework, unit)  # one layout per shape of a batch, each unit's values set in
     if not findings and plan.meta.get("fingerprint") != meta.get("fingerprint"):
         findings.append(finding("FINGERPRINT_MISMATCH", file=path.name))
     return framework, plan, findings
@@ -628,13 +630,35 @@ def _extra_content(book: xlsx.Book, plan: Plan, shifted: set[str], integrity: In
 def _plan_positions(plan: Plan) -> frozenset:
     cached = getattr(plan, "_positions", None)
     if cached is None:
-        cells = {(c.sheet, c.row, c.col) for c in plan.cells}
-        for c in plan.cells:
-            if c.span > 1 or c.rows > 1:  # merged: every cell it covers
-                cells.update((c.sheet, c.row + r, c.col + k) for k in range(c.span) for r in range(c.rows))
-        cached = frozenset(cells)
+        cached = _shape_positions(plan)
         plan._positions = cached  # plans are cached and never change: remember the set
     return cached
+
+
+# Positions of every cell a plan covers, by plan_shape_key: one set for all the files of a shape
+# (a template's ~5,000 cells; template/shaped.py). Bounded: memory stays flat however many shapes a batch has.
+_SHAPES: OrderedDict = OrderedDict()
+SHAPE_CACHE_SIZE = 16  # ~0.6 MB a set
+
+
+def _shape_positions(plan: Plan) -> frozenset:
+    key = plan_shape_key(plan.framework, plan.unit)
+    entry = _SHAPES.get(key)
+    if entry is not None and entry[0] == len(plan.cells) and entry[1] == plan.names:
+        _SHAPES.move_to_end(key)
+        return entry[2]
+    # A miss, or a plan not shaped as its key says (never expected): build the set. A mismatch
+    # costs only this time; the entry is replaced by the set of the plan at hand.
+    cells = {(c.sheet, c.row, c.col) for c in plan.cells}
+    for c in plan.cells:
+        if c.span > 1 or c.rows > 1:  # merged: every cell it covers
+            cells.update((c.sheet, c.row + r, c.col + k) for k in range(c.span) for r in range(c.rows))
+    positions = frozenset(cells)
+    _SHAPES[key] = (len(plan.cells), dict(plan.names), positions)
+    _SHAPES.move_to_end(key)
+    while len(_SHAPES) > SHAPE_CACHE_SIZE:
+        _SHAPES.popitem(last=False)
+    return positions
 
 
 def compare_locked(book: xlsx.Book, plan: Plan, integrity: Integrity) -> None:

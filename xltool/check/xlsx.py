@@ -972,6 +972,17 @@ _NAME_REF = re.compile(r"^(?:'((?:[^']|'')+)'|([^!']+))!(\$?[A-Z]{1,3}\$?\d+)(?:
 
 def parse_name_ref(text: str) -> tuple[str, tuple[int, int], tuple[int, int]] | None:
     """"'绩效指标'!$E$5:$E$24" → ("绩效指标", (4, 4), (23, 4)); None for #REF! and the like."""
+    if len(text) > 300:
+        return _parse_name_ref(text)
+    return _parse_name_ref_cached(text)  # every file of a template defines the same names alike
+
+
+@lru_cache(maxsize=4096)
+def _parse_name_ref_cached(text: str):
+    return _parse_name_ref(text)
+
+
+def _parse_name_ref(text: str):
     text = text.strip().lstrip("=")
     if len(text) > 300:  # a sheet name has at most 31 characters: no reference is this long
         return None

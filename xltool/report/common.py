@@ -194,6 +194,17 @@ def _note(result: Result, evaluation: str | None = None) -> str:
 
 
 def _cell_text(value: Any) -> str:
+    if type(value) is str and len(value) <= 300:  # file names, units, sheets, codes and messages recur
+        return _cell_str(value)  # (short ones only: the cache stays small whatever a file holds)
+    return _cell_str_uncached(value)
+
+
+@lru_cache(maxsize=256)  # as _wrapped_lines: a few rows' texts, not a batch's
+def _cell_str(value: str) -> str:
+    return _cell_str_uncached(value)
+
+
+def _cell_str_uncached(value: Any) -> str:
     text = safe_text(value)
     if len(text) > MAX_CELL_CHARS:
         text = text[: MAX_CELL_CHARS - 1] + "…"

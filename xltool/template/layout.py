@@ -1182,6 +1182,14 @@ class _Builder:
         return f'=IF(ISNUMBER({score}),{inner},"")'
 
     def build_meta(self) -> dict[str, str]:
+        meta = self.meta_fields()
+        meta["fingerprint"] = fingerprint(self.cells)
+        self.sheet(SHEET_META, state="very_hidden", widths={0: 20, 1: 60})
+        self.meta_cells(meta)
+        return meta
+
+    def meta_fields(self) -> dict[str, str]:
+        """The metadata but its fingerprint (which is of the cells)."""
         fw, unit = self.fw, self.unit
         prefills = {
             "initial_budget": _plain(unit.initial_budget),
@@ -1206,12 +1214,12 @@ class _Builder:
             "blocks": str(len(unit.projects) or fw.blank_projects) if fw.kind == "project" else str(fw.goals),
             "prefills": json.dumps(prefills, ensure_ascii=False, sort_keys=True),
         }
-        meta["fingerprint"] = fingerprint(self.cells)
-        self.sheet(SHEET_META, state="very_hidden", widths={0: 20, 1: 60})
+        return meta
+
+    def meta_cells(self, meta: dict[str, str]) -> None:
         for r, (key, value) in enumerate(meta.items()):
             self.put(SHEET_META, r, 0, "label", key, "meta")
             self.put(SHEET_META, r, 1, "label", value, "meta")
-        return meta
 
 
 # ---------------------------------------------------------------- 53号 indicators scored by formula
