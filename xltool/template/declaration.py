@@ -27,18 +27,15 @@ from xltool.core.declaration import ATTRIBUTES, FORM_TITLE, HEADER_LABELS, STAGE
 from xltool.core.framework import Framework, load_framework
 from xltool.core.model import UnitInfo
 from xltool.template.layout import (
-    MONEY_MAX,
     SHEET_LISTS,
     SHEET_META,
-    CellSpec,
     NameSpec,
     Plan,
-    SheetSpec,
     Validation,
     a1,
     fingerprint,
-    quote_sheet,
 )
+from xltool.template.layout import _Builder as LayoutBuilder
 
 SHEET_GUIDE = "填表说明"
 DEPARTMENT_SHEET = "部门整体"
@@ -117,39 +114,17 @@ def form_prefills(unit: UnitInfo, fw: Framework) -> list[list]:
     return out
 
 
-class _Builder:
+class _Builder(LayoutBuilder):
+    """The self-evaluation layout's builder (cells, names, sheets, validations), drawing the 申报表."""
+
     def __init__(self, fw: Framework, unit: UnitInfo, forms: list[list]):
-        self.fw, self.unit, self.forms = fw, unit, forms
-        self.sheets: list[SheetSpec] = []
-        self.cells: list[CellSpec] = []
-        self.names: dict[str, NameSpec] = {}
-        self.lists: dict[str, str] = {}
+        super().__init__(fw, unit)
+        self.forms = forms
         self._validations: dict[str, Validation] = {}
-
-    def sheet(self, name: str, **options) -> SheetSpec:
-        spec = SheetSpec(name, **options)
-        self.sheets.append(spec)
-        return spec
-
-    def put(self, sheet, row, col, role, value, style, validation=None, span=1, field="", name=None):
-        self.cells.append(CellSpec(sheet, row, col, role, value, style, validation, span, field))
-        if name:
-            self.names[name] = NameSpec(name, sheet, row, col, row)
-
-    # -- validations
-    def v_list(self, what: str, source, strict: bool = True, extra: str = "") -> Validation:
-        return Validation(
-            "list", f"请选择{what}"[:32], f"请从下拉列表中选择{what}。{extra}".strip(),
-            f"{what}只能从下拉列表中选择。" if strict else f"建议从下拉列表中选择{what}，确需其他值可以继续。",
-            source=source, strict=strict,
-        )
 
     def v_text(self, what: str, maximum: int | None = None) -> Validation:
         maximum = maximum or self.fw.text_max_length
         return Validation("length", f"请填写{what}"[:32], f"请填写{what}，不超过 {maximum} 个字。不要只写“*”“无”“见附件”。", f"{what}不能超过 {maximum} 个字，请精简后再填。", 0, maximum)
-
-    def v_money(self, what: str) -> Validation:
-        return Validation("decimal", "请填写金额", f"请填写{what}，单位万元，最多两位小数，不能为负数。", f"{what}必须是 0 到 {MONEY_MAX:,} 之间的数字（万元），不能填文字或负数。", 0, MONEY_MAX)
 
     def v_date(self, what: str) -> Validation:
         return Validation("date", f"请填写{what}"[:32], f"请按 2024-01-01 的格式填写{what}。", f"{what}必须是日期，如 2024-01-01。", "2000-01-01", "2100-12-31")
@@ -157,16 +132,16 @@ class _Builder:
     def column_validation(self, key: str) -> Validation:
         if key not in self._validations:
             self._validations[key] = {
-                "level1": lambda: self.v_list("一级指标", self.lists["level1"], extra="三类一级指标（" + "、".join(self.fw.category_names) + "）都要有指标。"),
-                "level2": lambda: self.v_list("二级指标", self.lists["level2"], extra="请选择与一级指标对应的二级指标；成本指标的计算符号只能选 ≤ 或 <。"),
+                "level1": lambda: self.v_list("level1", "一级指标", extra="三类一级指标（" + "、".join(self.fw.category_names) + "）都要有指标。"),
+                "level2": lambda: self.v_list("level2", "二级指标", extra="请选择与一级指标对应的二级指标；成本指标的计算符号只能选 ≤ 或 <。"),
                 "name": lambda: self.v_text("三级指标名称（一个单元格只写一个指标）", 200),
-                "value_kind": lambda: self.v_list("指标值类型", list(VALUE_KINDS), extra="定量指标填数字指标值，定性指标用文字写明要达到的程度。"),
-                "sign": lambda: self.v_list("计算符号", self.lists["sign"], extra="≥ > 为正向指标，≤ < 为反向指标（成本、故障率），定性指标选“定性”。"),
+                "value_kind": lambda: self.v_choices("指标值类型", list(VALUE_KINDS), extra="定量指标填数字指标值，定性指标用文字写明要达到的程度。"),
+                "sign": lambda: self.v_list("sign", "计算符号", extra="≥ > 为正向指标，≤ < 为反向指标（成本、故障率），定性指标选“定性”。"),
                 "target": lambda: Validation(
                     "length", "请填写指标值", "定量指标只填数字（百分比填百分数，95% 填 95），比较关系在“计算符号”列选择；定性指标用文字写明要达到的程度。",
                     "指标值太长，请精简后再填。", 0, 200,
                 ),
-                "unit": lambda: self.v_list("计量单位", self.lists["unit"], strict=False),
+                "unit": lambda: self.v_list("unit", "计量单位", strict=False),
                 "points": lambda: Validation("decimal", "请填写分值", "本指标的分值。同一一级指标下各指标分值之和应等于该一级指标的分值。", "分值必须是 0 到 100 之间的数字。", 0, 100),
                 "standard": lambda: self.v_text("评分标准"),
             }[key]()
@@ -198,10 +173,7 @@ class _Builder:
             "unit": list(fw.units) or ["%"],
             "sign": ["≥", ">", "≤", "<", "=", "定性"],
         }
-        for col, (key, values) in enumerate(columns.items()):
-            for row, value in enumerate(values):
-                self.put(SHEET_LISTS, row, col, "label", value, "list")
-            self.lists[key] = f"={quote_sheet(SHEET_LISTS)}!{a1(0, col, True)}:{a1(len(values) - 1, col, True)}"
+        self.put_lists(columns)
 
     def build_guide(self):
         fw, unit = self.fw, self.unit
@@ -250,7 +222,7 @@ class _Builder:
                 what = HEADER_LABELS[key]
                 self.put(sheet, row, 2, "input", None, "input_money", self.v_money(what), field=what, name=n)
             elif key == "attribute":
-                self.put(sheet, row, 2, "input", None, "input_center", self.v_list("项目属性", list(ATTRIBUTES), extra="新设立的项目选“新增”，以前年度已有的选“延续”。"), span=2, field=label, name=n)
+                self.put(sheet, row, 2, "input", None, "input_center", self.v_choices("项目属性", list(ATTRIBUTES), extra="新设立的项目选“新增”，以前年度已有的选“延续”。"), span=2, field=label, name=n)
             elif key in ("start", "end"):
                 self.put(sheet, row, 2, "input", None, "input_date", self.v_date(label), span=2, field=label, name=n)
             elif key in ("long_goal", "annual_goal"):

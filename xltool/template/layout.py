@@ -307,10 +307,14 @@ class _Builder:
         return Validation("length", f"请填写{what}"[:32], f"请填写{what}，不超过 {maximum} 个字。", f"{what}不能超过 {maximum} 个字，请精简后再填。", 0, maximum)
 
     def v_list(self, key, what, strict=True, extra=""):
+        return self.v_choices(what, self.lists[key], strict, extra)
+
+    def v_choices(self, what, source, strict=True, extra=""):
+        """A dropdown of `source`: a range on the lists sheet, or the options themselves."""
         return Validation(
             "list", f"请选择{what}"[:32], f"请从下拉列表中选择{what}。{extra}".strip(),
             f"{what}只能从下拉列表中选择。" if strict else f"建议从下拉列表中选择{what}，确需其他值可以继续。",
-            source=self.lists[key], strict=strict,
+            source=source, strict=strict,
         )
 
     # -- the workbook
@@ -348,6 +352,13 @@ class _Builder:
         self.cells.extend(cells)
         self.lists.update(lists)
 
+    def put_lists(self, columns: dict[str, list]) -> None:
+        """Each list a column of the hidden lists sheet, and its range under its key in self.lists."""
+        for col, (key, values) in enumerate(columns.items()):
+            for row, value in enumerate(values):
+                self.put(SHEET_LISTS, row, col, "label", value, "list")
+            self.lists[key] = f"={quote_sheet(SHEET_LISTS)}!{a1(0, col, True)}:{a1(len(values) - 1, col, True)}"
+
     def _build_lists_uncached(self):
         fw = self.fw
         self.sheet(SHEET_LISTS, state="hidden", widths={0: 10, 1: 14, 2: 24, 3: 34, 4: 8, 5: 8})
@@ -359,10 +370,7 @@ class _Builder:
             "grade": [g.label for g in fw.grades],
             "unit": list(fw.units) or ["%"],
         }
-        for col, (key, values) in enumerate(columns.items()):
-            for row, value in enumerate(values):
-                self.put(SHEET_LISTS, row, col, "label", value, "list")
-            self.lists[key] = f"={quote_sheet(SHEET_LISTS)}!{a1(0, col, True)}:{a1(len(values) - 1, col, True)}"
+        self.put_lists(columns)
 
     def build_guide(self):
         fw, unit = self.fw, self.unit
