@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.xmlwriter import XMLwriter
 
 from xltool.core.model import Finding, Result
 from xltool.template.styles import line_width as text_width
@@ -112,10 +114,15 @@ def _safe_tree(value: Any) -> Any:
     return value
 
 
-def _close_workbook(workbook: xlsxwriter.Workbook) -> None:
-    """Close (= write) a workbook; xlsxwriter's own file errors become OSError."""
+def _close_workbook(workbook: "xlsxwriter.Workbook | _Book") -> None:
+    """Close (= write) a workbook, a _Book's streamed rows first; xlsxwriter's own file errors
+    become OSError."""
     from xlsxwriter.exceptions import FileCreateError
 
+    if isinstance(workbook, _Book):
+        for sheet in workbook.sheets:
+            sheet.flush()
+        workbook = workbook.wb
     try:
         workbook.close()
     except FileCreateError as exc:
@@ -206,9 +213,37 @@ def _cell_str(value: str) -> str:
 
 def _cell_str_uncached(value: Any) -> str:
     text = safe_text(value)
-    if len(text) > MAX_CELL_CHARS:
-        text = text[: MAX_CELL_CHARS - 1] + "…"
+    if len(text) > MAX_CELL_CHARS // 2 and _utf16_units(text) > MAX_CELL_CHARS:
+        # Excel counts UTF-16 units: a character beyond the BMP (𠀀, an emoji) counts two
+        keep, units = 0, 0
+        for keep, ch in enumerate(text):
+            units += 2 if ord(ch) > 0xFFFF else 1
+            if units > MAX_CELL_CHARS - 1:
+                break
+        text = text[:keep] + "…"
     return text
+
+
+def _utf16_units(text: str) -> int:
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF) if not text.isascii() else len(text)
+
+
+def is_rich_lookalike(text: str) -> bool:
+    """xlsxwriter writes a string that starts with <r> and ends with </r> as raw rich-text XML,
+    unescaped: such a text (from a hostile file) would break the workbook."""
+    return text.startswith("<r>") and text.endswith("</r>")
+
+
+_XML = XMLwriter()
+
+
+@lru_cache(maxsize=1024)  # texts recur from row to row (file names, units, codes, messages)
+def _inline_string_xml(shown: str) -> str:
+    """The end of an inline-string cell element, as xlsxwriter writes it in constant memory
+    (control characters as _xHHHH_, leading or trailing blanks preserved), but always escaped."""
+    text = _XML._escape_data(_XML._escape_control_characters(shown))
+    preserve = ' xml:space="preserve"' if shown[:1].isspace() or shown[-1:].isspace() else ""
+    return f' t="inlineStr"><is><t{preserve}>{text}</t></is></c>'
 
 
 # Printing (A4 landscape, 100 %): points per line of 10 pt text. LibreOffice draws 宋体 with a
@@ -238,12 +273,21 @@ class _Sheet:
     texts need (before the row is written: in constant memory a row is final once the next one
     starts)."""
 
-    def __init__(self, book: "_Book", name: str):
+    def __init__(self, book: "_Book", name: str, stream: bool = False):
         self.book = book
         self.ws = book.wb.add_worksheet(name)
         self.widths: dict[int, float] = {}
         self.fixed: dict[int, float] = {}
         self._sized: list[int] = []
+        # A streamed sheet (long listings in a constant-memory book) renders each row's cells
+        # itself and hands xlsxwriter the finished <row>: the same XML xlsxwriter writes, at a
+        # fraction of the cost a cell. Every cell of such a sheet must be written through this
+        # class, in row order (tests/test_summary_stream.py compares both ways byte for byte).
+        self.stream = stream and self.ws.constant_memory
+        self._row = -1  # the streamed row being filled
+        self._done = -1  # the last streamed row written out
+        self._cells: dict[int, str] = {}
+        book.sheets.append(self)
 
     def fix(self, widths: dict[int, float]) -> None:
         for col, width in widths.items():
@@ -283,20 +327,67 @@ class _Sheet:
 
     def text(self, row: int, col: int, value: Any, fmt=None, measure: bool = True) -> None:
         shown = _cell_text(value)
-        if shown:
-            self.ws.write_string(row, col, shown, fmt)
-        else:
+        if self.stream:
+            if shown:
+                self._put(row, col, fmt, _inline_string_xml(shown))
+            elif fmt is not None:
+                self._put(row, col, fmt, "/>")
+        elif not shown:
             self.ws.write_blank(row, col, None, fmt)
+        elif is_rich_lookalike(shown):
+            # as rich text of two runs in the cell's own font: xlsxwriter escapes each run
+            runs = (fmt, shown[:1], fmt, shown[1:], fmt) if fmt is not None else (shown[:1], shown[1:2], shown[2:])
+            self.ws.write_rich_string(row, col, *runs)
+        else:
+            self.ws.write_string(row, col, shown, fmt)
         if measure and col not in self.fixed:  # a fixed column's width is not measured
             self._measure(col, shown)
 
     def number(self, row: int, col: int, value: Any, fmt=None, shown_as: str | None = None) -> None:
         number = _float(value)
         if number is None:
-            self.ws.write_blank(row, col, None, fmt)
+            if self.stream:
+                if fmt is not None:
+                    self._put(row, col, fmt, "/>")
+            else:
+                self.ws.write_blank(row, col, None, fmt)
             return
-        self.ws.write_number(row, col, number, fmt)
+        if self.stream:
+            self._put(row, col, fmt, f"><v>{number:.16G}</v></c>")
+        else:
+            self.ws.write_number(row, col, number, fmt)
         self._measure(col, shown_as if shown_as is not None else f"{number:,.2f}")
+
+    def _put(self, row: int, col: int, fmt, tail: str) -> None:
+        """A streamed cell: `tail` is its element after the reference and style."""
+        if row != self._row:
+            if row <= self._row:
+                raise ValueError(f"streamed rows go down the sheet: row {row + 1} after row {self._row + 1}")
+            self.flush()
+            self._row = row
+        if fmt is None:  # as xlsxwriter: the column's format, if it has one
+            info = self.ws.col_info.get(col)
+            fmt = info.column_format if info else None
+        style = f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+        self._cells[col] = f'<c r="{xl_rowcol_to_cell_fast(row, col)}"{style}{tail}'
+
+    def flush(self) -> None:
+        """Write the pending streamed row out (also when the book closes)."""
+        if not self._cells:
+            return
+        ws, row, cells = self.ws, self._row, self._cells
+        if ws.table or ws.previous_row in ws.comments:  # a cell xlsxwriter holds: written first
+            if row <= ws.previous_row:
+                raise ValueError("a streamed row shares its row with a cell written by xlsxwriter")
+            ws._write_single_row(row)
+        columns = sorted(cells)
+        ws._check_dimensions(row, columns[0])
+        ws._check_dimensions(row, columns[-1])
+        ws._write_row(row, None, ws.row_info.pop(row, None))
+        ws.fh.write("".join([cells[col] for col in columns]) + "</row>")
+        ws.row_sizes.pop(row, None)
+        ws.previous_row = row + 1  # xlsxwriter refuses cells above this row from now on
+        self._done, self._cells = row, {}
 
     def value(self, row: int, col: int, value: Any, fmt=None, text_fmt=None) -> None:
         """Numbers as numbers, booleans as 是/否, everything else as text."""
@@ -335,11 +426,15 @@ class _Sheet:
 
 class _Book:
     def __init__(self, path: Path, title: str, kind: str = "summary", **options: Any):
-        self.wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, **options})
+        # a fresh copy of the default font: xlsxwriter adds a key to the dict it is given, and a
+        # shared one made every workbook after a process's first differ from it (styles.xml)
+        defaults = dict(WORKBOOK_OPTIONS["default_format_properties"])
+        self.wb = xlsxwriter.Workbook(str(path), {**WORKBOOK_OPTIONS, "default_format_properties": defaults, **options})
         self.wb.set_properties({"title": _cell_text(title), "author": "xltool", "comments": "由 xltool 生成"})
         # The mark by which a later run passes over this workbook when it lies among the returns.
         self.wb.set_custom_property(OUTPUT_MARKER, kind)
         self._formats: dict[tuple, Any] = {}
+        self.sheets: list[_Sheet] = []  # their streamed rows are flushed by _close_workbook
 
     def fmt(self, **props):
         key = tuple(sorted(props.items()))

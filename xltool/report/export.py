@@ -196,7 +196,7 @@ def _write_xlsx(path: Path, table: str, columns, rows) -> Path:
     # indicator table of a large batch never sits in memory
     with tempfile.TemporaryDirectory(prefix="xltool-") as scratch, _atomic(path) as tmp:
         book = _Book(tmp, table, kind="export", constant_memory=True, in_memory=False, tmpdir=scratch)
-        sheet = _Sheet(book, table)
+        sheet = _Sheet(book, table, stream=True)
         formats = {"text": book.cell, "money": book.money, "percent": book.score, "score": book.score, "integer": book.integer, "value": book.general}
         for col, column in enumerate(columns):
             sheet.text(0, col, column.field, book.header)
@@ -219,5 +219,5 @@ def _write_xlsx(path: Path, table: str, columns, rows) -> Path:
             about.text(r, 1, column.label, book.cell)
             about.text(r, 2, column.about, book.wrap)
         about.fit_columns(maximum=60)
-        _close_workbook(book.wb)
+        _close_workbook(book)
     return path

@@ -203,7 +203,7 @@ class _Listing:
 
     def __init__(self, book: _Book, title: str, name: str, headers: tuple[str, ...]):
         self.book, self.title = book, title
-        self.sh = sh = _Sheet(book, name)
+        self.sh = sh = _Sheet(book, name, stream=True)
         sh.ws.set_row(0, 24)
         for col, header in enumerate(headers):
             sh.text(0, col, header, book.header)
@@ -491,5 +491,5 @@ def write_summary(results: Iterable[Result], path: str | os.PathLike, title: str
             extra.sh.ws.freeze_panes(1, 0)
             extra.sh.print_setup(0, f"{title} · {name}", max(len(headers) - 1, 0))
         book.wb.worksheets()[0].activate()
-        _close_workbook(book.wb)
+        _close_workbook(book)
     return target

@@ -104,9 +104,22 @@ def _measure(text: str) -> float:
         if line.isascii():  # the same additions as below, without asking unicodedata per character
             width = sum(repeat(1.1, len(line)))
         else:
-            width = sum(2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1 for ch in line)
+            width = sum(map(_CHAR_WIDTHS.__getitem__, line))
         longest = max(longest, width)
     return longest
+
+
+class _CharWidths(dict):
+    """Width of one character, asked of unicodedata once per character (bounded)."""
+
+    def __missing__(self, ch: str) -> float:
+        width = 2.0 if unicodedata.east_asian_width(ch) in "WF" else 1.1
+        if len(self) < 20_000:
+            self[ch] = width
+        return width
+
+
+_CHAR_WIDTHS = _CharWidths()
 
 
 _WIDTHS: dict[str, float] = {}  # short texts already measured
