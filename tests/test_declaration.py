@@ -366,7 +366,7 @@ def _same_targets(declared: list[dict], evaluated: list[dict]) -> None:
     for d, e in zip(declared, evaluated):
         assert (e["level1"], e["level2"], e["name"]) == (d["level1"], d["level2"], d["name"])
         if d["value_kind"] == "定性":
-            assert e["sign"] == "定性" and e["target"] is None
+            assert e["sign"] == "定性" and e["target"] == d["target"]  # the approved wording
         else:
             # the JSON report quotes text starting with = (formula guard): "=" reads "'="
             assert e["sign"].removeprefix("'") == d["sign"] and D(str(e["target"])) == D(str(d["target"])) and (e["unit"] or "") == d["unit"], (d, e)

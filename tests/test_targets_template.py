@@ -253,3 +253,31 @@ def test_a_qualitative_rows_approved_wording_is_prefilled_locked_and_whole(tmp_p
     found = [f for f in result.findings if f.code == "TARGET_CHANGED"]
     assert [(f.cell, f.seen) for f in found] == [(f"{openpyxl.utils.get_column_letter(cols['target'])}6", "基本安全")]
     assert "档案保管安全, 无丢失损毁；全年零事故" in found[0].message
+
+
+def test_a_qualitative_rows_wording_is_its_target_in_every_output(tmp_path):
+    """The summary's 评分明细, the JSON, the export's kpi_val and the report draft show a 定性 row's
+    approved wording as its target (not a blank or the word 定性)."""
+    from docx import Document
+    from test_approved_targets import QUALITATIVE
+
+    wording = "档案保管安全, 无丢失损毁；全年零事故"
+    paths = generate_templates(ROSTER, tmp_path / "out", key=KEY, targets=_targets(tmp_path, [GOOD[0], QUALITATIVE, *GOOD[2:]]))
+    project = next(p for p in paths if "项目" in p.name)
+    out = tmp_path / "结果"
+    code = main(["check", str(project), "--key", str(KEY), "-o", str(out / "汇总.xlsx"), "--json", str(out / "r.json"), "--export", str(out / "导出"), "--reports", str(out / "初稿"), "-q"])
+    assert code in (0, 1)
+    [item] = json.loads((out / "r.json").read_text(encoding="utf-8"))
+    row = next(i for e in item["evaluations"] for i in e["indicators"] if i["name"] == "档案保管安全")
+    assert (row["sign"], row["target"]) == ("定性", wording)
+    details = openpyxl.load_workbook(out / "汇总.xlsx")["评分明细"]
+    heads = [c.value for c in details[1]]
+    shown = next(r for r in details.iter_rows(min_row=2, values_only=True) if r[heads.index("名称")] == "档案保管安全")
+    assert shown[heads.index("指标值")] == wording
+    export = openpyxl.load_workbook(out / "导出" / "PM_SELF_EVAL_INDICATOR.xlsx").active
+    heads = [c.value for c in export[1]]
+    kpi = next(r for r in export.iter_rows(min_row=2, values_only=True) if r[heads.index("ind_name")] == "档案保管安全")
+    assert kpi[heads.index("kpi_val")] == wording
+    [draft] = list((out / "初稿").glob("*.docx"))
+    cells = [c.text for t in Document(draft).tables for r in t.rows for c in r.cells]
+    assert wording in cells

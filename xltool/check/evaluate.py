@@ -126,6 +126,8 @@ def _row_figures(row: IndicatorRow, fw: Framework, scored: bool) -> dict:
         "band_spec": band,
         "lowered": lowered,
         "applicable": kind != "not_applicable",
+        # a 定性 row's target is the approved wording (年初指标值 holds text): shown, never scored
+        "wording": row.target.text if kind == "qualitative" and initial is None else None,
     }
 
 
@@ -149,6 +151,8 @@ _PUBLIC_KEYS = ("block", "row", "level1", "level2", "name", "sign", "initial", "
 
 def _public(figures: dict, scored: bool) -> dict:
     out = {k: figures[k] for k in _PUBLIC_KEYS}
+    if figures["wording"]:  # outputs show a 定性 row's approved wording as its target
+        out["target"] = out["initial"] = figures["wording"]
     if not scored:
         for k in ("points", "declared", "score"):
             out.pop(k)

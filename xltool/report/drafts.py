@@ -169,7 +169,8 @@ def _grade_figure(notes: _Notes, grade, declared, fw: Framework, what: str) -> s
 
 def _target_text(row: dict) -> str:
     if row.get("kind") == "qualitative" or row.get("sign") == "定性":
-        return "定性指标"
+        wording = row.get("target")
+        return clean(wording) if isinstance(wording, str) and wording.strip() else "定性指标"
     number = plain_number(row.get("target"))
     if not number:
         return ask("年初目标值")

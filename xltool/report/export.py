@@ -63,7 +63,7 @@ INDICATOR_COLUMNS = (
     Column("second_ind", "二级指标", "text"),
     Column("ind_name", "三级指标", "text"),
     Column("ind_sign", "计算符号", "text", "≥ > ≤ < = 或 定性"),
-    Column("kpi_val", "指标值", "value", "计分所用的年度指标值（有调整后的值时为调整后的值）；定性指标为空"),
+    Column("kpi_val", "指标值", "value", "计分所用的年度指标值（有调整后的值时为调整后的值）；定性指标为批复的文字表述（没有时为空）"),
     Column("measure_unit", "计量单位", "text"),
     Column("ind_comp", "实际完成值", "value", "定量指标为数字，定性指标为所选档次"),
     Column("ind_weight", "分值", "score"),
@@ -131,7 +131,7 @@ def indicator_rows(results: Iterable[Result]) -> Iterable[dict[str, Any]]:
                 "second_ind": ind.get("level2"),
                 "ind_name": ind.get("name"),
                 "ind_sign": ind.get("sign"),
-                "kpi_val": None if qualitative else ind.get("target"),
+                "kpi_val": ind.get("target") if not qualitative or isinstance(ind.get("target"), str) else None,  # 定性: the wording
                 "measure_unit": ind.get("unit"),
                 "ind_comp": (ind.get("band") or None) if qualitative else ind.get("actual"),
                 "ind_weight": ind.get("points"),
