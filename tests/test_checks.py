@@ -87,6 +87,7 @@ REQUIRED_CODES = {
 FILE_CODES = {c for c in CODES if c.startswith(("FILE_", "DUPLICATE_", "FRAMEWORK_", "ARCHIVE_"))} | {"SHEET_TOO_LARGE", "NOT_OUR_TEMPLATE", "YEAR_MISMATCH", "NOT_A_FILE"}  # whole-file codes: tested on files
 # Trust codes, tested on crafted files in test_trust.py.
 FILE_CODES |= {"SIGNATURE_MISSING", "SIGNATURE_INVALID", "META_DUPLICATE", "MISSING_RETURN", "NAME_RANGE_CHANGED"}
+FILE_CODES |= {"TEMPLATE_LAYOUT_NEWER"}  # test_layouts.py
 
 
 class TestCodes:

@@ -27,6 +27,7 @@ from xltool.core.model import (
     GoalBlock,
     IndicatorRow,
     Integrity,
+    LAYOUTS,
     ProjectBlock,
     ProjectInfo,
     Submission,
@@ -334,7 +335,12 @@ def unit_from_meta(meta: dict[str, str]) -> UnitInfo:
         year = int(meta.get("year", "0"))
     except ValueError:
         year = 0
+    try:  # a template made before layouts were numbered has no such key: layout 1
+        layout = int(meta.get("layout") or 1)
+    except ValueError:
+        layout = -1
     return UnitInfo(
+        layout=layout,
         name=meta.get("unit_name", ""),
         code=meta.get("unit_code", ""),
         year=year,
@@ -365,6 +371,11 @@ def _plan_from_meta(meta: dict[str, str], path: Path) -> tuple[Framework, Plan, 
         framework = same_name[0]
         findings.append(finding("FRAMEWORK_VERSION_MISMATCH", file=path.name, framework=name, version=version, expected=framework.version))
     unit = unit_from_meta(meta)
+    if unit.layout not in LAYOUTS:
+        shown = _short_text(meta.get("layout", ""))
+        if unit.layout > max(LAYOUTS):
+            raise Unreadable([finding("TEMPLATE_LAYOUT_NEWER", file=path.name, layout=shown, known="、".join(str(n) for n in LAYOUTS))])
+        raise Unreadable([finding("NOT_OUR_TEMPLATE", file=path.name, detail=f"模板元数据中的模板格式“{shown}”无法识别")])
     if unit.kind != framework.kind:
         from xltool.template.roster import KIND_NAMES
 

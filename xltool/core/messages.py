@@ -83,6 +83,10 @@ CODES: dict[str, tuple[str, str]] = {
         "请用财政部门下发的模板重新填写（财政部门：检查时请用 --key 给出生成模板时使用的密钥文件）。",
     ),
     "MISSING_RETURN": (ERROR, "名册中的“{unit}”（{year} 年度{kind_text}）没有交回{document}。请联系该单位尽快提交。"),
+    "TEMPLATE_LAYOUT_NEWER": (
+        ERROR,
+        "文件“{file}”的模板由更新版本的 xltool 生成（模板格式 {layout}，本程序只认得 {known}），无法按它的格式检查。请把 xltool 升级到最新版本后再检查。",
+    ),
     "FRAMEWORK_VERSION_MISMATCH": (
         ERROR,
         "文件“{file}”使用的是评价框架“{framework}”的 {version} 版，现行的是 {expected} 版，指标和分值可能已经变化。请用今年下发的模板重新填写。",

@@ -38,6 +38,13 @@ class ProjectInfo:
         return None, None, None
 
 
+# The template layout this release writes. 1: the first; 2: the print form's 年度指标值 shows a 定性
+# row's approved wording (was the word 定性). A file keeps the layout it was made with: every
+# layout a release ever wrote stays in LAYOUTS, and the builder still makes each.
+LAYOUT_VERSION = 2
+LAYOUTS = (1, 2)
+
+
 @dataclass(frozen=True)
 class UnitInfo:
     """One archive and year: a roster row, and everything pre-filled into its template."""
@@ -54,6 +61,9 @@ class UnitInfo:
     department: str = ""  # 主管部门; "" = the archive fills it in
     # unit-wide kind: the approved annual goals, (goal name, (ApprovedIndicator, …)), pre-filled and locked
     goals: tuple = ()
+    # The layout its template was made with: LAYOUT_VERSION for a new one; a returned file's own
+    # (from its `_meta`), so the checker rebuilds the very formulas that file was given.
+    layout: int = LAYOUT_VERSION
 
 
 # ---------------------------------------------------------------- what a workbook says

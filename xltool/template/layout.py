@@ -594,7 +594,7 @@ class _Builder:
         title = "项目绩效指标完成情况" if fw.kind == "project" else "年度绩效目标完成情况"
         self.put(s.name, 0, 0, "label", f"{self.unit.name} {self.unit.year}年度{title}", "title", span=len(columns))
         for b in range(1, blocks + 1):
-            cells, names, conditional = _indicator_block(fw, b, prefix)
+            cells, names, conditional = _indicator_block(fw, b, prefix, self.unit.layout)
             self.cells.extend(cells)
             self.names.update(names)
             self.conditional.extend(conditional)
@@ -818,7 +818,7 @@ class _Builder:
         for col, text in enumerate(headers):
             self.put(s.name, 2, col, "label", text, "header")
         for p in range(1, blocks + 1):
-            self._extend(_section(fw, "score_block", p))
+            self._extend(_section(fw, "score_block", p, layout=self.unit.layout))
 
     def score_block(self, p: int):
         """Row p of the project score sheet: the same for every archive (cached by _section)."""
@@ -885,7 +885,7 @@ class _Builder:
         fw = self.fw
         s = self.sheet(SHEET_SCORES, widths={0: 10, 1: 12, 2: 26, 3: 8, 4: 8, 5: 44, 6: 8}, freeze=(3, 0), repeat_rows=(0, 2))
         self.put(s.name, 0, 0, "label", f"{self.unit.name} {self.unit.year}年度部门整体支出绩效评分表", "title", span=7)
-        self._extend(_section(fw, "criteria_body"))
+        self._extend(_section(fw, "criteria_body", layout=self.unit.layout))
 
     def criteria_body(self):
         """The criteria table below its title: the same for every archive (cached by _section)."""
@@ -1005,13 +1005,13 @@ class _Builder:
                 places = tuple(sorted((n, s.sheet, s.row, s.col, s.last_row) for n, s in self.names.items() if n in wanted))
                 rows = project_form_rows(fw)
                 self.sheet(form_sheet_name(fw, p), widths=dict(enumerate(_PROJECT_FORM_WIDTHS)), one_page=True, heights=rows.heights)
-                self._extend(_section(fw, "project_form", p, places))
+                self._extend(_section(fw, "project_form", p, places, layout=self.unit.layout))
         else:
             wanted = {n for n in self.names if n.startswith(("INFO_", "BUDGET_", "RATE_", "CALC_")) or re.fullmatch(r"GOAL\d+_(NAME|STATUS)", n)}
             places = tuple(sorted((n, s.sheet, s.row, s.col, s.last_row) for n, s in self.names.items() if n in wanted))
             heights = {0: 30, 3: 24, 11: 24, 14: 24}
             self.sheet(form_sheet_name(fw, 1), widths=dict(enumerate(_DEPARTMENT_FORM_WIDTHS)), one_page=True, heights=heights)
-            self._extend(_section(fw, "department_form", places))
+            self._extend(_section(fw, "department_form", places, layout=self.unit.layout))
 
     def project_form(self, p: int, places: tuple):
         fw = self.fw
@@ -1092,7 +1092,10 @@ class _Builder:
             sign, unit = c["sign"], c["unit"]
             # 年度指标值: the adjusted target when given, else the initial one (as the score uses)
             target = c["target"] if c["adjusted"] is None else f'IF(LEN({c["adjusted"]})=0,{c["target"]},{c["adjusted"]})'
-            shown = f'IF(ISNUMBER({target}),IF({sign}="定性","",{sign})&{target}&{unit},IF({sign}="定性","定性",""))'
+            if self.unit.layout >= 2:  # a 定性 row shows its approved wording, when it has one
+                shown = f'IF({sign}="定性",IF(LEN({target})=0,"定性",{target}&{unit}),IF(ISNUMBER({target}),{sign}&{target}&{unit},""))'
+            else:
+                shown = f'IF(ISNUMBER({target}),IF({sign}="定性","",{sign})&{target}&{unit},IF({sign}="定性","定性",""))'
             put(r, 3, "formula", f'=IF({used},IF({sign}="{NOT_APPLICABLE}","{NOT_APPLICABLE}",{shown}),"")', "form_label")
             actual = f'IF({sign}="定性",IF(LEN({c["band"]})=0,"",{c["band"]}),IF(ISNUMBER({c["actual"]}),{c["actual"]}&{unit},""))'
             put(r, 4, "formula", f'=IF({used},{actual},"")', "form_label")
@@ -1222,6 +1225,8 @@ class _Builder:
             "blocks": str(len(unit.projects) or fw.blank_projects) if fw.kind == "project" else str(fw.goals),
             "prefills": json.dumps(prefills, ensure_ascii=False, sort_keys=True),
         }
+        if unit.layout != 1:  # layout 1's templates carry no such key
+            meta["layout"] = str(unit.layout)
         return meta
 
     def meta_cells(self, meta: dict[str, str]) -> None:
@@ -1318,7 +1323,7 @@ def project_form_rows(framework: Framework) -> FormRows:
     return FormRows(money, goals, header, total, total + 2, heights)
 
 
-META_KEYS = ("template_id", "generator", "framework", "framework_version", "framework_digest", "kind", "unit_name", "unit_code", "year", "blocks", "prefills", "fingerprint")
+META_KEYS = ("template_id", "generator", "framework", "framework_version", "framework_digest", "kind", "unit_name", "unit_code", "year", "blocks", "prefills", "layout", "fingerprint")
 
 
 def _project_prefills(p) -> list:
@@ -1386,10 +1391,10 @@ def _lists_section(framework: Framework):
 
 
 @lru_cache(maxsize=256)
-def _section(framework: Framework, method: str, *args):
+def _section(framework: Framework, method: str, *args, layout: int):
     """Cells, names and conditional formats of a part of the workbook that does not depend on the
-    archive (a builder method run for an empty unit): built once per framework."""
-    builder = _Builder(framework, UnitInfo("", "", 0, framework.kind))
+    archive (a builder method run for an empty unit): built once per framework and layout."""
+    builder = _Builder(framework, UnitInfo("", "", 0, framework.kind, layout=layout))
     builder.build_lists()
     builder.cells, builder.names, builder.conditional = [], {}, []
     getattr(builder, method)(*args)
@@ -1397,8 +1402,8 @@ def _section(framework: Framework, method: str, *args):
 
 
 @lru_cache(maxsize=64)
-def _indicator_block(framework: Framework, block: int, prefix: str):
-    builder = _Builder(framework, UnitInfo("", "", 0, framework.kind))
+def _indicator_block(framework: Framework, block: int, prefix: str, layout: int):
+    builder = _Builder(framework, UnitInfo("", "", 0, framework.kind, layout=layout))
     builder.build_lists()
     builder.cells, builder.names, builder.conditional = [], {}, []
     builder.indicator_block(block, prefix)

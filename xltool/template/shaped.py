@@ -49,7 +49,7 @@ def plan_shape_key(framework: Framework, unit: UnitInfo) -> tuple:
     figures = (unit.initial_budget is None, unit.adjusted_budget is None, unit.final_accounts is None, bool(unit.department))
     # Approved rows as written (repr): Decimal("1.0") == Decimal("1.00"), but they are written,
     # and fingerprinted, differently.
-    return (framework, framework.digest, framework.version, framework.kind, unit.kind, unit.framework, projects, figures, repr(unit.goals))
+    return (framework, framework.digest, framework.version, framework.kind, unit.kind, unit.framework, projects, figures, repr(unit.goals), unit.layout)
 
 
 # ---------------------------------------------------------------- the values a unit sets in
