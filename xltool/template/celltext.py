@@ -10,8 +10,9 @@ would not do: it escapes control characters and literal _xHHHH_ in a run twice.)
 is written as write_string writes it, byte for byte.
 
 Every cell text that may come from outside (a roster, a 批复表, a returned file) goes through
-`write_text` or `merge_text`; document properties and validation prompts, where xlsxwriter does
-not escape control characters, go through `xml_safe`.
+`write_text` or `merge_text`. `xml_safe` drops what no workbook can hold (control characters):
+the roster's texts go through it, so that a pre-filled text and the signed metadata holding it
+read back as the roster said (the checker drops such characters when it reads a cell).
 """
 
 from __future__ import annotations
@@ -81,12 +82,9 @@ def write_text(ws, row: int, col: int, text: str, fmt=None) -> None:
 
 
 def merge_text(ws, first_row: int, first_col: int, last_row: int, last_col: int, text: str, fmt) -> None:
-    """ws.merge_range with a text, written as `write_text` writes it."""
-    if needs_runs(text):
-        ws.merge_range(first_row, first_col, last_row, last_col, "", fmt)
-        write_text(ws, first_row, first_col, text, fmt)
-    else:
-        ws.merge_range(first_row, first_col, last_row, last_col, text, fmt)
+    """ws.merge_range with a text, written as `write_text` writes it (in one call: in constant
+    memory a row is final once a later one is written)."""
+    ws.merge_range(first_row, first_col, last_row, last_col, as_written(text), fmt)
 
 
 def xml_safe(text: str) -> str:

@@ -265,7 +265,8 @@ def _validations_xml(cells, cache: dict) -> bytes:
 def _replace_tag(text: str, tag: str, value: str) -> str:
     start = text.index(f"<{tag}>") + len(tag) + 2
     stop = text.index(f"</{tag}>", start)
-    return text[:start] + _ESCAPE._escape_data(value) + text[stop:]
+    # as xlsxwriter writes an element's text: XML's escapes, then Excel's _xHHHH_ ones
+    return text[:start] + _ESCAPE._escape_control_characters(_ESCAPE._escape_data(value)) + text[stop:]
 
 
 def _is_number(value) -> bool:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import xlsxwriter
 
-from xltool.template.celltext import merge_text, write_text, xml_safe
+from xltool.template.celltext import merge_text, write_text
 from xltool.template.layout import SHEET_META, CellSpec, Plan, Validation
 from xltool.template.styles import CONDITIONAL, STYLES, line_width, text_width
 
@@ -70,12 +70,11 @@ def _umask() -> int:
 def document_properties(plan: Plan) -> dict:
     """The workbook's document properties (title, company, ...): the fast writer patches these."""
     unit = plan.unit
-    name = xml_safe(unit.name)  # xlsxwriter writes properties without Excel's escapes
     return {
-        "title": f"{name} {unit.year}年度{plan.framework.title}",
+        "title": f"{unit.name} {unit.year}年度{plan.framework.title}",
         "subject": "预算绩效自评",
         "author": "xltool",
-        "company": name,
+        "company": unit.name,
         "comments": f"template {plan.meta['template_id']} framework {plan.framework.name} {plan.framework.version}",
         "created": _FIXED_TIME,
     }
