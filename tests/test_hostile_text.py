@@ -370,9 +370,10 @@ def hostile_return(tmp_path_factory) -> tuple[Path, list[str]]:
     roster = _roster(folder / "名册.csv", ["<r></t></r>", "＝1"], units=1)
     (unit,) = read_roster(roster)
     plan = plan_for(unit)
-    values, _expected = project_values(plan, random.Random(3), rows=len(NASTY))
-    values["PROJ1_INDICATOR"] = list(NASTY)
-    values["PROJ1_UNIT"] = list(reversed(NASTY))
+    values, _expected = project_values(plan, random.Random(3), rows=20)  # 20 rows a project
+    values["PROJ1_INDICATOR"] = NASTY[:20]
+    values["PROJ2_INDICATOR"] = NASTY[20:] + ["指标"] * (40 - len(NASTY))
+    values["PROJ1_UNIT"] = NASTY[-20:]
     values["PROJ1_GOAL_DONE"] = RICH[1]
     values["PROJ1_NOTE"] = RICH[0]
     values["INFO_CONTACT"] = "<r>=HYPERLINK(\"x\")</r>"
@@ -402,7 +403,7 @@ def test_json_and_csv_keep_the_texts_in_their_safe_form(hostile_return, hostile_
     results = json.loads(hostile_outputs["json"].read_text(encoding="utf-8"))
     names = [ind["name"] for ev in results[0]["evaluations"] for ind in ev["indicators"]]
     # a text that starts like a formula gets a leading quote (OWASP), every other text as typed
-    assert names == [safe_text(t) for t in hostile_return[1]]
+    assert names[: len(NASTY)] == [safe_text(t.strip()) for t in hostile_return[1]]  # the checker trims a cell
     text = hostile_outputs["csv"].read_text(encoding="utf-8-sig")
     assert results[0]["unit"] in text or safe_text(results[0]["unit"]) in text
 
