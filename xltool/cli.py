@@ -280,7 +280,9 @@ def cmd_template(args, parser) -> int:
             if not 2000 <= args.year <= 2100:
                 return _usage(f"年度 {args.year} 无效，请填写如 2021。")
             framework = load_framework(args.framework)
-            units = [UnitInfo(args.unit.strip(), args.code.strip(), args.year, framework.kind, framework=args.framework)]
+            from xltool.template.celltext import xml_safe
+
+            units = [UnitInfo(xml_safe(args.unit).strip(), xml_safe(args.code).strip(), args.year, framework.kind, framework=args.framework)]
         from xltool.report.terminal import Progress
 
         if args.stage == "申报":

@@ -312,6 +312,7 @@ def write_approved(rows: list[list], path: str | Path) -> Path:
     import xlsxwriter
 
     from xltool.core.declaration import APPROVED_HEADER
+    from xltool.template.celltext import write_text
     from xltool.template.styles import STYLES, text_width
     from xltool.template.writer import atomic_path
 
@@ -332,7 +333,7 @@ def write_approved(rows: list[list], path: str | Path) -> Path:
                 if col in numeric and value != "" and not (col == target_col and row[sign_col] == "定性"):
                     ws.write_number(r, col, float(Decimal(value)), body)
                 else:
-                    ws.write_string(r, col, str(value), body)
+                    write_text(ws, r, col, str(value), body)  # a 申报表's text, whatever it holds
                 widths[col] = min(max(widths[col], text_width(str(value))), 50)
         for col, width in enumerate(widths):
             ws.set_column(col, col, width)

@@ -43,6 +43,7 @@ from xlsxwriter.xmlwriter import XMLwriter
 
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 
+from xltool.template.celltext import needs_runs
 from xltool.template.layout import SHEET_META, Plan, col_number
 from xltool.template.writer import (
     HEIGHTS_FOLLOW_TEXT, _render, _skip_future_function_rewrite, _validation_options, _value, atomic_path, column_widths, document_properties, row_heights,
@@ -190,6 +191,8 @@ def _build_skeleton(plan: Plan, key: bytes) -> tuple[_Skeleton, bytes]:
             if xf:
                 xf_places.setdefault(int(xf.group(1)), []).append((index, *place))
         sheets[spec.name] = _SheetXml(part, text, cols, cells, validations, column_widths(spec, own), row_heights(spec, own), strings, [s for *_rc, s in strings])
+    if any(needs_runs(text) for text in wb.str_table.string_array):
+        raise _Misfit  # a text written as a run (celltext.as_written): the table is not the plan's texts
     sst = texts["xl/sharedStrings.xml"]
     skeleton = _Skeleton(
         plan=plan,
@@ -262,7 +265,8 @@ def _validations_xml(cells, cache: dict) -> bytes:
 def _replace_tag(text: str, tag: str, value: str) -> str:
     start = text.index(f"<{tag}>") + len(tag) + 2
     stop = text.index(f"</{tag}>", start)
-    return text[:start] + _ESCAPE._escape_data(value) + text[stop:]
+    # as xlsxwriter writes an element's text: XML's escapes, then Excel's _xHHHH_ ones
+    return text[:start] + _ESCAPE._escape_control_characters(_ESCAPE._escape_data(value)) + text[stop:]
 
 
 def _is_number(value) -> bool:
@@ -336,6 +340,8 @@ def _fast_bytes(skeleton: _Skeleton, plan: Plan, key: bytes) -> bytes:
             continue
         if new.row != old.row or new.col != old.col or new.sheet != old.sheet or new.span != old.span or new.rows != old.rows:
             raise _Misfit
+        if isinstance(new.value, str) and needs_runs(new.value):
+            raise _Misfit  # written as a run by the plain writer (celltext.as_written)
         nv, ov = new.value, old.value
         same_value = nv is ov or (type(nv) is type(ov) and nv == ov and str(nv) == str(ov))
         if new.role == old.role and new.style == old.style and new.validation == old.validation:

@@ -36,6 +36,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from xltool.core.messages import explain
+from xltool.template.celltext import xml_safe
 from xltool.core.model import ProjectInfo, UnitInfo
 
 COLUMNS = {
@@ -200,7 +201,9 @@ def _read_rows(path: Path, notes: list[str] | None = None, table: TableKind = RO
         raise _fail(path.name, problems, table)
     rows = []
     for i, record in enumerate(frame.to_dict("records")):
-        values = {key: str(record[col]).strip() for col, key in headers.items()}
+        # characters a workbook cannot hold (control characters) are dropped, as the checker drops
+        # them when it reads a cell: a pre-filled text then reads back as its roster text
+        values = {key: xml_safe(str(record[col])).strip() for col, key in headers.items()}
         if any(values.values()):
             rows.append(_Row(i + 2, values))
     return rows

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import xlsxwriter
 
+from xltool.template.celltext import merge_text, write_text
 from xltool.template.layout import SHEET_META, CellSpec, Plan, Validation
 from xltool.template.styles import CONDITIONAL, STYLES, line_width, text_width
 
@@ -169,6 +170,8 @@ def _write_cell(ws, cell: CellSpec, fmt) -> None:
         if cell.role == "formula":
             ws.merge_range(cell.row, cell.col, last_row, last_col, "", fmt)
             ws.write_formula(cell.row, cell.col, value, fmt, "")
+        elif isinstance(value, str):
+            merge_text(ws, cell.row, cell.col, last_row, last_col, value, fmt)
         else:
             ws.merge_range(cell.row, cell.col, last_row, last_col, value if value is not None else "", fmt)
         return
@@ -177,7 +180,7 @@ def _write_cell(ws, cell: CellSpec, fmt) -> None:
     elif value is None:
         ws.write_blank(cell.row, cell.col, None, fmt)
     elif isinstance(value, str):
-        ws.write_string(cell.row, cell.col, value, fmt)
+        write_text(ws, cell.row, cell.col, value, fmt)
     elif isinstance(value, _dt.datetime):
         ws.write_datetime(cell.row, cell.col, value, fmt)
     elif isinstance(value, bool):
