@@ -421,10 +421,8 @@ def test_word_drafts_keep_the_texts_minus_control_characters(hostile_return, hos
 
 # Summary, feedback and export are written by report/common.py's _Sheet, being fixed by the lead
 # (it will call template.celltext.write_text). Until then they may fail on the "<r>" texts.
-_LEAD = pytest.mark.xfail(strict=False, reason="fixed by the lead in report/common.py (_Sheet.text → celltext.write_text)")
 
 
-@_LEAD
 def test_summary_opens_and_holds_the_texts(hostile_return, hostile_outputs):
     data = hostile_outputs["summary"].read_bytes()  # fixed by the lead in report/common.py
     read = _read_all(data)
@@ -432,13 +430,11 @@ def test_summary_opens_and_holds_the_texts(hostile_return, hostile_outputs):
     assert "<r></t></r>" in " ".join(str(v) for v in shown)
 
 
-@_LEAD
 def test_feedback_opens(hostile_return, hostile_outputs):
     (feedback,) = hostile_outputs["feedback"].glob("*.xlsx")  # fixed by the lead in report/common.py
     _read_all(feedback.read_bytes())
 
 
-@_LEAD
 def test_export_opens_and_holds_the_texts(hostile_return, hostile_outputs):
     books = sorted(hostile_outputs["export"].glob("*.xlsx"))  # fixed by the lead in report/common.py
     assert books

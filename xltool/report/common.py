@@ -14,6 +14,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.xmlwriter import XMLwriter
 
 from xltool.core.model import Finding, Result
+from xltool.template.celltext import utf16_units, write_text
 from xltool.template.styles import line_width as text_width
 
 
@@ -213,7 +214,7 @@ def _cell_str(value: str) -> str:
 
 def _cell_str_uncached(value: Any) -> str:
     text = safe_text(value)
-    if len(text) > MAX_CELL_CHARS // 2 and _utf16_units(text) > MAX_CELL_CHARS:
+    if len(text) > MAX_CELL_CHARS // 2 and utf16_units(text) > MAX_CELL_CHARS:
         # Excel counts UTF-16 units: a character beyond the BMP (𠀀, an emoji) counts two
         keep, units = 0, 0
         for keep, ch in enumerate(text):
@@ -224,23 +225,14 @@ def _cell_str_uncached(value: Any) -> str:
     return text
 
 
-def _utf16_units(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF) if not text.isascii() else len(text)
-
-
-def is_rich_lookalike(text: str) -> bool:
-    """xlsxwriter writes a string that starts with <r> and ends with </r> as raw rich-text XML,
-    unescaped: such a text (from a hostile file) would break the workbook."""
-    return text.startswith("<r>") and text.endswith("</r>")
-
-
 _XML = XMLwriter()
 
 
 @lru_cache(maxsize=1024)  # texts recur from row to row (file names, units, codes, messages)
 def _inline_string_xml(shown: str) -> str:
     """The end of an inline-string cell element, as xlsxwriter writes it in constant memory
-    (control characters as _xHHHH_, leading or trailing blanks preserved), but always escaped."""
+    (control characters as _xHHHH_, leading or trailing blanks preserved), but always escaped:
+    a text shaped like xlsxwriter's own rich-string XML (<r>…</r>) stays text (celltext)."""
     text = _XML._escape_data(_XML._escape_control_characters(shown))
     preserve = ' xml:space="preserve"' if shown[:1].isspace() or shown[-1:].isspace() else ""
     return f' t="inlineStr"><is><t{preserve}>{text}</t></is></c>'
@@ -334,12 +326,8 @@ class _Sheet:
                 self._put(row, col, fmt, "/>")
         elif not shown:
             self.ws.write_blank(row, col, None, fmt)
-        elif is_rich_lookalike(shown):
-            # as rich text of two runs in the cell's own font: xlsxwriter escapes each run
-            runs = (fmt, shown[:1], fmt, shown[1:], fmt) if fmt is not None else (shown[:1], shown[1:2], shown[2:])
-            self.ws.write_rich_string(row, col, *runs)
         else:
-            self.ws.write_string(row, col, shown, fmt)
+            write_text(self.ws, row, col, shown, fmt)
         if measure and col not in self.fixed:  # a fixed column's width is not measured
             self._measure(col, shown)
 

@@ -45,7 +45,7 @@ def _writes_raw() -> bool:
     return writer.fh.getvalue() == "<si><r><t>a</t></r></si>"
 
 
-def _units(text: str) -> int:
+def utf16_units(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
@@ -72,7 +72,7 @@ def as_written(text: str) -> str:
     if not needs_runs(text):
         return text
     xml = _RUN_START + text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;") + _RUN_END
-    return xml if _units(xml) <= MAX_CELL_UNITS else text[:-1]
+    return xml if utf16_units(xml) <= MAX_CELL_UNITS else text[:-1]
 
 
 def write_text(ws, row: int, col: int, text: str, fmt=None) -> None:
