@@ -333,7 +333,27 @@ def test_a_workspace_made_before_approved_targets_is_migrated_in_place(tmp_path,
     old.close()
     monkeypatch.undo()
     ws = Workspace(folder)
-    assert ws.store.version() == store_module.SCHEMA_VERSION == 2
+    assert ws.store.version() == store_module.SCHEMA_VERSION == 3
     [campaign] = ws.campaigns()
-    assert (campaign.name, campaign.targets_sha256, campaign.targets_name) == ("2021 年度", "", "")
+    assert (campaign.name, campaign.targets_sha256, campaign.targets_name, campaign.stage) == ("2021 年度", "", "", "evaluation")
+    ws.close()
+
+
+def test_a_workspace_made_before_stages_is_migrated_in_place(tmp_path, db_url, monkeypatch):
+    folder = new_workspace_folder(tmp_path)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    old = Workspace(folder, db_url)
+    old_id = _campaign(old)
+    with old.store.engine.begin() as c:  # the campaigns table as version 2 made it
+        c.execute(text("ALTER TABLE campaigns DROP COLUMN stage"))
+    assert old.store.version() == 2
+    old.close()
+    monkeypatch.undo()
+    ws = Workspace(folder, db_url)
+    assert ws.store.version() == store_module.SCHEMA_VERSION == 3
+    assert [(c.id, c.stage) for c in ws.campaigns()] == [(old_id, "evaluation")]
+    [outcome] = ws.add_upload(old_id, WUHAN.name, WUHAN.read_bytes())  # still collects self-evaluations
+    assert (outcome.kind, outcome.unit) == ("recorded", "武汉市档案馆")
+    new_id, _notes = ws.create_campaign(2021, "", "", "名册.csv", ROSTER.read_bytes(), stage="declaration")
+    assert ws.campaign(new_id).stage == "declaration" and ws.campaign(new_id).name == "2021 年度绩效目标申报"
     ws.close()
