@@ -472,3 +472,6 @@ def test_a_declaration_campaign_collects_申报表_and_makes_the_批复表(ws, t
         assert declared["kind"] == "set_aside" and "不是自评表，评价批次只收自评表。申报表请交到同一年度的绩效目标申报批次" in declared["message"]
         assert client.get(f"/c/{cid}/targets").status_code == 400  # a 申报 campaign takes no 批复表
         assert client.get(f"/c/{evaluation}/approval").status_code == 400
+    with pytest.raises(ServiceError, match="申报批次没有自评得分，不做抽查复核"):
+        ws.draw_sample(cid, seed=1, per_grade=1)
+    assert [r["campaign"].id for r in ws.history(code="420106-DAG")] == [evaluation]  # 历年对比: self-evaluations only

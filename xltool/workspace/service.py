@@ -659,6 +659,8 @@ class Workspace:
         """Draw units for review among those with a readable return: `per_grade` of each grade,
         or a `share` (0–1) of them; the same seed over the same returns draws the same units.
         Units already drawn stay drawn. Returns the unit ids drawn now."""
+        if self.campaign(campaign_id).stage == DECLARATION:
+            raise ServiceError("绩效目标申报批次没有自评得分，不做抽查复核。抽查请在同一年度的绩效自评批次中进行。")
         if per_grade is None and share is None:
             raise ServiceError("请填写每个等级抽取的数量，或抽取的比例。")
         if per_grade is not None and not 1 <= per_grade <= 1000:
@@ -715,9 +717,9 @@ class Workspace:
 
     # ------------------------------------------------------------ history across years
     def history(self, code: str = "", name: str = "") -> list[dict]:
-        """A unit's latest verdict in every campaign it is in, oldest year first."""
+        """A unit's latest verdict in every self-evaluation campaign it is in, oldest year first."""
         with self.store.read() as s:
-            query = select(Unit, Campaign).join(Campaign, Unit.campaign_id == Campaign.id)
+            query = select(Unit, Campaign).join(Campaign, Unit.campaign_id == Campaign.id).where(Campaign.stage == EVALUATION)
             query = query.where(Unit.code == code) if code else query.where(Unit.name == name)
             pairs = list(s.execute(query.order_by(Campaign.year, Campaign.id)))
             out = []
