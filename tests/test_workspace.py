@@ -333,7 +333,145 @@ def test_a_workspace_made_before_approved_targets_is_migrated_in_place(tmp_path,
     old.close()
     monkeypatch.undo()
     ws = Workspace(folder)
-    assert ws.store.version() == store_module.SCHEMA_VERSION == 2
+    assert ws.store.version() == store_module.SCHEMA_VERSION == 3
     [campaign] = ws.campaigns()
-    assert (campaign.name, campaign.targets_sha256, campaign.targets_name) == ("2021 年度", "", "")
+    assert (campaign.name, campaign.targets_sha256, campaign.targets_name, campaign.stage) == ("2021 年度", "", "", "evaluation")
     ws.close()
+
+
+def test_a_workspace_made_before_stages_is_migrated_in_place(tmp_path, db_url, monkeypatch):
+    folder = new_workspace_folder(tmp_path)
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", 2)
+    old = Workspace(folder, db_url)
+    old_id = _campaign(old)
+    with old.store.engine.begin() as c:  # the campaigns table as version 2 made it
+        c.execute(text("ALTER TABLE campaigns DROP COLUMN stage"))
+    assert old.store.version() == 2
+    old.close()
+    monkeypatch.undo()
+    ws = Workspace(folder, db_url)
+    assert ws.store.version() == store_module.SCHEMA_VERSION == 3
+    assert [(c.id, c.stage) for c in ws.campaigns()] == [(old_id, "evaluation")]
+    [outcome] = ws.add_upload(old_id, WUHAN.name, WUHAN.read_bytes())  # still collects self-evaluations
+    assert (outcome.kind, outcome.unit) == ("recorded", "武汉市档案馆")
+    new_id, _notes = ws.create_campaign(2021, "", "", "名册.csv", ROSTER.read_bytes(), stage="declaration")
+    assert ws.campaign(new_id).stage == "declaration" and ws.campaign(new_id).name == "2021 年度绩效目标申报"
+    ws.close()
+
+
+# ---------------------------------------------------------------- the 申报 stage, through the page
+
+
+def _declaration_forms(client, cid: int, folder) -> dict[str, object]:
+    """The 申报表 the page gives out, filled as a unit would: one with an error, one that passes."""
+    from declfill import fill, good_project, good_rows
+
+    answer = client.get(f"/c/{cid}/download/templates")
+    assert answer.status_code == 200
+    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    [member] = archive.namelist()
+    assert member == "2020_武昌区档案馆_项目支出绩效目标申报表.xlsx"
+    blank = folder / member
+    blank.write_bytes(archive.read(member))
+    without_benefit = [r for r in good_rows() if r["level1"] != "效益指标"]
+    return {
+        "blank": blank,
+        "bad": fill(blank, folder / "武昌申报表.xlsx", [good_project(rows=without_benefit), good_project()]),
+        "good": fill(blank, folder / "武昌申报表（改正）.xlsx", [good_project(), good_project()]),
+    }
+
+
+def _send(client, cid: int, path) -> dict:
+    answer = client.post(f"/c/{cid}/upload", data={"csrf_token": client.cookies["xltool_csrf"]},
+                         files={"files": (path.name, path.read_bytes())}, headers={"accept": "application/json"})
+    assert answer.status_code == 200
+    [outcome] = answer.json()["outcomes"]
+    return outcome
+
+
+def _stored(ws) -> tuple[int, list[str]]:
+    return ws.store.count(Return), sorted(p.name for p in (ws.folder / "files").rglob("*") if p.is_file())
+
+
+def test_a_declaration_campaign_collects_申报表_and_makes_the_批复表(ws, tmp_path, capsys):
+    import html
+    from urllib.parse import quote
+
+    import httpx
+
+    from workspace_help import running
+    from xltool.template.approved import read_targets
+    from xltool.template.roster import read_roster
+    from xltool.workspace.app import create_app
+
+    with running(create_app(ws)) as base, httpx.Client(base_url=base, timeout=120) as client:
+        client.get("/")
+        token = client.cookies["xltool_csrf"]
+        made = client.post("/campaigns", data={"csrf_token": token, "year": "2020", "kind": "", "stage": "declaration"},
+                           files={"roster": ("名册.csv", ROSTER.read_bytes())})
+        assert made.status_code == 200 and "绩效目标申报批次已建立，共 1 个单位" in made.text and "下载全部申报表（zip）" in made.text
+        [campaign] = ws.campaigns()
+        cid = campaign.id
+        assert (campaign.stage, campaign.name) == ("declaration", "2020 年度绩效目标申报")
+        forms = _declaration_forms(client, cid, tmp_path)
+
+        # nothing returned yet: refused, saying which unit has sent none
+        refused = client.get(f"/c/{cid}/approval")
+        assert refused.status_code == 409 and "没有生成批复表" in refused.text
+        assert "武昌区档案馆（420106-DAG）还没有交回绩效目标申报表" in refused.text
+        assert _stored(ws) == (0, [])
+
+        bad = _send(client, cid, forms["bad"])
+        assert (bad["kind"], bad["status"], bad["unit"]) == ("recorded", "failed", "武昌区档案馆")
+        aside = _send(client, cid, WUCHANG)  # a self-evaluation return: not this campaign's
+        assert aside["kind"] == "set_aside"
+        assert "它是 2020 年度 武昌区档案馆（420106-DAG） 的自评表，不是绩效目标申报表，申报批次只收申报表" in aside["message"]
+        board = client.get(f"/c/{cid}").text
+        assert "生成批复表" in board and "抽查复核" not in board and "核查分数" not in board
+        assert '<span class="tag 不通过">不通过</span>' in board and "申报批次只收申报表" in board
+
+        # the 申报表 has an error: refused with exactly the lines `xltool targets` prints; nothing written
+        before = _stored(ws)
+        refused = client.get(f"/c/{cid}/approval")
+        assert refused.status_code == 409 and refused.headers["content-type"].startswith("text/html")
+        assert main(["targets", str(forms["bad"]), "--out", str(tmp_path / "cli.xlsx"), "--roster", str(ROSTER), "--key", str(ws.key_path)]) == 1
+        printed = capsys.readouterr().err.split("未写出批复表")[0].splitlines()
+        assert len(printed) == 2 and "武昌申报表.xlsx（武昌区档案馆）有 1 个错误" in printed[0] and "效益指标" in printed[1]
+        shown = html.unescape(refused.text)
+        assert all(line.removeprefix("  · ") in shown for line in printed)
+        assert _stored(ws) == before and not (tmp_path / "cli.xlsx").exists()
+
+        fixed = _send(client, cid, forms["good"])
+        assert (fixed["kind"], fixed["status"]) == ("recorded", "passed")
+        assert ws.board(cid).counts == {"未交": 0, "无法读取": 0, "不通过": 0, "通过": 1, "已复核": 0}
+        approved = client.get(f"/c/{cid}/approval")
+        assert approved.status_code == 200
+        assert approved.headers["content-disposition"].endswith("filename*=UTF-8''" + quote("2020_绩效目标批复表.xlsx"))
+        (tmp_path / "page.xlsx").write_bytes(approved.content)
+        assert main(["targets", str(forms["good"]), "--out", str(tmp_path / "cli.xlsx"), "--roster", str(ROSTER), "--key", str(ws.key_path), "-q"]) == 0
+
+        def rows(path):
+            return [[c.value for c in row] for row in openpyxl.load_workbook(path).active.iter_rows()]
+
+        assert rows(tmp_path / "page.xlsx") == rows(tmp_path / "cli.xlsx") and len(rows(tmp_path / "page.xlsx")) > 10
+        blocks = read_targets(tmp_path / "page.xlsx", read_roster(ROSTER))
+        assert sorted(blocks) == [("420106-DAG", "史料编研费"), ("420106-DAG", "档案保护费")]
+
+        # the self-evaluation campaign of the same year takes that 批复表 without a file in between
+        made = client.post("/campaigns", data={"csrf_token": token, "year": "2020", "kind": ""}, files={"roster": ("名册.csv", ROSTER.read_bytes())})
+        assert "评价批次已建立" in made.text
+        evaluation = next(c.id for c in ws.campaigns() if c.id != cid)
+        assert ws.campaign(evaluation).stage == "evaluation"
+        page = client.get(f"/c/{evaluation}/targets").text
+        assert "选用申报批次的批复表" in page and f'<option value="{cid}">2020 年度绩效目标申报</option>' in page
+        taken = client.post(f"/c/{evaluation}/targets", data={"csrf_token": token, "source": str(cid)})
+        assert taken.status_code == 200 and "批复表由申报批次“2020 年度绩效目标申报”生成" in taken.text
+        assert "批复表已采用：1 个单位的 2 个项目或年度目标" in taken.text
+        assert ws.campaign(evaluation).targets_name == "2020_绩效目标批复表.xlsx"
+        declared = _send(client, evaluation, forms["good"])  # a 申报表 in the self-evaluation campaign
+        assert declared["kind"] == "set_aside" and "不是自评表，评价批次只收自评表。申报表请交到同一年度的绩效目标申报批次" in declared["message"]
+        assert client.get(f"/c/{cid}/targets").status_code == 400  # a 申报 campaign takes no 批复表
+        assert client.get(f"/c/{evaluation}/approval").status_code == 400
+    with pytest.raises(ServiceError, match="申报批次没有自评得分，不做抽查复核"):
+        ws.draw_sample(cid, seed=1, per_grade=1)
+    assert [r["campaign"].id for r in ws.history(code="420106-DAG")] == [evaluation]  # 历年对比: self-evaluations only

@@ -202,3 +202,49 @@ def test_approved_targets_are_uploaded_before_the_templates(tmp_path, browser_pa
         page.click("text=单位看板")
         assert "批复表：approved_targets.csv" in page.inner_text("main")
     ws.close()
+
+
+def test_the_申报_stage_in_the_browser_ends_with_the_批复表(tmp_path, browser_page):
+    from declfill import fill, good_project, good_rows
+
+    page = browser_page
+    ws = Workspace(new_workspace_folder(tmp_path))
+    with running(create_app(ws)) as base:
+        page.goto(base + "/")
+        page.select_option("select[name=stage]", "declaration")
+        page.fill("input[name=year]", "2020")
+        page.set_input_files("input[name=roster]", str(ROSTER))
+        page.click("#new-campaign button[type=submit]")
+        assert "绩效目标申报批次已建立，共 1 个单位" in page.inner_text("main")
+        with page.expect_download() as info:
+            page.click("#templates-download")
+        info.value.save_as(tmp_path / "申报表.zip")
+        with zipfile.ZipFile(tmp_path / "申报表.zip") as archive:
+            [member] = archive.namelist()
+            (tmp_path / member).write_bytes(archive.read(member))
+        bad = fill(tmp_path / member, tmp_path / "武昌申报表.xlsx", [good_project(rows=[r for r in good_rows() if r["level1"] != "效益指标"]), good_project()])
+        good = fill(tmp_path / member, tmp_path / "武昌申报表（改正）.xlsx", [good_project(), good_project()])
+
+        page.click("text=去回收文件")
+        page.set_input_files("#file-input", [str(bad), str(WUCHANG)])
+        results = _wait_uploads(page, 2)
+        assert any("武昌区档案馆，不通过，1 处错误" in r for r in results), results
+        assert any("另放" in r and "申报批次只收申报表" in r for r in results), results
+        page.click("text=查看单位看板")
+        page.click("#approval-link")  # refused: the page says what to fix in which file
+        assert "没有生成批复表" in page.inner_text("#approval-error")
+        lines = page.locator("#approval-lines li").all_inner_texts()
+        assert lines[0].startswith("武昌申报表.xlsx（武昌区档案馆）有 1 个错误") and "效益指标" in lines[1]
+
+        page.click("text=回收文件")
+        page.set_input_files("#file-input", str(good))
+        assert "武昌区档案馆，通过" in _wait_uploads(page, 1)[0]
+        page.click("text=查看单位看板")
+        assert (_count(page, "不通过"), _count(page, "通过")) == (0, 1)
+        with page.expect_download() as info:
+            page.click("#approval-link")
+        assert info.value.suggested_filename == "2020_绩效目标批复表.xlsx"
+        info.value.save_as(tmp_path / "批复表.xlsx")
+    ws.close()
+    header = [c.value for c in openpyxl.load_workbook(tmp_path / "批复表.xlsx").active[1]]
+    assert header[:3] == ["单位编码", "项目名称", "年度目标"]

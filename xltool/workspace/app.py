@@ -26,7 +26,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from xltool.workspace.service import BOARD_STATES, KIND_TEXT, RosterRejected, ServiceError, Workspace
+from xltool.workspace.service import BOARD_STATES, DECLARATION, KIND_TEXT, STAGE_TEXT, ApprovalRefused, RosterRejected, ServiceError, Workspace
 
 HERE = Path(__file__).resolve().parent
 CSRF_COOKIE = "xltool_csrf"
@@ -171,7 +171,7 @@ def check_csrf(request: Request, token) -> None:
 def create_app(ws: Workspace, host: str = "127.0.0.1", limits: Limits | None = None, require_password: bool | None = None) -> Starlette:
     limits = limits or Limits()
     templates = Jinja2Templates(directory=str(HERE / "templates"))
-    templates.env.globals.update(KIND_TEXT=KIND_TEXT, BOARD_STATES=BOARD_STATES)
+    templates.env.globals.update(KIND_TEXT=KIND_TEXT, BOARD_STATES=BOARD_STATES, STAGE_TEXT=STAGE_TEXT, DECLARATION=DECLARATION)
     need_password = (not is_loopback(host)) if require_password is None else require_password
     secret = ws.store.setting_once("secret", lambda: secrets.token_hex(32)).encode()
     allowed = set(LOOPBACK_NAMES) | {host.strip("[]").lower()}
@@ -212,7 +212,7 @@ def create_app(ws: Workspace, host: str = "127.0.0.1", limits: Limits | None = N
                 raise ServiceError("年度应是四位数字，如 2021。") from None
             campaign_id, notes = await run_in_threadpool(
                 ws.create_campaign, year, str(form.get("kind", "")), str(form.get("framework", "")).strip(),
-                roster_name, data, str(form.get("name", "")),
+                roster_name, data, str(form.get("name", "")), str(form.get("stage", "")) or "evaluation",
             )
         except RosterRejected as exc:
             return page(request, "home.html", status=400, error=str(exc), problems=exc.problems, notes=[])
@@ -268,19 +268,46 @@ def create_app(ws: Workspace, host: str = "127.0.0.1", limits: Limits | None = N
             campaign = ws.campaign(cid)
         except ServiceError as exc:
             return refused(request, exc, 404)
+        if campaign.stage == DECLARATION:
+            return refused(request, ServiceError("这是绩效目标申报批次：它收集申报表，并由申报表生成批复表，本身不采用批复表。请在同一年度的评价批次中上传或选用批复表。"))
+        sources = ws.declaration_campaigns(campaign.year)
+
+        def answer(status: int = 200, notes=(), problems=(), lines=(), error: str = "") -> Response:
+            return page(request, "targets.html", status=status, campaign=ws.campaign(cid), notes=list(notes), problems=list(problems),
+                        lines=list(lines), error=error, sources=sources)
+
         if request.method == "GET":
-            return page(request, "targets.html", campaign=campaign, notes=[], problems=[], error="")
+            return answer()
         try:
             form = await read_form(request, limits)
-            filename, data = await _chosen_file(form, "targets", "请选择批复表文件（.csv 或 .xlsx）。")
-            notes = await run_in_threadpool(ws.set_targets, cid, filename, data)
+            source = str(form.get("source", "")).strip()
+            if source:  # the 批复表 a 申报 campaign of this year makes now
+                if not source.isdigit():
+                    raise ServiceError("请在列表中选择一个申报批次。")
+                notes = await run_in_threadpool(ws.take_approval, cid, int(source))
+            else:
+                filename, data = await _chosen_file(form, "targets", "请选择批复表文件（.csv 或 .xlsx）。")
+                notes = await run_in_threadpool(ws.set_targets, cid, filename, data)
         except RosterRejected as exc:
-            return page(request, "targets.html", status=400, campaign=campaign, notes=[], problems=exc.problems, error=str(exc))
+            return answer(400, problems=exc.problems, error=str(exc))
+        except ApprovalRefused as exc:
+            return answer(409, lines=exc.lines, error=str(exc))
         except ServiceError as exc:
-            return page(request, "targets.html", status=400, campaign=campaign, notes=[], problems=[], error=str(exc))
+            return answer(400, error=str(exc))
         except Refused as exc:
             return refused(request, exc)
-        return page(request, "targets.html", campaign=ws.campaign(cid), notes=notes, problems=[], error="")
+        return answer(notes=notes)
+
+    async def approval(request: Request):
+        """生成批复表: the 批复表 of a 申报 campaign as a download, or the page saying per unit what to fix."""
+        cid = request.path_params["cid"]
+        try:
+            name, data = await run_in_threadpool(ws.approval, cid)
+        except ApprovalRefused as exc:
+            return page(request, "approval.html", status=409, campaign=ws.campaign(cid), error=str(exc), lines=exc.lines)
+        except ServiceError as exc:
+            return refused(request, exc, 404 if "没有这个" in str(exc) else 400)
+        return _attachment(name, data)
 
     async def unit(request: Request):
         try:
@@ -363,6 +390,7 @@ def create_app(ws: Workspace, host: str = "127.0.0.1", limits: Limits | None = N
         Route("/c/{cid:int}/collect", collect),
         Route("/c/{cid:int}/upload", upload, methods=["POST"]),
         Route("/c/{cid:int}/targets", targets, methods=["GET", "POST"]),
+        Route("/c/{cid:int}/approval", approval),
         Route("/c/{cid:int}/u/{uid:int}", unit),
         Route("/c/{cid:int}/review", review),
         Route("/c/{cid:int}/review/draw", draw, methods=["POST"]),

@@ -31,6 +31,8 @@ KEY_FILE = "signing.key"
 ROSTERS = "rosters"
 ROSTER_SUFFIXES = (".csv", ".txt", ".xlsx", ".xlsm")
 KIND_TEXT = {"": "全部", "project": "项目支出", "department": "部门整体"}
+EVALUATION, DECLARATION = "evaluation", "declaration"  # a campaign's stage: what it collects
+STAGE_TEXT = {EVALUATION: "绩效自评", DECLARATION: "绩效目标申报"}
 BOARD_STATES = ("未交", "无法读取", "不通过", "通过", "已复核")
 _STATE_OF = {None: "未交", "unreadable": "无法读取", "failed": "不通过", "passed": "通过"}
 GRADES = ("优", "良", "中", "差")
@@ -59,6 +61,15 @@ class RosterRejected(ServiceError):
 
 class TargetsRejected(RosterRejected):
     """An approved targets file with errors: each by row and column, as for a roster."""
+
+
+class ApprovalRefused(ServiceError):
+    """The 批复表 cannot be made from a 申报 campaign's returns: `lines` say, per unit and file,
+    what to fix (the lines `xltool targets` prints), the message what to do then."""
+
+    def __init__(self, message: str, lines: list[str]):
+        super().__init__(message)
+        self.lines = lines
 
 
 @dataclass
@@ -215,12 +226,16 @@ class Workspace:
             os.replace(tmp, path)
         return path
 
-    def create_campaign(self, year: int, kind: str, framework: str, roster_name: str, roster_data: bytes, name: str = "") -> tuple[int, list[str]]:
+    def create_campaign(self, year: int, kind: str, framework: str, roster_name: str, roster_data: bytes, name: str = "",
+                        stage: str = EVALUATION) -> tuple[int, list[str]]:
         """A new campaign from a roster: its units are the roster's rows of that year (and kind,
-        when given). Returns the campaign's id and notes (rows left out, ignored columns). A
-        roster with errors raises RosterRejected listing each (row, column, message)."""
+        when given); `stage` says whether it collects self-evaluation returns or 绩效目标申报表.
+        Returns the campaign's id and notes (rows left out, ignored columns). A roster with
+        errors raises RosterRejected listing each (row, column, message)."""
         from xltool.template.roster import RosterError, read_roster
 
+        if stage not in STAGE_TEXT:
+            raise ServiceError("批次阶段无效：请选择“绩效自评”或“绩效目标申报”。")
         if not isinstance(year, int) or not 2000 <= year <= 2100:
             raise ServiceError("年度无效：请填写四位数的评价年度，如 2021。")
         if kind not in KIND_TEXT:
@@ -261,9 +276,9 @@ class Workspace:
         with self.store.write() as s:
             digest = self.store.put_blob(s, roster_data)
             campaign = Campaign(
-                name=name.strip()[:200] or f"{year} 年度{KIND_TEXT[kind] if kind else ''}绩效自评",
+                name=name.strip()[:200] or f"{year} 年度{KIND_TEXT[kind] if kind else ''}{STAGE_TEXT[stage]}",
                 year=year, kind=kind, framework=framework, roster_sha256=digest, roster_suffix=suffix,
-                roster_name=shown_name(roster_name), created_at=now(),
+                roster_name=shown_name(roster_name), created_at=now(), stage=stage,
             )
             s.add(campaign)
             s.flush()
@@ -299,7 +314,8 @@ class Workspace:
         from xltool.template.approved import read_targets
         from xltool.template.roster import RosterError
 
-        self.campaign(campaign_id)  # a campaign that does not exist says so
+        if self.campaign(campaign_id).stage == DECLARATION:  # a campaign that does not exist says so
+            raise ServiceError("这是绩效目标申报批次：它收集申报表，并由申报表生成批复表，本身不采用批复表。请在同一年度的评价批次中上传或选用批复表。")
         with self.store.read() as s:
             received = s.scalar(select(func.count()).select_from(Return).where(Return.campaign_id == campaign_id)) or 0
         if received:
@@ -333,12 +349,15 @@ class Workspace:
         return notes
 
     def templates_zip(self, campaign_id: int) -> tuple[str, bytes]:
-        """Every unit's template, signed with this workspace's key, as one zip: (name, bytes)."""
+        """Every unit's template, signed with this workspace's key, as one zip: (name, bytes). In a
+        申报 campaign, each unit's 绩效目标申报表 (as `xltool template --stage 申报`)."""
         from xltool.template import generate
         from xltool.template.signing import use_key_file
 
         campaign = self.campaign(campaign_id)
         units = self.roster_units(campaign_id)
+        if campaign.stage == DECLARATION:
+            from xltool.template.declaration import generate_declarations as generate
         with _CHECK_LOCK, _environment():
             use_key_file(self.key_path)
             with tempfile.TemporaryDirectory(prefix="xltool-templates-") as tmp:
@@ -347,7 +366,74 @@ class Workspace:
                 with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
                     for path in paths:
                         archive.write(path, path.name)
-        return f"{campaign.year}_模板_{len(paths)}份.zip", buffer.getvalue()
+        what = "申报表" if campaign.stage == DECLARATION else "模板"
+        return f"{campaign.year}_{what}_{len(paths)}份.zip", buffer.getvalue()
+
+    # ------------------------------------------------------------ 申报 → 批复表
+    def approval(self, campaign_id: int) -> tuple[str, bytes]:
+        """The 批复表 of a 申报 campaign, (file name, bytes): `xltool targets --roster` (the same
+        check.approval.targets_from) over the latest 申报表 of every roster unit. When a unit sent
+        none, or any 申报表 has errors or disagrees with the roster, ApprovalRefused lists what to
+        fix per unit and file (the lines the command prints); nothing is written or kept."""
+        from sqlalchemy.orm import defer
+
+        from xltool.check.approval import targets_from
+        from xltool.check.batch import Inputs, Source
+        from xltool.template.declaration import write_approved
+        from xltool.template.signing import use_key_file
+
+        campaign = self.campaign(campaign_id)
+        if campaign.stage != DECLARATION:
+            raise ServiceError("批复表由绩效目标申报批次生成，这是绩效自评批次。请打开同一年度的申报批次生成批复表，或在本批次的批复表页上传批复表。")
+        units = self.units(campaign_id)
+        with self.store.read() as s:
+            returns = list(s.scalars(select(Return).options(defer(Return.result_json))
+                                     .where(Return.campaign_id == campaign_id, Return.unit_id.is_not(None))
+                                     .order_by(Return.received_at, Return.id)))
+        latest = {r.unit_id: r for r in returns}
+        lines = [f"{u.name}（{u.code or '无编码'}）还没有交回绩效目标申报表：请催交，收到并检查通过后再生成批复表。"
+                 for u in units if u.id not in latest]
+        roster = self.roster_units(campaign_id, with_targets=False)
+        with tempfile.TemporaryDirectory(prefix="xltool-approval-") as tmp:
+            sources = []
+            for n, unit in enumerate(units):
+                row = latest.get(unit.id)
+                if row is None:
+                    continue
+                folder = Path(tmp) / str(n)  # each unit's file in its own folder, under its shown name
+                folder.mkdir()
+                name = PurePosixPath(shown_name(row.filename))
+                path = folder / ((name.stem.strip(".")[:60] or "申报表") + name.suffix[:8])
+                path.write_bytes(self.store.get_file(row.sha256))
+                sources.append(Source(str(path), shown=row.filename))
+            with _CHECK_LOCK, _environment():
+                use_key_file(self.key_path)
+                outcome = targets_from(Inputs(sources=sources), roster)
+            lines += outcome.lines
+            if lines or not outcome.ok:
+                if not lines:  # every 申报表 passed but none holds an indicator row
+                    raise ApprovalRefused(f"没有生成批复表：{outcome.reason}", [])
+                if not outcome.ok and outcome.lines and "xltool targets" not in outcome.reason:  # rows the roster refuses
+                    raise ApprovalRefused("没有生成批复表：" + outcome.reason.replace("（见上）", "（见下）").replace("重新运行", "重新生成"), lines)
+                raise ApprovalRefused("没有生成批复表，也没有保存任何内容：下列单位的申报表需要处理。请让单位按说明改正后重新交回（或催交），"
+                                      "全部通过后再点“生成批复表”。", lines)
+            path = write_approved(outcome.rows, Path(tmp) / "批复表.xlsx")
+            return f"{campaign.year}_绩效目标批复表.xlsx", Path(path).read_bytes()
+
+    def declaration_campaigns(self, year: int) -> list[Campaign]:
+        """The 申报 campaigns of `year`, newest first: where a self-evaluation campaign's 批复表 comes from."""
+        return [c for c in self.campaigns() if c.stage == DECLARATION and c.year == year]
+
+    def take_approval(self, campaign_id: int, source_id: int) -> list[str]:
+        """A self-evaluation campaign takes the 批复表 its year's 申报 campaign `source_id` makes now
+        (as though the officer downloaded it and uploaded it on the targets page)."""
+        source = self.campaign(source_id)
+        campaign = self.campaign(campaign_id)
+        if source.stage != DECLARATION or source.year != campaign.year:
+            raise ServiceError(f"只能选用 {campaign.year} 年度绩效目标申报批次生成的批复表。请在列表中选择一个申报批次。")
+        name, data = self.approval(source_id)
+        notes = self.set_targets(campaign_id, name, data)
+        return [f"批复表由申报批次“{source.name}”生成。"] + notes
 
     # ------------------------------------------------------------ returns
     def check_bytes(self, campaign: Campaign, filename: str, data: bytes) -> Result:
@@ -446,15 +532,21 @@ class Workspace:
     def _unit_of(self, campaign: Campaign, result: Result, name: str) -> Unit | None:
         units = self.units(campaign.id)
         if result.status != "unreadable" and (result.unit or result.unit_code):
+            declared = result.kind == DECLARATION
+            if declared != (campaign.stage == DECLARATION):
+                return None  # the other stage's workbook: set aside, saying where it belongs
+            found = []
             for unit in units:
-                if unit.year != result.year or unit.kind != result.kind:
+                if unit.year != result.year or (unit.kind != result.kind and not declared):
                     continue
                 if unit.code.strip() and (result.unit_code or "").strip():
                     if unit.code.strip() == result.unit_code.strip():
-                        return unit
+                        found.append(unit)
                 elif unit.name.strip() == (result.unit or "").strip():
-                    return unit
-            return None
+                    found.append(unit)
+            if len(found) > 1:  # a 申报表 of a unit with both kinds in the roster: its framework's kind
+                found = [u for u in found if u.kind == _declared_kind(result)] or found
+            return found[0] if found else None
         # Unreadable: the file name may still say whose it is (templates are named by unit).
         named = [u for u in units if u.name and u.name in name]
         longest = max((len(u.name) for u in named), default=0)
@@ -567,6 +659,8 @@ class Workspace:
         """Draw units for review among those with a readable return: `per_grade` of each grade,
         or a `share` (0–1) of them; the same seed over the same returns draws the same units.
         Units already drawn stay drawn. Returns the unit ids drawn now."""
+        if self.campaign(campaign_id).stage == DECLARATION:
+            raise ServiceError("绩效目标申报批次没有自评得分，不做抽查复核。抽查请在同一年度的绩效自评批次中进行。")
         if per_grade is None and share is None:
             raise ServiceError("请填写每个等级抽取的数量，或抽取的比例。")
         if per_grade is not None and not 1 <= per_grade <= 1000:
@@ -623,9 +717,9 @@ class Workspace:
 
     # ------------------------------------------------------------ history across years
     def history(self, code: str = "", name: str = "") -> list[dict]:
-        """A unit's latest verdict in every campaign it is in, oldest year first."""
+        """A unit's latest verdict in every self-evaluation campaign it is in, oldest year first."""
         with self.store.read() as s:
-            query = select(Unit, Campaign).join(Campaign, Unit.campaign_id == Campaign.id)
+            query = select(Unit, Campaign).join(Campaign, Unit.campaign_id == Campaign.id).where(Campaign.stage == EVALUATION)
             query = query.where(Unit.code == code) if code else query.where(Unit.name == name)
             pairs = list(s.execute(query.order_by(Campaign.year, Campaign.id)))
             out = []
@@ -762,15 +856,29 @@ def _finding_key(f: dict) -> tuple:
     return (f.get("code"), f.get("sheet"), f.get("cell"))
 
 
+def _declared_kind(result: Result) -> str:
+    """The kind (project / department) of the framework a 申报表 names in its check result."""
+    from xltool.core.framework import known_frameworks
+
+    found = known_frameworks((result.framework or "").rsplit(" ", 1)[0])
+    return found[0].kind if found else ""
+
+
 def _why_set_aside(campaign: Campaign, result: Result) -> str:
     if result.status == "unreadable":
         return "文件无法读取，从文件名也看不出是哪个单位的。请联系交来文件的单位，请其用下发的模板重新填写后交回。"
     who = f"{result.year or '?'} 年度 {result.unit or '（未写单位名称）'}"
     if result.unit_code:
         who += f"（{result.unit_code}）"
-    if result.kind == "declaration":
-        return f"它是 {who} 的绩效目标申报表，不是自评表，评价批次只收自评表。申报表请用 xltool check 检查，用 xltool targets 汇成批复表。"
-    return f"它是 {who} 的自评表，不属于本批次名册中的单位。请核对是否交错了批次，或把这个单位补进名册后重建批次。"
+    declared = result.kind == DECLARATION
+    if declared and campaign.stage != DECLARATION:
+        return (f"它是 {who} 的绩效目标申报表，不是自评表，评价批次只收自评表。申报表请交到同一年度的绩效目标申报批次"
+                "（新建批次时阶段选“绩效目标申报”），在那里检查并生成批复表；也可以用 xltool check 检查，用 xltool targets 汇成批复表。")
+    if not declared and campaign.stage == DECLARATION:
+        return (f"它是 {who} 的自评表，不是绩效目标申报表，申报批次只收申报表。自评表请交到同一年度的绩效自评批次"
+                "（在首页选择，或新建批次时阶段选“绩效自评”）。")
+    what = "绩效目标申报表" if declared else "自评表"
+    return f"它是 {who} 的{what}，不属于本批次名册中的单位。请核对是否交错了批次，或把这个单位补进名册后重建批次。"
 
 
 def _climbs(filename: str) -> bool:

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 DB_NAME = "workspace.db"
 FILES = "files"
 
@@ -54,7 +54,8 @@ class Setting(Base):
 
 
 class Campaign(Base):
-    """One evaluation batch (评价批次): a year, a kind, a framework and a roster."""
+    """One batch (批次): a year, a kind, a framework and a roster; its stage says what it collects,
+    self-evaluation returns ("evaluation", 评价批次) or 绩效目标申报表 ("declaration", 申报批次)."""
 
     __tablename__ = "campaigns"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -70,6 +71,7 @@ class Campaign(Base):
     targets_sha256: Mapped[str] = mapped_column(String(64), default="", server_default="")
     targets_suffix: Mapped[str] = mapped_column(String(8), default="", server_default="")
     targets_name: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    stage: Mapped[str] = mapped_column(String(20), default="evaluation", server_default="evaluation")
 
 
 class Unit(Base):
@@ -134,7 +136,8 @@ class Blob(Base):
 
 # Migrations: MIGRATIONS[n] takes a store at version n to n + 1 (one transaction each). Version
 # 0 is an empty database; version 1 creates the tables above (in their newest shape, so later
-# steps add only what an older database lacks); version 2 adds a campaign's approved targets.
+# steps add only what an older database lacks); version 2 adds a campaign's approved targets;
+# version 3 its stage (every campaign made before is a self-evaluation one).
 def _create_v1(connection) -> None:
     Base.metadata.create_all(connection)
 
@@ -148,7 +151,14 @@ def _add_targets_v2(connection) -> None:
             connection.execute(text(f"ALTER TABLE campaigns ADD COLUMN {name} VARCHAR({size}) NOT NULL DEFAULT ''"))
 
 
-MIGRATIONS = {0: _create_v1, 1: _add_targets_v2}
+def _add_stage_v3(connection) -> None:
+    from sqlalchemy import inspect, text
+
+    if "stage" not in {c["name"] for c in inspect(connection).get_columns("campaigns")}:
+        connection.execute(text("ALTER TABLE campaigns ADD COLUMN stage VARCHAR(20) NOT NULL DEFAULT 'evaluation'"))
+
+
+MIGRATIONS = {0: _create_v1, 1: _add_targets_v2, 2: _add_stage_v3}
 
 
 class StoreError(RuntimeError):
