@@ -646,3 +646,24 @@ def test_a_declaration_project_the_roster_does_not_list_is_reported_as_the_self_
     out = tmp_path / "approved.xlsx"
     assert main(["targets", str(good), "--out", str(out), "--roster", str(fewer), "--key", str(KEY)]) == 1
     assert not out.exists() and "项目2" in capsys.readouterr().err
+
+
+def test_a_name_deleted_or_moved_is_reported_and_its_cell_read_where_the_template_put_it(forms, tmp_path):
+    """The 申报表 reads its inputs through the defined names (check.reader.Binder): a name deleted
+    is NAME_MISSING on its cell, a name moved is one STRUCTURE_CHANGED per sheet; either way the
+    cell is read where the template put it, so what the unit wrote there is still checked."""
+    def edit(wb):
+        del wb.defined_names[header_name(1, "attribute")]
+        moved = wb.defined_names[header_name(2, "start")]
+        moved.attr_text = moved.attr_text.replace("$7", "$30")
+        cell_of(wb, header_name(2, "attribute")).value = "新建"  # still read at C4 of 项目2
+
+    path = fill(forms["project"], tmp_path / "names.xlsx", [good_project(), good_project()], edit=edit)
+    result = _check(path)
+    found = [(f.code, f.sheet, f.cell) for f in result.findings]
+    assert ("NAME_MISSING", "项目1", "C4") in found and ("STRUCTURE_CHANGED", "项目2", "C7") in found
+    assert ("INVALID_CHOICE", "项目2", "C4") in found and ("REQUIRED_BLANK", "项目1", "C4") not in found  # 延续, read at its place
+    missing = next(f for f in result.findings if f.code == "NAME_MISSING")
+    assert "项目属性" in missing.message and header_name(1, "attribute") in missing.message
+    moved = next(f for f in result.findings if f.code == "STRUCTURE_CHANGED")
+    assert (moved.expected, moved.seen) == ("C7", "C30") and "起始时间" in moved.message

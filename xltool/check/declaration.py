@@ -19,10 +19,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xltool.check import xlsx
+from xltool.check.reader import Binder
 from xltool.core.declaration import ROW_FIELDS, STAGE, Declaration, DeclForm, DeclGoal, DeclRow, check_declaration
 from xltool.core.framework import Framework, find_framework, known_frameworks
 from xltool.core.messages import finding, show
-from xltool.core.model import Finding, Result, UnitInfo, Value
+from xltool.core.model import Finding, Integrity, Result, UnitInfo, Value
 from xltool.template.declaration import DEPARTMENT_HEADER_ROWS, HEADER_ROWS, META_FORMS, build_declaration_plan, column_name, form_prefills, goal_name, header_name
 from xltool.template.layout import SHEET_META, Plan, a1
 
@@ -105,7 +106,7 @@ def read_declaration(path: str | Path, data: bytes, roster: Sequence[UnitInfo] |
     if truth is not None:
         integrity = _with_missing_projects(integrity, book, fw, plan, truth, roster_unit)
     notes += integrity
-    names = _Names(book, plan, notes)
+    names = Binder(book, plan, Integrity(), at_template=True)  # a name moved or deleted: read where the template put it
     header_rows = HEADER_ROWS if kind == "project" else DEPARTMENT_HEADER_ROWS
     goals = 1 if kind == "project" else fw.goals
     for p, (sheet, prefill) in enumerate(zip(_form_sheets(plan), forms), start=1):
@@ -117,6 +118,7 @@ def read_declaration(path: str | Path, data: bytes, roster: Sequence[UnitInfo] |
             rows = [DeclRow(i + 1, **{key: columns[key][i] for key in ROW_FIELDS}) for i in range(fw.indicator_rows)]
             form.goals.append(DeclGoal(g, names.one(goal_name(p, g)) if kind == "department" else Value(), rows))
         decl.forms.append(form)
+    notes += _name_findings(names)
     if truth is not None:
         notes += _compare_with_roster(book, plan, truth, {n.sheet for n in notes if n.code == "STRUCTURE_CHANGED"})
     return decl, fw, plan, notes
@@ -211,50 +213,34 @@ def _form_sheets(plan: Plan) -> list[str]:
     return [s.name for s in plan.sheets if s.name.startswith("项目") or s.name == "部门整体"]
 
 
-class _Names:
-    """Inputs through the workbook's defined names; a name deleted or moved is a finding, and its
-    cells are then read where the template put them."""
-
-    def __init__(self, book: xlsx.Book, plan: Plan, notes: list[Finding]):
-        self.book, self.plan, self.notes = book, plan, notes
-        self.moved: set[str] = set()
-
-    def _where(self, name: str):
-        spec = self.plan.names[name]
-        text = self.book.names.get(name)
-        found = xlsx.parse_name_ref(text) if text else None
-        expected = (spec.sheet, (spec.row, spec.col), (spec.last_row, spec.col))
-        if found is None:
-            self.notes.append(finding("NAME_MISSING", sheet=spec.sheet, cell=a1(spec.row, spec.col), name=name, label=self.label(spec)))
-        elif found[:2] != expected[:2] and spec.sheet not in self.moved:
-            self.moved.add(spec.sheet)
-            self.notes.append(finding(
-                "STRUCTURE_CHANGED", sheet=spec.sheet, cell=a1(spec.row, spec.col), label=self.label(spec),
-                expected=a1(spec.row, spec.col), seen=a1(found[1][0], found[1][1]) if found[0] == spec.sheet else f"{found[0]}!{a1(found[1][0], found[1][1])}", count=1,
+def _name_findings(binder: Binder) -> list[Finding]:
+    """The binder's facts about the names, in the order they were looked up: a name deleted is
+    NAME_MISSING at its cell; names moved are STRUCTURE_CHANGED once per sheet, at the first
+    looked up (a name stretched or shrunk is read over its template range, and not reported)."""
+    plan, integrity = binder.plan, binder.integrity
+    missing, moved = set(integrity.missing_names), {name: text for name, _ref, text in integrity.moved_names}
+    out: list[Finding] = []
+    shifted: set[str] = set()
+    for name in binder.resolved:
+        spec = plan.names.get(name)
+        if spec is None:
+            continue
+        if name in missing:
+            out.append(finding("NAME_MISSING", sheet=spec.sheet, cell=a1(spec.row, spec.col), name=name, label=_label(plan, spec)))
+        elif name in moved and spec.sheet not in shifted:
+            shifted.add(spec.sheet)
+            found = xlsx.parse_name_ref(moved[name])
+            seen = a1(found[1][0], found[1][1]) if found[0] == spec.sheet else f"{found[0]}!{a1(found[1][0], found[1][1])}"
+            out.append(finding(
+                "STRUCTURE_CHANGED", sheet=spec.sheet, cell=a1(spec.row, spec.col), label=_label(plan, spec),
+                expected=a1(spec.row, spec.col), seen=seen, count=1,
             ))
-        return expected
+    return out
 
-    def label(self, spec) -> str:
-        cell = next((c for c in self.plan.cells if c.sheet == spec.sheet and c.row == spec.row and c.col == spec.col), None)
-        return cell.field if cell is not None and cell.field else spec.name
 
-    def _value(self, sheet: str, row: int, col: int) -> Value:
-        s = self.book.sheets.get(sheet)
-        cell = s.cells.get((row, col)) if s is not None else None
-        if cell is None:
-            return Value(None, sheet, a1(row, col))
-        raw = cell.value
-        if isinstance(raw, str) and cell.formula is None and not raw.strip():
-            raw = None
-        return Value(raw, sheet, a1(row, col), cell.formula, cell.is_error)
-
-    def one(self, name: str) -> Value:
-        sheet, (row, col), _end = self._where(name)
-        return self._value(sheet, row, col)
-
-    def column(self, name: str, count: int) -> list[Value]:
-        sheet, (row, col), _end = self._where(name)
-        return [self._value(sheet, r, col) for r in range(row, row + count)]
+def _label(plan: Plan, spec) -> str:
+    cell = next((c for c in plan.cells if c.sheet == spec.sheet and c.row == spec.row and c.col == spec.col), None)
+    return cell.field if cell is not None and cell.field else spec.name
 
 
 def _integrity(book: xlsx.Book, plan: Plan) -> list[Finding]:
@@ -301,7 +287,7 @@ def check_declaration_file(path: str | Path, data: bytes, roster: Sequence[UnitI
     """The check of one returned 申报表, as the pipeline reports it (kind "declaration"); None when
     the bytes are not a 申报表 (the caller's NOT_OUR_TEMPLATE stands). Never raises. `roster`: the
     units its pre-fills are compared with (default: this run's `check --roster`, if any)."""
-    from xltool.check.rules import result_status
+    from xltool.check.rules import read_result
 
     path = Path(path)
     digest = hashlib.sha256(data).hexdigest()
@@ -314,18 +300,7 @@ def check_declaration_file(path: str | Path, data: bytes, roster: Sequence[UnitI
         return Result(file=str(path), status="unreadable", kind=KIND, unit=meta.get("unit_name", ""), unit_code=meta.get("unit_code", ""), findings=exc.findings, sha256=digest), None, None
     except xlsx.XlsxError as exc:
         return Result(file=str(path), status="unreadable", kind=KIND, findings=[finding(exc.code, file=path.name, detail=exc.detail)], sha256=digest), None, None
-    findings = notes + check_declaration(decl, fw)
-    return Result(
-        file=str(path),
-        status=result_status(findings),
-        kind=KIND,
-        unit=decl.unit_name,
-        unit_code=decl.unit_code,
-        year=decl.year,
-        framework=f"{decl.framework_name} {decl.framework_version}",
-        findings=findings,
-        sha256=digest,
-    ), decl, fw
+    return read_result(str(path), decl, notes + check_declaration(decl, fw), digest, kind=KIND), decl, fw
 
 
 def read_file(path: str | Path, data: bytes | None = None, roster: Sequence[UnitInfo] | None = None):
