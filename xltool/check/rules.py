@@ -32,7 +32,7 @@ from xltool.core.messages import finding, percent, plain_number
 from xltool.core.model import SEVERITIES, EMPTY, Evaluation, Finding, IndicatorRow, Integrity, Result, Submission, Value
 from xltool.template.layout import FIELD_LABELS, MONEY_MAX, NUMBER_MAX, VISIBLE_SHEETS
 
-__all__ = ["check", "integrity_findings", "result_status", "LOW_EXECUTION_THRESHOLD", "order_findings"]
+__all__ = ["check", "integrity_findings", "result_status", "read_result", "LOW_EXECUTION_THRESHOLD", "order_findings"]
 
 # A unit spending less than this share of its budget must say why (a warning: DOMAIN asks for an
 # explanation whenever the rate is not 100%, but a few percent short is ordinary).
