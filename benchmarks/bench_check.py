@@ -5,7 +5,8 @@
 1. Makes N filled workbooks (random valid fillings of generated templates, half unit-wide, half
    projects) in a temporary folder.
 2. Times `xltool check` on them in a fresh process (read, recompute, checks, summary workbook,
-   JSON and CSV written), and records that process's peak memory (ru_maxrss).
+   JSON and CSV written), and records that process's peak memory (VmHWM, benchmarks/peak_memory.py:
+   its own peak; ru_maxrss would carry over this script's, which has just made the files).
 3. Times `openpyxl.load_workbook` on the same files in another fresh process: the baseline;
    and the reader's floor: only unzipping and lxml-parsing the parts a check reads (workbook,
    shared strings, worksheets, custom properties), nothing interpreted.
@@ -13,7 +14,9 @@
    the number of files.
 
 Peak memory is the main process's (`peak_rss_mb`); with `--jobs` above 1 the largest worker's
-is `peak_rss_worker_mb`. `--data FOLDER` checks the workbooks already in FOLDER (made once by
+is `peak_rss_worker_mb` (the workers' ru_maxrss, as the main process sees it: forked, never
+exec'd, they carry no other process's peak, but count the memory they share with the main
+process from the fork). `--data FOLDER` checks the workbooks already in FOLDER (made once by
 an earlier run with `--keep FOLDER`) instead of making new ones; `--root DIR` runs the check of
 another checkout instead, and `--before DIR` runs it as well (an older commit: before/after
 figures in one run, beside the same baseline); `--no-load` skips the openpyxl baseline when only
@@ -37,6 +40,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from peak_memory import BENCHMARKS  # noqa: E402  (the measured processes import its peak_mb from there)
 
 
 def make_files(folder: Path, n: int) -> list[Path]:
@@ -68,25 +74,31 @@ def make_files(folder: Path, n: int) -> list[Path]:
 _CHECK = """
 import resource, sys, time
 sys.path.insert(0, {root!r})
+sys.path.insert(0, {bench!r})
+from peak_memory import peak_mb
 from xltool.cli import main
 import xltool.check.batch, xltool.check.reader, xltool.check.rules, xltool.check.evaluate, xltool.report.summary, xltool.report.tabular
 start, cpu = time.perf_counter(), time.process_time()
 code = main(["check", {folder!r}, "--out", {out!r}, "--json", {out!r} + ".json", "--csv", {out!r} + ".csv", "--jobs", "{jobs}", "--quiet"{limit}])
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, code, time.process_time() - cpu)
+print(time.perf_counter() - start, peak_mb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, code, time.process_time() - cpu)
 """
 
 _LOAD = """
-import resource, sys, time, glob
+import sys, time, glob
+sys.path.insert(0, {bench!r})
+from peak_memory import peak_mb
 import openpyxl
 files = sorted(glob.glob({pattern!r}))
 start, cpu = time.perf_counter(), time.process_time()
 for f in files:
     openpyxl.load_workbook(f)
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.process_time() - cpu)
+print(time.perf_counter() - start, peak_mb(), time.process_time() - cpu)
 """
 
 _FLOOR = """
-import resource, sys, time, glob, zipfile
+import sys, time, glob, zipfile
+sys.path.insert(0, {bench!r})
+from peak_memory import peak_mb
 from lxml import etree
 files = sorted(glob.glob({pattern!r}))
 start, cpu = time.perf_counter(), time.process_time()
@@ -95,7 +107,7 @@ for f in files:
         for name in z.namelist():
             if name in ("xl/workbook.xml", "xl/sharedStrings.xml", "docProps/custom.xml") or name.startswith("xl/worksheets/sheet"):
                 etree.fromstring(z.read(name))
-print(time.perf_counter() - start, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, time.process_time() - cpu)
+print(time.perf_counter() - start, peak_mb(), time.process_time() - cpu)
 """
 
 
@@ -134,14 +146,14 @@ def main() -> None:
                 shutil.copyfile(f, Path(args.keep) / f.name)
         for f in files[: max(1, len(files) // 5)]:
             (small / f.name).write_bytes(f.read_bytes())
-        check_time, check_rss, worker_rss, _code, check_cpu = run(_CHECK.format(root=root, folder=str(data), out=str(tmp / "summary.xlsx"), jobs=args.jobs, limit=""))
+        check_time, check_rss, worker_rss, _code, check_cpu = run(_CHECK.format(bench=BENCHMARKS, root=root, folder=str(data), out=str(tmp / "summary.xlsx"), jobs=args.jobs, limit=""))
         if not args.no_load:
-            load_time, load_rss, load_cpu = run(_LOAD.format(pattern=str(data / "*.xlsx")))
-            floor_time, _floor_rss, floor_cpu = run(_FLOOR.format(pattern=str(data / "*.xlsx")))
+            load_time, load_rss, load_cpu = run(_LOAD.format(bench=BENCHMARKS, pattern=str(data / "*.xlsx")))
+            floor_time, _floor_rss, floor_cpu = run(_FLOOR.format(bench=BENCHMARKS, pattern=str(data / "*.xlsx")))
         if args.before:
             before = str(Path(args.before).resolve())
-            before_time, *_rest, before_cpu = run(_CHECK.format(root=before, folder=str(data), out=str(tmp / "before.xlsx"), jobs=args.jobs, limit=""))
-        small_time, small_rss, _, _, _ = run(_CHECK.format(root=root, folder=str(small), out=str(tmp / "small.xlsx"), jobs=args.jobs, limit=""))
+            before_time, *_rest, before_cpu = run(_CHECK.format(bench=BENCHMARKS, root=before, folder=str(data), out=str(tmp / "before.xlsx"), jobs=args.jobs, limit=""))
+        small_time, small_rss, _, _, _ = run(_CHECK.format(bench=BENCHMARKS, root=root, folder=str(small), out=str(tmp / "small.xlsx"), jobs=args.jobs, limit=""))
     result = {
         "files": len(files),
         "jobs": args.jobs,
@@ -171,10 +183,10 @@ def main() -> None:
         if not args.no_load:
             result["before_ratio_check_to_load"] = round(before_time / load_time, 2)
             result["before_ratio_cpu_check_to_load"] = round(before_cpu / load_cpu, 2)
-    result["peak_rss_mb"] = round(check_rss / 1024, 1)
+    result["peak_rss_mb"] = round(check_rss, 1)
     if args.jobs > 1:
-        result["peak_rss_worker_mb"] = round(worker_rss / 1024, 1)
-    result[f"peak_rss_mb_{len(files) // 5}_files"] = round(small_rss / 1024, 1)
+        result["peak_rss_worker_mb"] = round(worker_rss, 1)
+    result[f"peak_rss_mb_{len(files) // 5}_files"] = round(small_rss, 1)
     print(json.dumps(result, ensure_ascii=False, indent=2))
 
 

@@ -29,6 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from peak_memory import BENCHMARKS  # noqa: E402  (the measured process imports its peak_mb from there)
 
 ROWS = 16  # indicator rows a project: a realistic table, not the four of the test cases
 
@@ -91,6 +94,8 @@ def make_files(folder: Path, n: int, half: bool) -> None:
 _CHECK = """
 import json, sys, time
 sys.path.insert(0, {root!r})
+sys.path.insert(0, {bench!r})
+from peak_memory import peak_mb
 from xltool import cli
 spent = []
 write_outputs = cli._write_outputs
@@ -107,8 +112,7 @@ if {feedback!r}:
 start, cpu = time.perf_counter(), time.process_time()
 code = cli.main(args)
 total, total_cpu = time.perf_counter() - start, time.process_time() - cpu
-with open("/proc/self/status") as status:  # this process's own peak (ru_maxrss would count the parent's, carried over exec)
-    peak = [line.split()[1] for line in status if line.startswith("VmHWM:")][0]
+peak = peak_mb()  # this process's own peak (ru_maxrss would count the parent's, carried over exec)
 report = json.load(open({out!r} + ".json", encoding="utf-8"))
 findings = [len(r["findings"]) for r in (report["results"] if isinstance(report, dict) else report)]
 print("@@", total, total_cpu, sum(w for w, _c in spent), sum(c for _w, c in spent), sum(findings) / len(findings), peak, file=sys.stderr)
@@ -116,14 +120,14 @@ print("@@", total, total_cpu, sum(w for w, _c in spent), sum(c for _w, c in spen
 
 
 def run_check(folder: Path, out: Path, jobs: int, feedback: Path | None, env: dict, root: str) -> dict:
-    code = _CHECK.format(root=str(Path(root).resolve()), folder=str(folder), out=str(out), jobs=jobs, feedback=str(feedback) if feedback else "")
+    code = _CHECK.format(bench=BENCHMARKS, root=str(Path(root).resolve()), folder=str(folder), out=str(out), jobs=jobs, feedback=str(feedback) if feedback else "")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     line = [x for x in done.stderr.splitlines() if x.startswith("@@")]
     if not line:
         raise SystemExit(done.stderr)
     total, total_cpu, outputs, outputs_cpu, findings, rss = (float(x) for x in line[-1].split()[1:])
     return {"seconds": total, "cpu_seconds": total_cpu, "outputs_seconds": outputs, "outputs_cpu_seconds": outputs_cpu,
-            "findings_per_file": findings, "peak_rss_mb": rss / 1024}
+            "findings_per_file": findings, "peak_rss_mb": rss}
 
 
 def main() -> None:

@@ -7,7 +7,7 @@ msoffcrypto-tool; both are skipped when missing) next to a valid filled template
 file starts `python -c "check_file(path)"` and reports the time check_file took (modules already
 imported), the process's
 peak resident memory (VmHWM, which starts afresh at exec — ru_maxrss would carry over this
-script's own peak on Linux), and the status and code it gave. The valid file is the baseline:
+script's own peak on Linux; benchmarks/peak_memory.py), and the status and code it gave. The valid file is the baseline:
 the memory of Python, lxml and the checker themselves. Prints a Markdown table.
 """
 
@@ -23,22 +23,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from peak_memory import BENCHMARKS  # noqa: E402  (each measured process imports its peak_mb from there)
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, {root!r})
+sys.path.insert(0, {bench!r})
+from peak_memory import peak_mb
 from xltool.check.batch import check_file
 import xltool.check.rules, xltool.check.evaluate, xltool.check.reader  # imported before timing: not a per-file cost
-
-def peak_mb():
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 start = time.perf_counter()
 result = check_file(sys.argv[1])
@@ -51,7 +46,7 @@ print(json.dumps({{"seconds": seconds, "peak_mb": peak_mb(), "status": result.st
 def measure(path: Path, repeat: int) -> dict:
     runs = []
     for _ in range(repeat):
-        proc = subprocess.run([sys.executable, "-c", CHILD.format(root=str(ROOT)), str(path)], capture_output=True, text=True, timeout=300)
+        proc = subprocess.run([sys.executable, "-c", CHILD.format(bench=BENCHMARKS, root=str(ROOT)), str(path)], capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
             return {"seconds": float("nan"), "peak_mb": float("nan"), "status": "CRASH", "codes": [proc.stderr.strip().splitlines()[-1:]]}
         runs.append(json.loads(proc.stdout))

@@ -166,7 +166,8 @@ def test_every_declaration_code_is_crafted_and_says_a_filled_sentence(forms, tmp
     from xltool.core.messages import CODES
     from test_checks import assert_sentence
 
-    assert {c for c in CODES if c.startswith("DECL_")} <= set(CRAFTED)
+    roster_only = {"DECL_PROJECT_MISSING"}  # needs `check --roster`: test_a_roster_project_the_declaration_lacks_…
+    assert {c for c in CODES if c.startswith("DECL_")} <= set(CRAFTED) | roster_only
     for code in (c for c in CRAFTED if c.startswith("DECL_")):
         changes, edit, _cell = CRAFTED[code]
         changes = dict(changes)
@@ -572,3 +573,97 @@ def test_check_with_roster_compares_the_prefills_with_the_roster(forms, tmp_path
     assert main(["targets", str(good), "--out", str(out), "--roster", str(newer), "--key", str(KEY)]) == 1
     err = capsys.readouterr().err
     assert not out.exists() and "C10" in err and "320（名册）" in err
+
+
+def _roster_with(tmp_path: Path, name: str, edit) -> Path:
+    lines = ROSTER.read_text(encoding="utf-8-sig").splitlines()
+    path = tmp_path / name
+    path.write_text("\n".join(edit(lines)) + "\n", encoding="utf-8-sig")
+    return path
+
+
+def _check_cli(tmp_path: Path, path: Path, *extra: str) -> tuple[list[dict], list[tuple]]:
+    """`xltool check PATH … --json --out`: the file's findings in the JSON report, and its rows of
+    the summary workbook's 问题清单 (工作表, 单元格, 代码, 级别, 应为), as a user reads them."""
+    report, summary = tmp_path / "r.json", tmp_path / "汇总.xlsx"
+    main(["check", str(path), "--out", str(summary), "--json", str(report), *extra, "--key", str(KEY), "-q"])
+    findings = next(f for f in json.loads(report.read_text(encoding="utf-8")) if Path(f["file"] or "").name == path.name)["findings"]
+    ws = openpyxl.load_workbook(summary)["问题清单"]
+    header = [c.value for c in ws[1]]
+    rows = [dict(zip(header, r)) for r in ws.iter_rows(min_row=2, values_only=True)]
+    listed = [(r["工作表"], r["单元格"], r["代码"], r["级别"], r["应为"]) for r in rows if r["文件"] == path.name]
+    return findings, listed
+
+
+def test_a_roster_project_the_declaration_lacks_is_reported_and_refused(forms, tmp_path, capsys):
+    """The roster now lists a third project for 武昌 that the 申报表 (made from the older roster)
+    has no sheet for: DECL_PROJECT_MISSING on the sheet it would have, naming the project and
+    telling finance to regenerate; `targets --roster` writes no 批复表."""
+    good = fill(forms["project"], tmp_path / "good.xlsx", [good_project(), good_project()])
+    added = _roster_with(tmp_path, "名册（新增项目）.csv", lambda lines: lines + [lines[2].replace("档案保护费", "档案宣传费")])
+    findings, listed = _check_cli(tmp_path, good, "--roster", str(added))
+    assert [(f["code"], f["severity"], f["sheet"], f["expected"]) for f in findings] == [("DECL_PROJECT_MISSING", "error", "项目3", "档案宣传费（名册）")]
+    message = findings[0]["message"]
+    assert "“档案宣传费”" in message and "武昌区档案馆" in message and "重新生成" in message and "--stage 申报" in message and "{" not in message
+    assert listed == [("项目3", None, "DECL_PROJECT_MISSING", "错误", "档案宣传费（名册）")]
+    assert _check_cli(tmp_path, good, "--roster", str(ROSTER))[0] == []  # the roster it was made from: nothing to say
+    out = tmp_path / "approved.xlsx"
+    assert main(["targets", str(good), "--out", str(out), "--roster", str(added), "--key", str(KEY)]) == 1
+    err = capsys.readouterr().err
+    assert not out.exists() and "档案宣传费" in err and "未写出批复表" in err
+    assert main(["targets", str(good), "--out", str(out), "--roster", str(ROSTER), "--key", str(KEY), "-q"]) == 0 and out.exists()
+
+
+def test_a_deleted_project_sheet_is_one_finding_naming_the_roster_project(forms, tmp_path, capsys):
+    """A unit deletes 项目2 (workbook structure unprotected, e.g. in LibreOffice): with the roster,
+    one DECL_PROJECT_MISSING on 项目2 naming 史料编研费 (in place of SHEET_MISSING); without it,
+    SHEET_MISSING alone. Never a finding per cell of a sheet that is not there."""
+    def drop(wb):
+        del wb["项目2"]
+
+    deleted = fill(forms["project"], tmp_path / "deleted.xlsx", [good_project(), good_project()], edit=drop)
+    findings, listed = _check_cli(tmp_path, deleted, "--roster", str(ROSTER))
+    assert [(f["code"], f["sheet"], f["cell"], f["expected"]) for f in findings] == [("DECL_PROJECT_MISSING", "项目2", "", "史料编研费（名册）")]
+    assert "“史料编研费”" in findings[0]["message"] and "被删除或改名" in findings[0]["message"] and "不要删除或重命名工作表" in findings[0]["message"]
+    assert listed == [("项目2", None, "DECL_PROJECT_MISSING", "错误", "史料编研费（名册）")]
+    findings, _listed = _check_cli(tmp_path, deleted)
+    assert [(f["code"], f["sheet"]) for f in findings] == [("SHEET_MISSING", "项目2")]
+    out = tmp_path / "approved.xlsx"
+    assert main(["targets", str(deleted), "--out", str(out), "--roster", str(ROSTER), "--key", str(KEY)]) == 1
+    assert not out.exists() and "史料编研费" in capsys.readouterr().err
+
+
+def test_a_declaration_project_the_roster_does_not_list_is_reported_as_the_self_evaluation_does(forms, tmp_path, capsys):
+    """The roster no longer lists 史料编研费: its pre-filled cells are PREFILL_CHANGED against the
+    roster's blank, as the self-evaluation's roster comparison reports a project the roster lacks;
+    `targets --roster` refuses."""
+    good = fill(forms["project"], tmp_path / "good.xlsx", [good_project(), good_project()])
+    fewer = _roster_with(tmp_path, "名册（删去项目）.csv", lambda lines: [line for line in lines if "史料编研费" not in line])
+    findings, listed = _check_cli(tmp_path, good, "--roster", str(fewer))
+    found = [(f["code"], f["sheet"], f["cell"], f["seen"], f["expected"]) for f in findings]
+    assert ("PREFILL_CHANGED", "项目2", "C3", "史料编研费", "（空白）（名册）") in found and {f[0] for f in found} == {"PREFILL_CHANGED"}
+    assert ("项目2", "C3", "PREFILL_CHANGED", "错误", "（空白）（名册）") in listed
+    out = tmp_path / "approved.xlsx"
+    assert main(["targets", str(good), "--out", str(out), "--roster", str(fewer), "--key", str(KEY)]) == 1
+    assert not out.exists() and "项目2" in capsys.readouterr().err
+
+
+def test_a_name_deleted_or_moved_is_reported_and_its_cell_read_where_the_template_put_it(forms, tmp_path):
+    """The 申报表 reads its inputs through the defined names (check.reader.Binder): a name deleted
+    is NAME_MISSING on its cell, a name moved is one STRUCTURE_CHANGED per sheet; either way the
+    cell is read where the template put it, so what the unit wrote there is still checked."""
+    def edit(wb):
+        del wb.defined_names[header_name(1, "attribute")]
+        moved = wb.defined_names[header_name(2, "start")]
+        moved.attr_text = moved.attr_text.replace("$7", "$30")
+        cell_of(wb, header_name(2, "attribute")).value = "新建"  # still read at C4 of 项目2
+
+    path = fill(forms["project"], tmp_path / "names.xlsx", [good_project(), good_project()], edit=edit)
+    result = _check(path)
+    found = [(f.code, f.sheet, f.cell) for f in result.findings]
+    assert ("NAME_MISSING", "项目1", "C4") in found and ("STRUCTURE_CHANGED", "项目2", "C7") in found
+    assert ("INVALID_CHOICE", "项目2", "C4") in found and ("REQUIRED_BLANK", "项目1", "C4") not in found  # 延续, read at its place
+    missing = next(f for f in result.findings if f.code == "NAME_MISSING")
+    assert "项目属性" in missing.message and header_name(1, "attribute") in missing.message
+    moved = next(f for f in result.findings if f.code == "STRUCTURE_CHANGED")
+    assert (moved.expected, moved.seen) == ("C7", "C30") and "起始时间" in moved.message

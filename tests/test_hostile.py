@@ -167,19 +167,9 @@ def _folder(tmp_path: Path, *builders) -> Path:
 # ---------------------------------------------------------------- bounded: time, memory, no access
 
 _MEASURE = """
-import json, resource, sys, time
-
-def peak_mb():
-    # VmHWM starts afresh at exec; ru_maxrss would carry over the parent's peak on Linux.
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
+import json, sys, time
+sys.path.insert(0, {root!r} + "/benchmarks")
+from peak_memory import peak_mb  # VmHWM: starts afresh at exec; ru_maxrss would carry over the parent's peak on Linux
 sys.path.insert(0, {root!r})
 from xltool.check.batch import check_file
 start = time.perf_counter()

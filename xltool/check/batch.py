@@ -336,7 +336,7 @@ def check_file(path: str | Path, *, strict: bool = False, data: bytes | None = N
 def check_file_read(path: str | Path, *, strict: bool = False, data: bytes | None = None):
     """As check_file, and also what was read: (Result, Submission, Framework), the last two None
     when the file could not be read. The report drafts are written from these."""
-    from xltool.check.rules import check, result_status
+    from xltool.check.rules import check, read_result
     from xltool.check.evaluate import evaluate
     from xltool.check.reader import Unreadable, read_bytes, read_submission
 
@@ -350,18 +350,7 @@ def check_file_read(path: str | Path, *, strict: bool = False, data: bytes | Non
         evaluations = evaluate(sub, framework)
         findings = notes + check(sub, framework, evaluations)  # the same figures, not worked out again
         findings = _dedupe(findings)
-        return _read(Result(
-            file=shown,
-            status=result_status(findings),
-            kind=sub.kind,
-            unit=sub.unit_name,
-            unit_code=sub.unit_code,
-            year=sub.year,
-            framework=f"{sub.framework_name} {sub.framework_version}",
-            findings=findings,
-            evaluations=evaluations,
-            sha256=digest,
-        ), sub, framework)
+        return _read(read_result(shown, sub, findings, digest, evaluations=evaluations), sub, framework)
     except Unreadable as exc:
         if data is not None and any(f.code == "NOT_OUR_TEMPLATE" for f in exc.findings):
             from xltool.check.declaration import check_declaration_file  # a 绩效目标申报表 (template --stage 申报)

@@ -6,7 +6,8 @@ compared with the plan (the self-evaluation's codes: LOCKED_CHANGED, PREFILL_CHA
 FORMULA_CHANGED, PROTECTION_REMOVED, SHEET_MISSING, NAME_MISSING, STRUCTURE_CHANGED, and the
 signature's). Cached formula values are never used for any figure. With the roster (`check
 --roster`, or `targets --roster`), the pre-filled cells are compared with the roster instead, as the
-self-evaluation's are (check.reader.compare_with_roster).
+self-evaluation's are (check.reader.compare_with_roster), and a project the roster lists whose form
+sheet the file lacks is DECL_PROJECT_MISSING.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from xltool.check import xlsx
+from xltool.check.reader import Binder
 from xltool.core.declaration import ROW_FIELDS, STAGE, Declaration, DeclForm, DeclGoal, DeclRow, check_declaration
 from xltool.core.framework import Framework, find_framework, known_frameworks
 from xltool.core.messages import finding, show
-from xltool.core.model import Finding, Result, UnitInfo, Value
-from xltool.template.declaration import DEPARTMENT_HEADER_ROWS, HEADER_ROWS, META_FORMS, build_declaration_plan, column_name, goal_name, header_name
+from xltool.core.model import Finding, Integrity, Result, UnitInfo, Value
+from xltool.template.declaration import DEPARTMENT_HEADER_ROWS, HEADER_ROWS, META_FORMS, build_declaration_plan, column_name, form_prefills, goal_name, header_name
 from xltool.template.layout import SHEET_META, Plan, a1
 
 KIND = "declaration"  # Result.kind of a 申报表
@@ -100,19 +102,25 @@ def read_declaration(path: str | Path, data: bytes, roster: Sequence[UnitInfo] |
     roster_unit = _roster_unit(roster, unit) if not any(n.code == "FRAMEWORK_VERSION_MISMATCH" for n in notes) else None
     if roster_unit is not None:  # the roster is the source of truth: its figures replace the metadata's
         integrity = [f for f in integrity if f.code != "PREFILL_CHANGED"]
+    truth = build_declaration_plan(fw, roster_unit) if roster_unit is not None else None
+    if truth is not None:
+        integrity = _with_missing_projects(integrity, book, fw, plan, truth, roster_unit)
     notes += integrity
-    names = _Names(book, plan, notes)
+    names = Binder(book, plan, Integrity(), at_template=True)  # a name moved or deleted: read where the template put it
     header_rows = HEADER_ROWS if kind == "project" else DEPARTMENT_HEADER_ROWS
     goals = 1 if kind == "project" else fw.goals
     for p, (sheet, prefill) in enumerate(zip(_form_sheets(plan), forms), start=1):
+        if sheet not in book.sheets:
+            continue  # deleted or renamed: SHEET_MISSING (or DECL_PROJECT_MISSING) says so, once, not per cell
         form = DeclForm(p, sheet, {key: names.one(header_name(p, key)) for key in header_rows}, prefilled_name=bool(prefill[0]))
         for g in range(1, goals + 1):
             columns = {key: names.column(column_name(p, g, key), fw.indicator_rows) for key in ROW_FIELDS}
             rows = [DeclRow(i + 1, **{key: columns[key][i] for key in ROW_FIELDS}) for i in range(fw.indicator_rows)]
             form.goals.append(DeclGoal(g, names.one(goal_name(p, g)) if kind == "department" else Value(), rows))
         decl.forms.append(form)
-    if roster_unit is not None:
-        notes += _compare_with_roster(book, fw, plan, roster_unit, {n.sheet for n in notes if n.code == "STRUCTURE_CHANGED"})
+    notes += _name_findings(names)
+    if truth is not None:
+        notes += _compare_with_roster(book, plan, truth, {n.sheet for n in notes if n.code == "STRUCTURE_CHANGED"})
     return decl, fw, plan, notes
 
 
@@ -131,15 +139,37 @@ def _roster_unit(roster: Sequence[UnitInfo] | None, unit: UnitInfo) -> UnitInfo 
     return next((u for u in roster if u.year == unit.year and u.kind == unit.kind and _same_unit(u, unit.code, unit.name)), None)
 
 
-def _compare_with_roster(book: xlsx.Book, fw: Framework, plan: Plan, unit: UnitInfo, shifted: set[str]) -> list[Finding]:
+def _with_missing_projects(integrity: list[Finding], book: xlsx.Book, fw: Framework, plan: Plan, truth: Plan, unit: UnitInfo) -> list[Finding]:
+    """A project the roster lists whose form sheet the file lacks is DECL_PROJECT_MISSING on that
+    sheet: the sheet deleted or renamed (it replaces that sheet's SHEET_MISSING, naming the
+    project), or a 申报表 made from a roster without the project. A project of the file the
+    roster does not list is PREFILL_CHANGED on its pre-filled cells (_compare_with_roster), as
+    the self-evaluation's roster comparison reports it."""
+    if unit.kind != "project":
+        return integrity
+    issued = {s.name for s in plan.sheets}
+    missing: dict[str, Finding] = {}
+    for sheet, (name, _fiscal) in zip(_form_sheets(truth), form_prefills(unit, fw)):
+        if not name or sheet in book.sheets:
+            continue
+        if sheet in issued:
+            why, hint = "（工作表被删除或改名）", "请用下发的申报表重新填写该项目后交回，不要删除或重命名工作表；该项目确已取消的，请与财政部门联系更新名册。"
+        else:
+            why, hint = "（这份申报表是按没有该项目的名册生成的）", "请财政部门按现行名册重新生成该单位的申报表（xltool template --roster 名册 --stage 申报）下发，让单位把已填内容转填、补填该项目后交回。"
+        missing[sheet] = finding("DECL_PROJECT_MISSING", sheet=sheet, expected=f"{name}（名册）", unit=unit.name, project=name, why=why, hint=hint)
+    out = [missing.pop(f.sheet) if f.code == "SHEET_MISSING" and f.sheet in missing else f for f in integrity]
+    return out + list(missing.values())
+
+
+def _compare_with_roster(book: xlsx.Book, plan: Plan, truth: Plan, shifted: set[str]) -> list[Finding]:
     """Every cell finance pre-fills (unit name, project names, 主管部门, 财政拨款) as the roster says
-    it now: a 申报表 made from an older roster, or re-signed elsewhere, is PREFILL_CHANGED on the
-    cell, with the roster's value (marked 名册) and what the file holds."""
+    it now (`truth`, the roster unit's plan): a 申报表 made from an older roster, or re-signed
+    elsewhere, is PREFILL_CHANGED on the cell, with the roster's value (marked 名册) and what the
+    file holds."""
     from decimal import Decimal
 
     from xltool.core.messages import plain_number
 
-    truth = build_declaration_plan(fw, unit)
     expected = {(c.sheet, c.row, c.col): c.value for c in truth.cells if c.role == "prefill"}
     places = list(expected) + [(c.sheet, c.row, c.col) for c in plan.cells if c.role == "prefill" and (c.sheet, c.row, c.col) not in expected]
     out: list[Finding] = []
@@ -183,50 +213,34 @@ def _form_sheets(plan: Plan) -> list[str]:
     return [s.name for s in plan.sheets if s.name.startswith("项目") or s.name == "部门整体"]
 
 
-class _Names:
-    """Inputs through the workbook's defined names; a name deleted or moved is a finding, and its
-    cells are then read where the template put them."""
-
-    def __init__(self, book: xlsx.Book, plan: Plan, notes: list[Finding]):
-        self.book, self.plan, self.notes = book, plan, notes
-        self.moved: set[str] = set()
-
-    def _where(self, name: str):
-        spec = self.plan.names[name]
-        text = self.book.names.get(name)
-        found = xlsx.parse_name_ref(text) if text else None
-        expected = (spec.sheet, (spec.row, spec.col), (spec.last_row, spec.col))
-        if found is None:
-            self.notes.append(finding("NAME_MISSING", sheet=spec.sheet, cell=a1(spec.row, spec.col), name=name, label=self.label(spec)))
-        elif found[:2] != expected[:2] and spec.sheet not in self.moved:
-            self.moved.add(spec.sheet)
-            self.notes.append(finding(
-                "STRUCTURE_CHANGED", sheet=spec.sheet, cell=a1(spec.row, spec.col), label=self.label(spec),
-                expected=a1(spec.row, spec.col), seen=a1(found[1][0], found[1][1]) if found[0] == spec.sheet else f"{found[0]}!{a1(found[1][0], found[1][1])}", count=1,
+def _name_findings(binder: Binder) -> list[Finding]:
+    """The binder's facts about the names, in the order they were looked up: a name deleted is
+    NAME_MISSING at its cell; names moved are STRUCTURE_CHANGED once per sheet, at the first
+    looked up (a name stretched or shrunk is read over its template range, and not reported)."""
+    plan, integrity = binder.plan, binder.integrity
+    missing, moved = set(integrity.missing_names), {name: text for name, _ref, text in integrity.moved_names}
+    out: list[Finding] = []
+    shifted: set[str] = set()
+    for name in binder.resolved:
+        spec = plan.names.get(name)
+        if spec is None:
+            continue
+        if name in missing:
+            out.append(finding("NAME_MISSING", sheet=spec.sheet, cell=a1(spec.row, spec.col), name=name, label=_label(plan, spec)))
+        elif name in moved and spec.sheet not in shifted:
+            shifted.add(spec.sheet)
+            found = xlsx.parse_name_ref(moved[name])
+            seen = a1(found[1][0], found[1][1]) if found[0] == spec.sheet else f"{found[0]}!{a1(found[1][0], found[1][1])}"
+            out.append(finding(
+                "STRUCTURE_CHANGED", sheet=spec.sheet, cell=a1(spec.row, spec.col), label=_label(plan, spec),
+                expected=a1(spec.row, spec.col), seen=seen, count=1,
             ))
-        return expected
+    return out
 
-    def label(self, spec) -> str:
-        cell = next((c for c in self.plan.cells if c.sheet == spec.sheet and c.row == spec.row and c.col == spec.col), None)
-        return cell.field if cell is not None and cell.field else spec.name
 
-    def _value(self, sheet: str, row: int, col: int) -> Value:
-        s = self.book.sheets.get(sheet)
-        cell = s.cells.get((row, col)) if s is not None else None
-        if cell is None:
-            return Value(None, sheet, a1(row, col))
-        raw = cell.value
-        if isinstance(raw, str) and cell.formula is None and not raw.strip():
-            raw = None
-        return Value(raw, sheet, a1(row, col), cell.formula, cell.is_error)
-
-    def one(self, name: str) -> Value:
-        sheet, (row, col), _end = self._where(name)
-        return self._value(sheet, row, col)
-
-    def column(self, name: str, count: int) -> list[Value]:
-        sheet, (row, col), _end = self._where(name)
-        return [self._value(sheet, r, col) for r in range(row, row + count)]
+def _label(plan: Plan, spec) -> str:
+    cell = next((c for c in plan.cells if c.sheet == spec.sheet and c.row == spec.row and c.col == spec.col), None)
+    return cell.field if cell is not None and cell.field else spec.name
 
 
 def _integrity(book: xlsx.Book, plan: Plan) -> list[Finding]:
@@ -273,7 +287,7 @@ def check_declaration_file(path: str | Path, data: bytes, roster: Sequence[UnitI
     """The check of one returned 申报表, as the pipeline reports it (kind "declaration"); None when
     the bytes are not a 申报表 (the caller's NOT_OUR_TEMPLATE stands). Never raises. `roster`: the
     units its pre-fills are compared with (default: this run's `check --roster`, if any)."""
-    from xltool.check.rules import result_status
+    from xltool.check.rules import read_result
 
     path = Path(path)
     digest = hashlib.sha256(data).hexdigest()
@@ -286,18 +300,7 @@ def check_declaration_file(path: str | Path, data: bytes, roster: Sequence[UnitI
         return Result(file=str(path), status="unreadable", kind=KIND, unit=meta.get("unit_name", ""), unit_code=meta.get("unit_code", ""), findings=exc.findings, sha256=digest), None, None
     except xlsx.XlsxError as exc:
         return Result(file=str(path), status="unreadable", kind=KIND, findings=[finding(exc.code, file=path.name, detail=exc.detail)], sha256=digest), None, None
-    findings = notes + check_declaration(decl, fw)
-    return Result(
-        file=str(path),
-        status=result_status(findings),
-        kind=KIND,
-        unit=decl.unit_name,
-        unit_code=decl.unit_code,
-        year=decl.year,
-        framework=f"{decl.framework_name} {decl.framework_version}",
-        findings=findings,
-        sha256=digest,
-    ), decl, fw
+    return read_result(str(path), decl, notes + check_declaration(decl, fw), digest, kind=KIND), decl, fw
 
 
 def read_file(path: str | Path, data: bytes | None = None, roster: Sequence[UnitInfo] | None = None):

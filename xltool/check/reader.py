@@ -390,11 +390,18 @@ def _plan_from_meta(meta: dict[str, str], path: Path) -> tuple[Framework, Plan, 
 # ---------------------------------------------------------------- binding names → Submission
 
 
-class _Binder:
-    def __init__(self, book: xlsx.Book, plan: Plan, integrity: Integrity):
+class Binder:
+    """The plan's inputs read through the workbook's defined names (the self-evaluation's, and
+    check.declaration's for a 申报表). A name deleted, moved or stretched is recorded in
+    `integrity` (missing_names, moved_names, resized_names), and `resolved` keeps every name in the
+    order it was first looked up. Its cells are read where the name now points, within the range
+    the template gave it; with `at_template`, where the template put them, whatever the name says."""
+
+    def __init__(self, book: xlsx.Book, plan: Plan, integrity: Integrity, *, at_template: bool = False):
         self.book = book
         self.plan = plan
         self.integrity = integrity
+        self.at_template = at_template
         self.resolved: dict[str, tuple[str, tuple[int, int], tuple[int, int]] | None] = {}
 
     def where(self, name: str):
@@ -419,6 +426,8 @@ class _Binder:
                 # last row (1,048,576) would otherwise be read cell by cell.
                 sheet, (row, col), (last, _c) = found
                 found = (sheet, (row, col), (min(max(last, row), row + spec.last_row - spec.row), col))
+            if self.at_template:
+                found = (spec.sheet, (spec.row, spec.col), (spec.last_row, spec.col))
         elif found is not None:
             sheet, (row, col), _end = found
             found = (sheet, (row, col), (row, col))
@@ -484,7 +493,7 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
             integrity.missing_sheets.append(name)
         else:
             integrity.protected[name] = sheet.protected
-    b = _Binder(book, plan, integrity)
+    b = Binder(book, plan, integrity)
     unit = plan.unit
     sub = Submission(
         path=path,

@@ -29,10 +29,10 @@ from xltool.check.evaluate import (
 from xltool.core.cells import QUALITATIVE
 from xltool.core.framework import NOT_APPLICABLE, SIGNS, Framework
 from xltool.core.messages import finding, percent, plain_number
-from xltool.core.model import SEVERITIES, EMPTY, Evaluation, Finding, IndicatorRow, Integrity, Submission, Value
+from xltool.core.model import SEVERITIES, EMPTY, Evaluation, Finding, IndicatorRow, Integrity, Result, Submission, Value
 from xltool.template.layout import FIELD_LABELS, MONEY_MAX, NUMBER_MAX, VISIBLE_SHEETS
 
-__all__ = ["check", "integrity_findings", "result_status", "LOW_EXECUTION_THRESHOLD", "order_findings"]
+__all__ = ["check", "integrity_findings", "result_status", "read_result", "LOW_EXECUTION_THRESHOLD", "order_findings"]
 
 # A unit spending less than this share of its budget must say why (a warning: DOMAIN asks for an
 # explanation whenever the rate is not 100%, but a few percent short is ordinary).
@@ -77,6 +77,24 @@ def apply_expected_year(result, year: int) -> None:
 def result_status(findings) -> str:
     """"failed" when any finding is an error, else "passed"."""
     return "failed" if any(f.severity == "error" for f in findings) else "passed"
+
+
+def read_result(file: str, read, findings: list[Finding], sha256: str, *, kind: str = "", evaluations: list[Evaluation] | None = None) -> Result:
+    """The Result of a file that could be read: `read` (a Submission, or a 申报表's Declaration)
+    says whose it is, of which year and framework; failed when any finding is an error. `kind`
+    instead of read.kind (a 申报表's result is of kind "declaration")."""
+    return Result(
+        file=file,
+        status=result_status(findings),
+        kind=kind or read.kind,
+        unit=read.unit_name,
+        unit_code=read.unit_code,
+        year=read.year,
+        framework=f"{read.framework_name} {read.framework_version}",
+        findings=findings,
+        evaluations=evaluations if evaluations is not None else [],
+        sha256=sha256,
+    )
 
 
 def order_findings(findings) -> list[Finding]:

@@ -267,6 +267,7 @@ CODES: dict[str, tuple[str, str]] = {
         "{item}的“{field}”只填写了“{seen}”，这不是实际内容。请写明具体内容，不要用“*”“无”“见附件”等代替（附件中的内容请直接填到表中）。",
     ),
     "DECL_DATES_REVERSED": (ERROR, "{item}的结束时间 {seen} 早于起始时间 {expected}。请改正起止时间。"),
+    "DECL_PROJECT_MISSING": (ERROR, "名册中{unit}的项目“{project}”在申报表中没有对应的工作表“{sheet}”{why}，这个项目没有申报。{hint}"),
 }
 
 # The sentence used when a caller passes a code that is not in CODES (a bug, but never a crash).
