@@ -351,13 +351,13 @@ class Workspace:
     def templates_zip(self, campaign_id: int) -> tuple[str, bytes]:
         """Every unit's template, signed with this workspace's key, as one zip: (name, bytes). In a
         申报 campaign, each unit's 绩效目标申报表 (as `xltool template --stage 申报`)."""
-        from xltool.template import generate
+        from xltool.template import generate as generate_templates
+        from xltool.template.declaration import generate_declarations
         from xltool.template.signing import use_key_file
 
         campaign = self.campaign(campaign_id)
         units = self.roster_units(campaign_id)
-        if campaign.stage == DECLARATION:
-            from xltool.template.declaration import generate_declarations as generate
+        generate = generate_declarations if campaign.stage == DECLARATION else generate_templates
         with _CHECK_LOCK, _environment():
             use_key_file(self.key_path)
             with tempfile.TemporaryDirectory(prefix="xltool-templates-") as tmp:
