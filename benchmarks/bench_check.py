@@ -19,8 +19,14 @@ exec'd, they carry no other process's peak, but count the memory they share with
 process from the fork). `--data FOLDER` checks the workbooks already in FOLDER (made once by
 an earlier run with `--keep FOLDER`) instead of making new ones; `--root DIR` runs the check of
 another checkout instead, and `--before DIR` runs it as well (an older commit: before/after
-figures in one run, beside the same baseline); `--no-load` skips the openpyxl baseline when only
-memory is wanted:
+figures in one run, beside the same baseline); `--rounds N` then runs openpyxl, the --before
+checkout and this one in turn N times and gives each round's ratio of processor times and their
+median (the figures the README quotes: one run's ratio on a shared machine can be off by a
+quarter):
+
+    python benchmarks/bench_check.py --files 150 --jobs 1 --data returned --before ../old --rounds 7
+
+`--no-load` skips the openpyxl baseline when only memory is wanted:
 
     python benchmarks/bench_check.py --files 2000 --jobs 2 --keep returned --no-load
     python benchmarks/bench_check.py --files 2000 --jobs 2 --data returned --no-load --root ../old
@@ -32,6 +38,7 @@ import argparse
 import json
 import random
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -125,6 +132,7 @@ def main() -> None:
     parser.add_argument("--root", default=str(ROOT), help="the checkout whose xltool is run")
     parser.add_argument("--no-load", action="store_true", help="skip the openpyxl baseline")
     parser.add_argument("--before", help="also check the same files with this checkout (an older commit): before/after in one run")
+    parser.add_argument("--rounds", type=int, default=0, help="then N rounds of openpyxl, --before and the check in turn (processor time): medians and each round's ratio")
     args = parser.parse_args()
     root = str(Path(args.root).resolve())
     with tempfile.TemporaryDirectory() as tmp:
@@ -154,6 +162,13 @@ def main() -> None:
             before = str(Path(args.before).resolve())
             before_time, *_rest, before_cpu = run(_CHECK.format(bench=BENCHMARKS, root=before, folder=str(data), out=str(tmp / "before.xlsx"), jobs=args.jobs, limit=""))
         small_time, small_rss, _, _, _ = run(_CHECK.format(bench=BENCHMARKS, root=root, folder=str(small), out=str(tmp / "small.xlsx"), jobs=args.jobs, limit=""))
+        turns = []
+        for _ in range(args.rounds):  # in turn: a machine that other work shares slows all alike
+            turn = {"load": run(_LOAD.format(bench=BENCHMARKS, pattern=str(data / "*.xlsx")))[-1]}
+            if args.before:
+                turn["before"] = run(_CHECK.format(bench=BENCHMARKS, root=before, folder=str(data), out=str(tmp / "before.xlsx"), jobs=args.jobs, limit=""))[-1]
+            turn["check"] = run(_CHECK.format(bench=BENCHMARKS, root=root, folder=str(data), out=str(tmp / "summary.xlsx"), jobs=args.jobs, limit=""))[-1]
+            turns.append(turn)
     result = {
         "files": len(files),
         "jobs": args.jobs,
@@ -187,7 +202,23 @@ def main() -> None:
     if args.jobs > 1:
         result["peak_rss_worker_mb"] = round(worker_rss, 1)
     result[f"peak_rss_mb_{len(files) // 5}_files"] = round(small_rss, 1)
+    if turns:
+        result["rounds"] = _rounds(turns, len(files))
     print(json.dumps(result, ensure_ascii=False, indent=2))
+
+
+def _rounds(turns: list[dict], files: int) -> dict:
+    """Each round's processor time a file and its ratio to openpyxl's, with the medians."""
+    out = {}
+    for key in turns[0]:
+        out[f"{key}_cpu_ms_per_file"] = [round(1000 * t[key] / files, 1) for t in turns]
+    for key in ("check", "before"):
+        if key in turns[0]:
+            ratios = [t[key] / t["load"] for t in turns]
+            out[f"{key}_ratio_cpu"] = [round(r, 3) for r in ratios]
+            out[f"{key}_median_ratio_cpu"] = round(statistics.median(ratios), 3)
+            out[f"{key}_rounds_within_0.25"] = sum(r <= 0.25 for r in ratios)
+    return out
 
 
 if __name__ == "__main__":
