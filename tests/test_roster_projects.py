@@ -94,6 +94,18 @@ def test_a_project_the_roster_no_longer_lists_is_one_finding_and_the_others_are_
     assert len(_issue_rows(summary, "PROJECT_NOT_IN_ROSTER")) == 1
 
 
+def test_an_approved_target_of_a_project_the_roster_lists_first_is_compared_in_the_block_holding_it(tmp_path):
+    roster = _roster(tmp_path / "名册.csv", ["史料编研费"])
+    targets = tmp_path / "批复表.csv"
+    lines = [line for line in TARGETS.read_text(encoding="utf-8-sig").splitlines(True) if "档案保护费" not in line]
+    targets.write_text("".join(line.replace(",街道志出版,≥,4,部,", ",街道志出版,≥,5,部,") for line in lines), encoding="utf-8")
+    _code, findings, _summary = _check(tmp_path, roster, targets)
+    (changed,) = [f for f in findings if f["code"] in NOISE]
+    # 街道志出版 is the 2nd row of block 2 on the 绩效指标 sheet (block 1 is 档案保护费, not in the roster)
+    assert (changed["code"], changed["cell"], changed["seen"], changed["expected"]) == ("TARGET_CHANGED", "E29", 4, "5（批复表）")
+    assert "第 29 行“街道志出版”的年初指标值" in changed["message"]
+
+
 def test_a_project_renamed_in_place_stays_prefill_changed_on_its_name(tmp_path):
     roster = _roster(tmp_path / "名册.csv", ["档案保护费", ("史料编研经费", "100")])
     _code, findings, _summary = _check(tmp_path, roster, targets=None)  # the signed approved targets stand

@@ -273,15 +273,15 @@ def compare_with_roster(
             integrity.roster_projects.append(
                 ("PROJECT_NOT_IN_ROSTER", SHEET_BUDGET, a1(project_block_row(framework, b), 2), unit.name, names[b - 1], b)
             )
-    expected: dict[tuple, tuple] = {}  # the workbook's place → (the roster's cell, its row in the truth plan)
+    expected: dict[tuple, object] = {}  # the workbook's place → the roster's cell compared there
     for c in truth.cells:
         if c.role != "prefill":
             continue
         block, offset = _project_block(framework, c.sheet, c.row)
         if block is None:
-            expected[(c.sheet, c.row, c.col)] = (c, c.row)
+            expected[(c.sheet, c.row, c.col)] = c
         elif block in moves:  # else a roster project the workbook lacks: PROJECT_MISSING says so
-            expected[(c.sheet, c.row + offset * (moves[block] - block), c.col)] = (c, c.row)
+            expected[(c.sheet, c.row + offset * (moves[block] - block), c.col)] = c
     places = list(expected) + [
         (c.sheet, c.row, c.col) for c in plan.cells
         if c.role == "prefill" and (c.sheet, c.row, c.col) not in expected and _project_block(framework, c.sheet, c.row)[0] not in unlisted
@@ -290,7 +290,7 @@ def compare_with_roster(
     for sheet, row, col in places:
         if sheet not in book.sheets or sheet in shifted:
             continue
-        cell, truth_row = expected.get((sheet, row, col), (None, row))
+        cell = expected.get((sheet, row, col))
         value = None if cell is None else cell.value
         found = book.sheets[sheet].cells.get((row, col))
         seen = None if found is None else (found.formula if found.formula is not None else found.value)
