@@ -52,3 +52,16 @@ def wuchang_template(template_dir) -> Path:
 @pytest.fixture(scope="session")
 def blank_project_template(template_dir) -> Path:
     return write_plan(plan_for(BLANK_PROJECT), template_dir / "blank_project.xlsx")
+
+
+@pytest.fixture
+def clean_env(monkeypatch):
+    """No roster or targets file of an earlier `check --roster/--targets` in this process: the
+    CLI leaves them in the environment for its worker processes."""
+    from xltool.check.reader import ROSTER_ENV, TARGETS_ENV
+
+    for name in (ROSTER_ENV, TARGETS_ENV):
+        monkeypatch.delenv(name, raising=False)
+    yield
+    for name in (ROSTER_ENV, TARGETS_ENV):
+        os.environ.pop(name, None)

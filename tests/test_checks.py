@@ -720,6 +720,9 @@ def _scenario_findings() -> dict[str, list[Finding]]:
                        ("评分", "G4", "formula", "=1", 4), ("绩效指标", "E5", "target", 41000, 4100)],
         fingerprint_ok=False, extra_content=[("评分", "Z1")],
         target_labels={("绩效指标", "E5"): "第 5 行“档案整理”的年初指标值"},
+        # the roster (check --roster) and the workbook disagree on projects: on real files in test_roster_projects.py
+        roster_projects=[("PROJECT_MISSING", "预算执行", "C23", "武汉市档案馆", "档案数字化费", 3),
+                         ("PROJECT_NOT_IN_ROSTER", "预算执行", "C13", "武汉市档案馆", "史料编研费", 2)],
     )
     sub = seed_000()
     sub.integrity = integrity

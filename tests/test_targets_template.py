@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 from dataclasses import replace
 from decimal import Decimal as D
 from pathlib import Path
@@ -174,17 +173,6 @@ def test_the_signed_meta_carries_the_approved_rows(made):
     approved = unit.projects[0].approved
     assert [i.name for i in approved] == ["档案修复", "修复合格率", "线下查档利用人数", "服务对象满意度"]
     assert approved[2] == ApprovedIndicator(4, "效益指标", "社会效益指标", "线下查档利用人数", "≥", D(10000), "人次", D(30), D(12000))
-
-
-@pytest.fixture
-def clean_env(monkeypatch):
-    from xltool.check.reader import ROSTER_ENV, TARGETS_ENV
-
-    for name in (ROSTER_ENV, TARGETS_ENV):
-        monkeypatch.delenv(name, raising=False)
-    yield
-    for name in (ROSTER_ENV, TARGETS_ENV):
-        os.environ.pop(name, None)
 
 
 def _check_json(tmp_path, paths, *extra) -> dict:

@@ -36,14 +36,17 @@ from xltool.core.model import (
 )
 from xltool.template.shaped import plan_shape_key, shaped_plan
 from xltool.template.layout import (
+    SHEET_BUDGET,
     SHEET_INDICATORS,
     SHEET_META,
     VISIBLE_SHEETS,
     Plan,
     optional_name,
+    project_block_row,
     a1,
     build_plan,
     column_name,
+    indicator_block_row,
     indicator_columns,
     is_form_sheet,
     measured_indicators,
@@ -104,7 +107,7 @@ def read_submission(path: str | Path, data: bytes | None = None) -> tuple[Submis
         sub.integrity.changed_cells = [c for c in sub.integrity.changed_cells if c[2] not in dropped]
         if not with_targets:
             roster_unit = _with_approved(roster_unit, plan.unit)
-        compare_with_roster(book, plan, framework, roster_unit, sub.integrity)
+        compare_with_roster(book, plan, framework, roster_unit, sub.integrity, [p.name.text for p in sub.projects])
     return sub, plan, framework, notes
 
 
@@ -242,12 +245,47 @@ def _with_approved(unit: UnitInfo, signed: UnitInfo) -> UnitInfo:
     return replace(unit, projects=projects, goals=signed.goals or unit.goals)
 
 
-def compare_with_roster(book: xlsx.Book, plan: Plan, framework: Framework, unit: UnitInfo, integrity: Integrity) -> None:
+def compare_with_roster(
+    book: xlsx.Book, plan: Plan, framework: Framework, unit: UnitInfo, integrity: Integrity, seen_names: list[str] | None = None
+) -> None:
     """Every figure finance pre-filled must equal the roster's, cell by cell; a pre-filled cell
-    the roster leaves blank, or a roster figure that is missing, is a change too."""
+    the roster leaves blank, or a roster figure that is missing, is a change too.
+
+    A project workbook's blocks are matched with the roster's projects by name (seen_names: the
+    names the workbook's blocks hold): each block is compared with the roster project of its
+    name, wherever the roster lists it. A roster project the workbook lacks is one
+    PROJECT_MISSING, a block whose project the roster does not list one PROJECT_NOT_IN_ROSTER,
+    instead of a PREFILL_CHANGED on each of that block's cells; a block renamed in place (its
+    name in neither list's other places) stays compared with the roster's project at its place."""
     truth = build_plan(framework, unit)
-    expected = {(c.sheet, c.row, c.col): c for c in truth.cells if c.role == "prefill"}
-    places = list(expected) + [(c.sheet, c.row, c.col) for c in plan.cells if c.role == "prefill" and (c.sheet, c.row, c.col) not in expected]
+    moves: dict[int, int] = {}  # the roster's project j → the workbook's block holding it
+    unlisted: set[int] = set()
+    if framework.kind == "project":
+        issued = [p.name for p in plan.unit.projects]
+        seen = list(seen_names or [])[: plan.blocks] + [""] * max(plan.blocks - len(seen_names or []), 0)
+        names = [(seen[b] or (issued[b] if b < len(issued) else "")).strip() for b in range(plan.blocks)]
+        moves, missing, unlisted = match_projects(names, [p.name for p in unit.projects])
+        for j in missing:
+            integrity.roster_projects.append(
+                ("PROJECT_MISSING", SHEET_BUDGET, a1(project_block_row(framework, j), 2), unit.name, unit.projects[j - 1].name, j)
+            )
+        for b in sorted(unlisted):
+            integrity.roster_projects.append(
+                ("PROJECT_NOT_IN_ROSTER", SHEET_BUDGET, a1(project_block_row(framework, b), 2), unit.name, names[b - 1], b)
+            )
+    expected: dict[tuple, object] = {}  # the workbook's place → the roster's cell compared there
+    for c in truth.cells:
+        if c.role != "prefill":
+            continue
+        block, offset = _project_block(framework, c.sheet, c.row)
+        if block is None:
+            expected[(c.sheet, c.row, c.col)] = c
+        elif block in moves:  # else a roster project the workbook lacks: PROJECT_MISSING says so
+            expected[(c.sheet, c.row + offset * (moves[block] - block), c.col)] = c
+    places = list(expected) + [
+        (c.sheet, c.row, c.col) for c in plan.cells
+        if c.role == "prefill" and (c.sheet, c.row, c.col) not in expected and _project_block(framework, c.sheet, c.row)[0] not in unlisted
+    ]
     shifted = {plan.names[n].sheet for n, _e, _f in integrity.moved_names if n in plan.names}  # reported as STRUCTURE_CHANGED
     for sheet, row, col in places:
         if sheet not in book.sheets or sheet in shifted:
@@ -259,8 +297,43 @@ def compare_with_roster(book: xlsx.Book, plan: Plan, framework: Framework, unit:
         if (found is not None and found.formula is not None) or not _same_value(value, seen):
             shown = "（空白）" if _blank(value) else plain_number(value) if isinstance(value, (Decimal, int, float)) else value
             place = cell or next(c for c in plan.cells if (c.sheet, c.row, c.col) == (sheet, row, col))
-            role = _role(truth if cell is not None else plan, place, integrity)
+            role = _role(truth if cell is not None else plan, place, integrity, at_row=row)
             integrity.changed_cells.append((sheet, a1(row, col), role, f"{shown}（{'批复表' if role == 'target' else '名册'}）", seen))
+
+
+def match_projects(names: list[str], listed: list[str]) -> tuple[dict[int, int], list[int], set[int]]:
+    """The workbook's project blocks (`names`, "" for a block left blank) against the roster's
+    projects (`listed`), 1-based: ({roster position → block}, roster positions the workbook lacks,
+    blocks whose project the roster does not list). A name matches the first roster project of
+    that name not yet matched; a named block left over then takes the roster's project at its own
+    position when that one is left over too (a project renamed in place, reported cell by cell)."""
+    moves: dict[int, int] = {}
+    held: set[int] = set()
+    for b, name in enumerate(names, start=1):
+        j = next((j for j, r in enumerate(listed, start=1) if name and j not in moves and r.strip() == name), None)
+        if j is not None:
+            moves[j] = b
+            held.add(b)
+    for b, name in enumerate(names, start=1):
+        if name and b not in held and b <= len(listed) and b not in moves:
+            moves[b] = b
+            held.add(b)
+    missing = [j for j in range(1, len(listed) + 1) if j not in moves]
+    return moves, missing, {b for b, name in enumerate(names, start=1) if name and b not in held}
+
+
+def _project_block(framework: Framework, sheet: str, row: int) -> tuple[int | None, int]:
+    """(the project block a row of a project workbook's 预算执行 or 绩效指标 sheet belongs to, the
+    rows between one block and the next), or (None, 0) for a row of no project."""
+    if framework.kind != "project":
+        return None, 0
+    if sheet == SHEET_BUDGET:
+        first, size = project_block_row(framework, 1), project_block_row(framework, 2) - project_block_row(framework, 1)
+    elif sheet == SHEET_INDICATORS:
+        first, size = indicator_block_row(framework, 1), indicator_block_row(framework, 2) - indicator_block_row(framework, 1)
+    else:
+        return None, 0
+    return ((row - first) // size + 1, size) if row >= first else (None, 0)
 
 
 def _short_text(text: str, limit: int = 60) -> str:
@@ -717,12 +790,15 @@ def compare_locked(book: xlsx.Book, plan: Plan, integrity: Integrity) -> None:
             integrity.changed_cells.append((cell.sheet, cell.ref, _role(plan, cell, integrity), None, found.formula if found.formula is not None else found.value))
 
 
-def _role(plan: Plan, cell, integrity: Integrity) -> str:
-    """"target" for an approved target's cell on the indicator sheet (recording what it is), else the cell's role."""
+def _role(plan: Plan, cell, integrity: Integrity, at_row: int | None = None) -> str:
+    """"target" for an approved target's cell on the indicator sheet (recording what it is), else
+    the cell's role. at_row: the row of the workbook it is compared at, when not its own (a
+    roster project the workbook holds in another block)."""
     if cell.role != "prefill" or cell.sheet != SHEET_INDICATORS:
         return cell.role
+    row = cell.row if at_row is None else at_row
     name_col = [key for key, *_rest in indicator_columns(plan.framework.kind)].index("name")
     name = next((c.value for c in plan.cells if c.sheet == cell.sheet and c.row == cell.row and c.col == name_col), None)
-    what = f"第 {cell.row + 1} 行“{name}”的{cell.field}" if name and cell.col != name_col else f"第 {cell.row + 1} 行的{cell.field}"
-    integrity.target_labels[(cell.sheet, cell.ref)] = what
+    what = f"第 {row + 1} 行“{name}”的{cell.field}" if name and cell.col != name_col else f"第 {row + 1} 行的{cell.field}"
+    integrity.target_labels[(cell.sheet, a1(row, cell.col))] = what
     return "target"

@@ -420,6 +420,9 @@ def integrity_findings(integrity: Integrity) -> list[Finding]:
         else:
             code = "PREFILL_CHANGED" if role == "prefill" else "LOCKED_CHANGED"
             out.append(finding(code, sheet=sheet, cell=cell, seen=found, expected=expected))
+    for code, sheet, cell, unit, project, block in integrity.roster_projects:
+        seen, expected = (None, f"{project}（名册）") if code == "PROJECT_MISSING" else (project, None)
+        out.append(finding(code, sheet=sheet, cell=cell, seen=seen, expected=expected, unit=unit, project=project, block=block))
     if not integrity.fingerprint_ok:
         out.append(finding("FINGERPRINT_MISMATCH"))
     # A block pasted beside the table is one finding per sheet, at its first cell, not one a cell.

@@ -233,6 +233,11 @@ class Integrity:
     notes: list[str] = field(default_factory=list)
     # an approved target's cell (role "target" in changed_cells) → what it is: 第 5 行“档案修复”的年初指标值
     target_labels: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Projects the roster (`check --roster`) and the workbook disagree on, matched by name:
+    # (code, sheet, cell, unit, project, block) with code PROJECT_MISSING (a roster project the
+    # workbook lacks; block: the roster's position, where it would be) or PROJECT_NOT_IN_ROSTER
+    # (the workbook's block number holding a project the roster does not list).
+    roster_projects: list[tuple[str, str, str, str, str, int]] = field(default_factory=list)
 
 
 @dataclass

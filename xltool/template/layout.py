@@ -193,6 +193,11 @@ def project_block_row(framework: Framework, p: int) -> int:
     return 2 + (p - 1) * (len(framework.fund_sources) + 7)
 
 
+def indicator_block_row(framework: Framework, b: int) -> int:
+    """First row (0-based) of block b (a project, or a unit-wide goal) on the 绩效指标 sheet: its title row."""
+    return 2 + (b - 1) * (framework.indicator_rows + 3)
+
+
 def _rate_formula(budget: str, executed: str) -> str:
     return f'=IF(AND(ISNUMBER({budget}),ISNUMBER({executed})),IF({budget}>0,ROUND({executed}/{budget},4),""),"")'
 
@@ -618,7 +623,7 @@ class _Builder:
             return
         replace: dict[tuple[int, int], CellSpec] = {}
         for b, goal_name, rows in approved:
-            first = 2 + (b - 1) * (self.fw.indicator_rows + 3) + 2
+            first = indicator_block_row(self.fw, b) + 2
             if goal_name:
                 replace[(first - 2, 2)] = CellSpec(
                     SHEET_INDICATORS, first - 2, 2, "prefill", goal_name, "prefill", None, len(col_of) - 2, "年度目标名称"
@@ -649,7 +654,7 @@ class _Builder:
         col_of = {key: i for i, (key, *_rest) in enumerate(columns)}
         sheet = SHEET_INDICATORS
         rows = fw.indicator_rows
-        row = 2 + (b - 1) * (rows + 3)
+        row = indicator_block_row(fw, b)
         pre = f"{prefix}{b}_"
         if fw.kind == "project":
             self.put(sheet, row, 0, "label", f"项目 {b}", "block_title", span=2)
