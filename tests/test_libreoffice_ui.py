@@ -462,3 +462,41 @@ def test_menu_commands_insert_and_delete_are_refused_and_a_paste_is_caught_by_th
     sheet, cell = _cell(names, "PROJ1_ACTUAL", 1)
     found = [f for f in result.findings if f.code == "TEXT_IN_NUMBER"]
     assert [(f.sheet, f.cell) for f in found] == [(sheet, cell)] and "很好" in found[0].message
+
+
+# ---------------------------------------------------------------- 6. the 二级 dropdown follows the 一级 (layout 3)
+
+
+def test_the_level2_dropdown_offers_only_the_level2_of_the_rows_level1(calc, templates, tmp_path):
+    """A template of layout 3: with 一级 = 产出指标 typed, a 二级 of 效益指标 typed into the row is
+    refused, 数量指标 is accepted, and the dropdown lists 产出指标's four 二级 only; another row's
+    dropdown follows its own 一级. LibreOffice keeps the per-一级 names and the validation formula
+    on saving, and the saved file checks with no LEVEL2_MISMATCH."""
+    src = _copy(templates[("plain", "project")], tmp_path)
+    names = _names(src)
+    assert names["二级_产出指标"] == ("_lists", ["G1", "G2", "G3", "G4"])
+    saved = tmp_path / "saved.xlsx"
+    results = calc.run(src, [
+        _type(names, "PROJ1_LEVEL1", "产出指标"),
+        _type(names, "PROJ1_LEVEL2", "社会效益指标"),  # a 二级 of 效益指标: refused
+        _type(names, "PROJ1_LEVEL2", "数量指标"),
+        _type(names, "PROJ1_LEVEL1", "效益指标", row=1),
+        {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_LEVEL2", 1)[1], "entry": "社会效益指标", "entries": True},
+        _type(names, "PROJ1_LEVEL1", "产出指标", row=2),
+        {"do": "choose", "sheet": SHEET_INDICATORS, "cell": _cell(names, "PROJ1_LEVEL2", 2)[1], "entry": "成本指标", "entries": True},
+    ], save=saved)
+    level1, other, own, _l1, benefit, _l1b, output = results
+    assert _holds(level1, "产出指标")
+    assert other["type"] == "EMPTY", f"二级指标接受了不属于“产出指标”的“{other['string']}”"
+    assert _holds(own, "数量指标")
+    assert benefit["entries"] == ["经济效益指标", "社会效益指标", "生态效益指标", "可持续影响指标"] and benefit["string"] == "社会效益指标"
+    assert output["entries"] == ["数量指标", "质量指标", "时效指标", "成本指标"] and output["string"] == "成本指标"
+
+    assert [_saved(saved, names, "PROJ1_LEVEL2", r) for r in (0, 1, 2)] == ["数量指标", "社会效益指标", "成本指标"]
+    book = openpyxl.load_workbook(saved)
+    assert {n for n in book.defined_names if n.startswith("二级_")} == {"二级_产出指标", "二级_效益指标", "二级_满意度指标"}
+    sheet, cell = _cell(names, "PROJ1_LEVEL2")
+    [rule] = [v for v in book[sheet].data_validations.dataValidation if cell in v.sqref]
+    assert rule.type == "list" and rule.formula1.replace(" ", "") == f'INDIRECT("二级_"&$A{cell[1:]})'
+    [result] = check_files([saved], key=KEY)
+    assert not _codes(result) & (INTEGRITY | {"LEVEL2_MISMATCH", "INVALID_CHOICE"}), [(f.code, f.cell) for f in result.findings]

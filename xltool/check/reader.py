@@ -43,6 +43,7 @@ from xltool.template.layout import (
     Plan,
     optional_name,
     project_block_row,
+    list_name,
     a1,
     build_plan,
     column_name,
@@ -651,8 +652,9 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
     if framework.kind == "project":
         for key in ("BACKGROUND", "ANALYSIS", "CONCLUSION"):
             sub.texts[key.lower()] = b.one(key)
-    for name in plan.names:  # every name the template defined must still be there
-        b.where(name)
+    for name in plan.names:  # every name the template defined must still be there (but a dropdown's)
+        if not list_name(name):
+            b.where(name)
     return sub
 
 

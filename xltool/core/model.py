@@ -39,10 +39,12 @@ class ProjectInfo:
 
 
 # The template layout this release writes. 1: the first; 2: the print form's 年度指标值 shows a 定性
-# row's approved wording (was the word 定性). A file keeps the layout it was made with: every
-# layout a release ever wrote stays in LAYOUTS, and the builder still makes each.
-LAYOUT_VERSION = 2
-LAYOUTS = (1, 2)
+# row's approved wording (was the word 定性); 3: the 二级指标 dropdown lists only the 二级 of the
+# row's 一级 (a defined name per 一级 on the lists sheet, reached with INDIRECT). A file keeps the
+# layout it was made with: every layout a release ever wrote stays in LAYOUTS, and the builder
+# still makes each.
+LAYOUT_VERSION = 3
+LAYOUTS = (1, 2, 3)
 
 
 @dataclass(frozen=True)

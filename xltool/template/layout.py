@@ -35,6 +35,36 @@ REPORT_TEXT_NOTE = "以下文字用于自评报告初稿（xltool report），�
 
 
 
+# Layout 3: the 二级 options of each 一级, a column of the lists sheet under a defined name: this
+# prefix and the 一级's name (二级_产出指标), reached from a row's 一级 cell with INDIRECT.
+LEVEL2_NAME_PREFIX = "二级_"
+# Characters a defined name may hold in Excel, WPS and LibreOffice alike (conservatively: ASCII
+# letters, digits, _ and ., and CJK ideographs); a name starting with the CJK prefix can never be
+# read as a cell reference.
+_NAME_TEXT = re.compile(r"[A-Za-z0-9_.\u3400-\u4dbf\u4e00-\u9fff]+")
+
+
+def level2_list_name(category: str) -> str:
+    """The defined name of one 一级's 二级 options on the lists sheet: 二级_产出指标."""
+    return LEVEL2_NAME_PREFIX + category
+
+
+@lru_cache(maxsize=64)
+def dependent_level2(framework: Framework, layout: int) -> bool:
+    """Whether the 二级 dropdown depends on the 一级: from layout 3, when every 一级 of the
+    framework makes a valid defined name (otherwise the framework keeps the full list)."""
+    return layout >= 3 and bool(framework.categories) and all(
+        len(level2_list_name(c.name)) <= 255 and _NAME_TEXT.fullmatch(c.name) and c.subcategories for c in framework.categories
+    )
+
+
+def list_name(name: str) -> bool:
+    """A defined name of the lists sheet (layout 3's 二级 per 一级): it feeds a dropdown only, and
+    the checker never reads through it, so one deleted or moved is no finding (the rules check the
+    pairs themselves: LEVEL2_MISMATCH)."""
+    return name.startswith(LEVEL2_NAME_PREFIX)
+
+
 def optional_name(name: str) -> bool:
     """The report texts of a project workbook (BACKGROUND, PROJ2_IMPLEMENTATION, …): added after
     returns were already made, so a workbook without their names is read as if they were blank."""
@@ -59,6 +89,9 @@ class Validation:
     maximum: object = None
     source: object = None  # list values, or a range / formula text
     strict: bool = True  # False: a list that also allows other values (warning only)
+    # the source is a formula relative to its cell (a list that depends on the row): consecutive
+    # cells with the same words share one rule, written with the first cell's formula
+    relative: bool = False
 
 
 @dataclass(frozen=True)
@@ -352,10 +385,11 @@ class _Builder:
         self.conditional.extend(conditional)
 
     def build_lists(self):
-        cells, lists = _lists_section(self.fw)
+        cells, lists, names = _lists_section(self.fw, dependent_level2(self.fw, self.unit.layout))
         self.sheet(SHEET_LISTS, state="hidden", widths={0: 10, 1: 14, 2: 24, 3: 34, 4: 8, 5: 8})
         self.cells.extend(cells)
         self.lists.update(lists)
+        self.names.update(names)
 
     def put_lists(self, columns: dict[str, list]) -> None:
         """Each list a column of the hidden lists sheet, and its range under its key in self.lists."""
@@ -364,7 +398,7 @@ class _Builder:
                 self.put(SHEET_LISTS, row, col, "label", value, "list")
             self.lists[key] = f"={quote_sheet(SHEET_LISTS)}!{a1(0, col, True)}:{a1(len(values) - 1, col, True)}"
 
-    def _build_lists_uncached(self):
+    def _build_lists_uncached(self, dependent: bool = False):
         fw = self.fw
         self.sheet(SHEET_LISTS, state="hidden", widths={0: 10, 1: 14, 2: 24, 3: 34, 4: 8, 5: 8})
         columns = {
@@ -375,7 +409,12 @@ class _Builder:
             "grade": [g.label for g in fw.grades],
             "unit": list(fw.units) or ["%"],
         }
+        if dependent:  # layout 3: each 一级's 二级 options, a column under its own defined name
+            columns.update({level2_list_name(c.name): list(c.subcategories) for c in fw.categories})
         self.put_lists(columns)
+        for c in fw.categories if dependent else ():
+            key = level2_list_name(c.name)
+            self.name_range(key, SHEET_LISTS, 0, list(columns).index(key), len(c.subcategories) - 1)
 
     def build_guide(self):
         fw, unit = self.fw, self.unit
@@ -697,7 +736,9 @@ class _Builder:
                 formula = self._calc_formula(c) if key == "calc" else self._status_formula(c)
                 self.put(sheet, r, col, "formula", formula, style)
                 continue
-            if key == "score":  # relative to its own row: the only rule that differs per row
+            if key == "level2" and dependent_level2(self.fw, self.unit.layout):
+                validation = self._level2_validation(c["level1"])
+            elif key == "score":  # relative to its own row
                 validation = Validation(
                     "custom", "请填写自评得分", "自评得分不能超过本行分值；定量指标按完成值计算，定性指标在所选档次的区间内打分。",
                     "自评得分必须是数字，且在 0 和本行分值之间。", source=f"=AND(ISNUMBER({c['score']}),{c['score']}>=0,{c['score']}<={c['points']})",
@@ -705,6 +746,15 @@ class _Builder:
             else:
                 validation = self._column_validation(key)
             self.put(sheet, r, col, "input", None, style, validation, field=FIELD_LABELS[key])
+
+    def _level2_validation(self, level1: str) -> Validation:
+        """Layout 3: the 二级 options of the row's 一级 (its defined name on the lists sheet)."""
+        return Validation(
+            "list", "请选择二级指标", "请先选择一级指标，再从下拉列表中选择二级指标：列表只列出所选一级指标下的二级指标。",
+            "二级指标只能从下拉列表中选择，且须属于本行的一级指标；请先选择一级指标。",
+            source=f'=INDIRECT("{LEVEL2_NAME_PREFIX}"&${level1})',
+            relative=True,
+        )
 
     def _column_validation(self, key: str) -> Validation:
         """The same rule for every row of an indicator column: built once per workbook."""
@@ -1389,10 +1439,10 @@ def check_formula_functions(plan: Plan) -> set[str]:
 
 
 @lru_cache(maxsize=16)
-def _lists_section(framework: Framework):
+def _lists_section(framework: Framework, dependent: bool):
     builder = _Builder(framework, UnitInfo("", "", 0, framework.kind))
-    builder._build_lists_uncached()
-    return tuple(builder.cells), dict(builder.lists)
+    builder._build_lists_uncached(dependent)
+    return tuple(builder.cells), dict(builder.lists), dict(builder.names)
 
 
 @lru_cache(maxsize=256)

@@ -322,4 +322,6 @@ def validation_runs(cells) -> list[tuple[int, int, int, int, Validation]]:
 def _same_rule(a: Validation, b: Validation) -> bool:
     if a.kind == "custom" and b.kind == "custom":
         return (a.title, a.message, a.error) == (b.title, b.message, b.error)
+    if a.relative and b.relative:  # a formula relative to each cell: the run keeps its first
+        return (a.kind, a.title, a.message, a.error, a.strict) == (b.kind, b.title, b.message, b.error, b.strict)
     return a == b
