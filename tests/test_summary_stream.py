@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from xltool.core.model import Evaluation, Finding, Result
@@ -76,6 +76,8 @@ _NUMBER = st.one_of(st.none(), st.booleans(), st.integers(-10**20, 10**20), st.f
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(texts=st.lists(_TEXT.filter(lambda t: not needs_runs(common._cell_text(t))), min_size=1, max_size=6), numbers=st.lists(_NUMBER, min_size=1, max_size=4))
+@example(texts=["\x1f"], numbers=[None])  # blank to Python, not once written as _x001F_
+@example(texts=[" 前后 ", "\t", "_x0041_\x01"], numbers=[Decimal("1E+30"), float("nan")])
 def test_streamed_sheets_are_the_files_xlsxwriter_writes(tmp_path_factory, unstreamed, texts, numbers):
     folder = tmp_path_factory.mktemp("s")
     results = [_result(i, texts, numbers) for i in range(3)]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import xlsxwriter
-from xlsxwriter.utility import xl_rowcol_to_cell_fast
+from xlsxwriter.utility import _preserve_whitespace, xl_rowcol_to_cell_fast
 from xlsxwriter.xmlwriter import XMLwriter
 
 from xltool.core.model import Finding, Result
@@ -233,9 +233,10 @@ def _inline_string_xml(shown: str) -> str:
     """The end of an inline-string cell element, as xlsxwriter writes it in constant memory
     (control characters as _xHHHH_, leading or trailing blanks preserved), but always escaped:
     a text shaped like xlsxwriter's own rich-string XML (<r>…</r>) stays text (celltext)."""
-    text = _XML._escape_data(_XML._escape_control_characters(shown))
-    preserve = ' xml:space="preserve"' if shown[:1].isspace() or shown[-1:].isspace() else ""
-    return f' t="inlineStr"><is><t{preserve}>{text}</t></is></c>'
+    escaped = _XML._escape_control_characters(shown)
+    # as xlsxwriter decides it: on the text after _xHHHH_ escaping (a lone \x1f is blank to Python)
+    preserve = ' xml:space="preserve"' if _preserve_whitespace(escaped) else ""
+    return f' t="inlineStr"><is><t{preserve}>{_XML._escape_data(escaped)}</t></is></c>'
 
 
 # Printing (A4 landscape, 100 %): points per line of 10 pt text. LibreOffice draws 宋体 with a
