@@ -350,6 +350,8 @@ def cmd_check(args, parser) -> int:
     if args.export:
         named_outputs += [str(p) for p in report.export_paths(args.export)]
     inputs = batch.collect(args.paths, exclude=named_outputs)
+    if batch.returns_at_outputs(inputs):
+        return _usage(_output_is_a_return(batch.returns_at_outputs(inputs)[0]))
     for result in inputs.problems:
         sys.stderr.write(f"{_safe(result.findings[0].message)}\n")
     for folder in inputs.empty_folders:
@@ -414,6 +416,11 @@ def cmd_check(args, parser) -> int:
     return EXIT_OK if not failed and briefs and all(r.status == "passed" for r in briefs) else EXIT_FAILED
 
 
+def _output_is_a_return(path: str) -> str:
+    return (f"输出会写到要读取的文件 {_safe(path)} 上（输出路径就是它，或是指向它的链接），而它不是本程序写出的文件："
+            "不会覆盖任何输入文件，也不会跳过不读。请换一个输出路径（如放到另一个文件夹）。")
+
+
 def _setup(args) -> str:
     """Register --framework files and use --key; why they cannot be used, or ""."""
     if args.framework:
@@ -455,6 +462,8 @@ def cmd_targets(args) -> int:
         except RosterError as exc:
             return _usage(f"名册无法使用：{exc}")
     inputs = batch.collect(args.paths, exclude=[out])
+    if batch.returns_at_outputs(inputs):
+        return _usage(_output_is_a_return(batch.returns_at_outputs(inputs)[0]))
     if not inputs.sources and not inputs.problems:
         _say_skipped(inputs.skipped)
         return _usage("没有找到申报表。请核对命令中的路径，或给出回收的申报表所在的文件夹。")

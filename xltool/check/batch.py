@@ -60,6 +60,7 @@ class Inputs:
     problems: list[Result] = field(default_factory=list)  # named paths that cannot be checked
     skipped: Counter = field(default_factory=Counter)  # reason → files passed over
     empty_folders: list[str] = field(default_factory=list)  # named folders with nothing to check
+    outputs_found: list[str] = field(default_factory=list)  # files a folder scan passed over as this run's outputs
 
     @property
     def missing(self) -> list[str]:
@@ -171,6 +172,7 @@ def _scan(folder: Path, inputs: Inputs, excluded: set[str]) -> None:
                 inputs.skipped[SKIP_LOCK] += 1
             elif os.path.realpath(path) in excluded:
                 inputs.skipped[SKIP_OUTPUT] += 1
+                inputs.outputs_found.append(str(path))
             elif suffix in ARCHIVE_SUFFIXES:
                 _archive(path, inputs, scanned=True)
             elif suffix in SPREADSHEET_SUFFIXES:
@@ -307,6 +309,16 @@ def check_source(source: Source, data: bytes | None = None) -> Result:
         if _is_our_output(source, data):
             return Result(file=source.file, status="skipped")
     return result
+
+
+def returns_at_outputs(inputs: Inputs) -> list[str]:
+    """Workbooks a folder scan passed over because an output of this run is to be written there
+    (by any spelling of the path, or through a link) which this program did not write: a return
+    that the output would overwrite (the caller refuses; only our own earlier outputs are replaced)."""
+    return [
+        p for p in inputs.outputs_found
+        if Path(p).suffix.lower() in SPREADSHEET_SUFFIXES + ARCHIVE_SUFFIXES and not _is_our_output(Source(p), None)
+    ]
 
 
 def _is_our_output(source: Source, data: bytes | None) -> bool:

@@ -1,0 +1,78 @@
+"""What an adversarial sweep of the 申报 stage found: outputs that would overwrite an input,
+numbers out of range, tiny approved values, last year's forms, too many projects, added sheets,
+a 批复表 fed back as a return, the reasons `targets` gives, and the 申报表's layout version."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+import test_declaration
+from declfill import fill, good_project
+from xltool.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+ROSTER = ROOT / "samples" / "roster.csv"
+KEY = ROOT / "samples" / "demo.key"
+RETURNED = next((ROOT / "samples" / "returned").glob("2020_*.xlsx"))
+
+
+# The demo key chosen per test put back, and the 申报表 made from the sample roster (module fixtures).
+_keep_environment = test_declaration._keep_environment
+forms = test_declaration.forms
+
+
+@pytest.fixture(scope="module")
+def good(forms, tmp_path_factory):
+    return fill(forms["project"], tmp_path_factory.mktemp("good") / "good.xlsx", [good_project(), good_project()])
+
+
+def _sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- 1. an output that is an input
+
+
+def _spell(folder: Path, how: str) -> str:
+    """The output path, naming the return x.xlsx of `folder` the way `how` says."""
+    if how == "same":
+        return str(folder / "x.xlsx")
+    if how == "dotdot":
+        return str(folder / ".." / folder.name / "." / "x.xlsx")
+    if how == "symlink":
+        os.symlink("x.xlsx", folder / "link.xlsx")
+        return str(folder / "link.xlsx")
+    os.link(folder / "x.xlsx", folder.parent / "hard.xlsx")  # a hard link outside the folder
+    return str(folder.parent / "hard.xlsx")
+
+
+@pytest.mark.parametrize("command", ["targets", "check"])
+@pytest.mark.parametrize("how", ["same", "dotdot", "symlink", "hard"])
+@pytest.mark.parametrize("named", [False, True])
+def test_an_output_that_is_an_input_is_refused_and_the_input_unchanged(good, tmp_path, capsys, command, how, named):
+    folder = tmp_path / "回收"
+    folder.mkdir()
+    shutil.copy(good, folder / "a.xlsx")
+    shutil.copy(good if command == "check" else RETURNED, folder / "x.xlsx")  # targets: x.xlsx is no 申报表; check: any return
+    out = _spell(folder, how)
+    before = {p.name: _sha(p) for p in folder.iterdir() if not p.is_symlink()}
+    inputs = [str(folder / "a.xlsx"), str(folder / "x.xlsx")] if named else [str(folder)]
+    assert main([command, *inputs, "--out", out, "--key", str(KEY), "-q"]) == 2
+    err = capsys.readouterr().err
+    assert "不会覆盖任何输入文件" in err and "请换一个输出路径" in err
+    assert {p.name: _sha(p) for p in folder.iterdir() if not p.is_symlink()} == before
+
+
+def test_our_own_earlier_batch_output_in_the_folder_is_still_replaced(good, tmp_path, capsys):
+    folder = tmp_path / "回收"
+    folder.mkdir()
+    shutil.copy(good, folder / "a.xlsx")
+    args = ["check", str(folder), "--out", str(folder / "汇总.xlsx"), "--key", str(KEY), "-q"]
+    assert main(args) == 0
+    assert main(args) == 0
+    assert "是本程序写出的汇总或检查意见" in capsys.readouterr().err
