@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import test_declaration
-from declfill import fill, good_project
+from declfill import fill, good_project, good_rows
 from xltool.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,3 +76,47 @@ def test_our_own_earlier_batch_output_in_the_folder_is_still_replaced(good, tmp_
     assert main(args) == 0
     assert main(args) == 0
     assert "是本程序写出的汇总或检查意见" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- 2. numbers out of any sensible range
+
+
+def _form_with(row: dict | None = None, **header) -> dict:
+    rows = [dict(r) for r in good_rows()]
+    rows[0].update(row or {})
+    return dict(good_project(rows=rows), **header)
+
+
+@pytest.mark.parametrize(
+    "row, header, code, cell, seen",
+    [
+        (None, dict(other=1e300), "VALUE_OUT_OF_RANGE", "C11", "1E+300"),
+        (None, dict(other="1e300"), "VALUE_OUT_OF_RANGE", "C11", "1E+300"),
+        (None, dict(other=2e9), "VALUE_OUT_OF_RANGE", "C11", "2000000000"),  # 元 typed where 万元 is asked
+        (None, dict(other=-5), "VALUE_OUT_OF_RANGE", "C11", "-5"),
+        (None, dict(other="NaN"), "TEXT_IN_NUMBER", "C11", "NaN"),
+        (dict(target=1e300, unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "1E+300"),
+        (dict(target="1e9999", unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "1E+9999"),
+        (dict(target=1e13, unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "10000000000000"),
+        (dict(target="1e-9999", unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "1E-9999"),  # an Excel number would hold 0
+        (dict(target="0.12345678901234567", unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "0.12345678901234567"),
+        (dict(target="-Infinity"), {}, "TEXT_IN_NUMBER", "F16", "-Infinity"),
+        (dict(target=1e9), {}, "DECL_PERCENT_OVER_100", "F16", "1000000000"),
+        (dict(target=1e300), {}, "VALUE_OUT_OF_RANGE", "F16", "1E+300"),  # a percent too, but first absurd
+        (dict(points=1e300), {}, "VALUE_OUT_OF_RANGE", "H16", "1E+300"),
+    ],
+)
+def test_numbers_out_of_range_are_reported_on_their_cell(forms, tmp_path, row, header, code, cell, seen):
+    from xltool.core.messages import show
+
+    result = test_declaration._check(fill(forms["project"], tmp_path / "x.xlsx", [_form_with(row, **header), good_project()]))
+    assert result.status == "failed"
+    found = [f for f in result.findings if f.sheet == "项目1" and f.cell == cell]
+    assert [f.code for f in found] == [code], test_declaration._codes(result)
+    assert show(found[0].seen) == seen and seen in found[0].message and len(found[0].message) < 200
+    assert not [f for f in result.findings if f.code == "DECL_POINTS_SUM"]  # an impossible 分值 is not summed as well
+
+
+def test_a_tiny_target_an_excel_number_keeps_is_accepted(forms, tmp_path):
+    result = test_declaration._check(fill(forms["project"], tmp_path / "x.xlsx", [_form_with(dict(target=0.00005, unit="册")), good_project()]))
+    assert (result.status, result.findings) == ("passed", [])

@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 
 from xltool.core.framework import Framework
 from xltool.core.messages import finding, plain_number
-from xltool.core.model import EMPTY, Finding, Value
+from xltool.core.model import EMPTY, MONEY_MAX, NUMBER_MAX, Finding, Value
 
 STAGE = "申报"
 FORM_TITLE = {"project": "项目支出绩效目标申报表", "department": "部门整体支出绩效目标申报表"}
@@ -289,7 +289,26 @@ def _amount(value: Value, item: str, label: str, out: list[Finding]) -> Decimal 
     elif amount < 0:
         out.append(finding("VALUE_OUT_OF_RANGE", sheet=value.sheet, cell=value.cell, seen=amount, expected="不小于 0", item=item, field=label, hint="金额不能为负数。"))
         return None
+    elif amount > MONEY_MAX:
+        out.append(finding("VALUE_OUT_OF_RANGE", sheet=value.sheet, cell=value.cell, seen=_shown(amount), expected=f"0～{MONEY_MAX:,}", item=item, field=label,
+                           hint="金额单位是万元，请核对是否按元填写或多输了位数。"))
+        return None
     return amount
+
+
+def _shown(value: Decimal) -> str:
+    """An absurd number as a sentence can hold it: 1E+300, not three hundred zeros."""
+    plain = plain_number(value)
+    return plain if len(plain) <= 24 else f"{value.normalize():E}"
+
+
+def kept_exactly(value: Decimal) -> bool:
+    """Whether an Excel number cell keeps `value` as it is: at most 15 significant digits, inside
+    the range of a double (the 批复表 and the self-evaluation hold a target as a number)."""
+    try:
+        return Decimal(format(float(value), ".15g")) == value
+    except (OverflowError, InvalidOperation, ValueError):
+        return False
 
 
 def _funds(form: DeclForm, item: str) -> list[Finding]:
@@ -344,6 +363,9 @@ def _row(row: DeclRow, item: str, fw: Framework) -> list[Finding]:
                                hint="比较关系在“计算符号”列选择，单位填在“计量单位”列；如“1万以上”选 ≥ 并填 10000。"))
         elif target < 0:
             out.append(finding("VALUE_OUT_OF_RANGE", sheet=row.target.sheet, cell=row.target.cell, seen=target, expected="不小于 0", item=where, field="指标值", hint="指标值不能为负数。"))
+        elif target > NUMBER_MAX or not kept_exactly(target):
+            out.append(finding("VALUE_OUT_OF_RANGE", sheet=row.target.sheet, cell=row.target.cell, seen=_shown(target), expected=f"0～{NUMBER_MAX:,}，最多 15 位有效数字", item=where, field="指标值",
+                               hint="请核对指标值：换算成计量单位后填写一个合理的数字（如 95、10000、0.5）。"))
         elif text(row.unit).replace("％", "%") == "%" and target > 100:
             out.append(finding("DECL_PERCENT_OVER_100", sheet=row.target.sheet, cell=row.target.cell, seen=target, expected=100, item=item, name=text(row.name)))
     elif kind == "定性":
@@ -362,7 +384,7 @@ def _row(row: DeclRow, item: str, fw: Framework) -> list[Finding]:
         if points is None:
             out.append(finding("TEXT_IN_NUMBER", sheet=row.points.sheet, cell=row.points.cell, seen=row.points.raw, item=where, field="分值", hint="分值只填数字。"))
         elif not _ZERO < points <= 100:
-            out.append(finding("VALUE_OUT_OF_RANGE", sheet=row.points.sheet, cell=row.points.cell, seen=points, expected="大于 0、不超过 100", item=where, field="分值", hint="请改正分值。"))
+            out.append(finding("VALUE_OUT_OF_RANGE", sheet=row.points.sheet, cell=row.points.cell, seen=_shown(points), expected="大于 0、不超过 100", item=where, field="分值", hint="请改正分值。"))
     return out
 
 
@@ -377,8 +399,8 @@ def _dimensions(rows: list[DeclRow], item: str, fw: Framework, sheet: str) -> li
 
 def _points(rows: list[DeclRow], item: str, fw: Framework, sheet: str) -> list[Finding]:
     points = [number(r.points) for r in rows]
-    if any(p is None for p in points):
-        return []  # a missing or unreadable 分值 is reported on its row; a sum without it would mislead
+    if any(p is None or not _ZERO < p <= 100 for p in points):
+        return []  # a missing, unreadable or impossible 分值 is reported on its row; a sum with it would mislead
     out = []
     for category in fw.categories:
         if category.points is None:

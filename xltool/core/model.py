@@ -46,6 +46,10 @@ class ProjectInfo:
 LAYOUT_VERSION = 3
 LAYOUTS = (1, 2, 3)
 
+# The largest figures an input cell takes (the templates' validations and the checks say the same).
+MONEY_MAX = 10**9  # 万元: far above any archive's budget, low enough to catch a typo in 元
+NUMBER_MAX = 10**12  # an indicator's value
+
 
 @dataclass(frozen=True)
 class UnitInfo:

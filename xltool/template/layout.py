@@ -18,7 +18,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from xltool.core.framework import NOT_APPLICABLE, Framework
-from xltool.core.model import UnitInfo
+from xltool.core.model import MONEY_MAX, NUMBER_MAX, UnitInfo
 
 # Sheet names, in workbook order.
 SHEET_GUIDE = "填表说明"
@@ -73,8 +73,6 @@ def optional_name(name: str) -> bool:
 
 VISIBLE_SHEETS = (SHEET_GUIDE, SHEET_INFO, SHEET_BUDGET, SHEET_INDICATORS, SHEET_SCORES, SHEET_TEXT)
 
-MONEY_MAX = 10**9  # 万元: far above any archive's budget, low enough to catch a typo in 元
-NUMBER_MAX = 10**12
 
 # ---------------------------------------------------------------- plan data
 
