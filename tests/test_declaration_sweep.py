@@ -5,10 +5,13 @@ a 批复表 fed back as a return, the reasons `targets` gives, and the 申报表
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
+from decimal import Decimal as D
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 import test_declaration
@@ -120,3 +123,50 @@ def test_numbers_out_of_range_are_reported_on_their_cell(forms, tmp_path, row, h
 def test_a_tiny_target_an_excel_number_keeps_is_accepted(forms, tmp_path):
     result = test_declaration._check(fill(forms["project"], tmp_path / "x.xlsx", [_form_with(dict(target=0.00005, unit="册")), good_project()]))
     assert (result.status, result.findings) == ("passed", [])
+
+
+# ---------------------------------------------------------------- 3. a tiny approved value
+
+
+def _evaluated(report: Path, project: str, indicator: str) -> tuple[list[D], list[str]]:
+    """The targets the check used for one indicator, and the codes saying a locked cell changed."""
+    results = json.loads(report.read_text(encoding="utf-8"))
+    targets = [D(str(i["target"])) for r in results for ev in r["evaluations"] if ev["name"] == project for i in ev["indicators"] if i["name"] == indicator]
+    changed = [f["code"] for r in results for f in r["findings"] if f["code"] in ("TARGET_CHANGED", "PREFILL_CHANGED", "LOCKED_CHANGED")]
+    return targets, changed
+
+
+@pytest.mark.parametrize("as_csv", [False, True])
+def test_a_tiny_approved_value_reaches_the_template_and_the_check_unchanged(forms, tmp_path, as_csv):
+    from test_declaration import _fill_evaluation
+
+    declared = fill(forms["project"], tmp_path / "p.xlsx", [_form_with(dict(target=0.00005, unit="册")), good_project()])
+    approved = tmp_path / "approved.xlsx"
+    assert main(["targets", str(declared), "--out", str(approved), "--roster", str(ROSTER), "--key", str(KEY), "-q"]) == 0
+    if as_csv:  # the 批复表 saved as CSV by Excel: the small number in scientific notation
+        rows = list(openpyxl.load_workbook(approved).active.iter_rows(values_only=True))
+        assert rows[1][7] == 0.00005
+        text = "\n".join(",".join("5E-05" if v == 0.00005 else "" if v is None else str(v) for v in row) for row in rows)
+        approved = tmp_path / "approved.csv"
+        approved.write_text(text, encoding="utf-8")
+    assert main(["template", "--roster", str(ROSTER), "--targets", str(approved), "--out", str(tmp_path / "t"), "--key", str(KEY), "-q"]) == 0
+    template = next((tmp_path / "t").glob("2020_*.xlsx"))
+    filled = tmp_path / "filled"
+    filled.mkdir()
+    _fill_evaluation(template, filled / template.name)
+    report = tmp_path / "r.json"
+    main(["check", str(filled), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--roster", str(ROSTER), "--targets", str(approved), "--key", str(KEY), "-q"])
+    assert _evaluated(report, "档案保护费", "产出指标指标甲") == ([D("0.00005")], [])
+
+
+@pytest.mark.parametrize("target", ["1E+300", "0.12345678901234567", "1e-9999"])
+def test_an_approved_value_the_template_cannot_keep_is_refused_with_its_row(tmp_path, target):
+    from xltool.template.approved import read_targets
+    from xltool.template.roster import RosterError, read_roster
+
+    path = tmp_path / "approved.csv"
+    path.write_text("单位编码,项目名称,一级指标,二级指标,三级指标,计算符号,指标值,计量单位,分值\n"
+                    f"420106-DAG,档案保护费,产出指标,数量指标,整理,≥,{target},册,50\n", encoding="utf-8")
+    with pytest.raises(RosterError) as caught:
+        read_targets(path, read_roster(ROSTER))
+    assert "第 2 行“指标值”列" in str(caught.value) and "最多 15 位有效数字" in str(caught.value)

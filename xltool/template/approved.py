@@ -28,9 +28,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from xltool.core.approved import ApprovedBlock, ApprovedIndicator, check_blocks
+from xltool.core.declaration import kept_exactly
 from xltool.core.framework import FrameworkError, load_framework
-from xltool.core.model import UnitInfo
-from xltool.core.targets import SIGNS, normalize_text, parse_targets
+from xltool.core.model import NUMBER_MAX, UnitInfo
+from xltool.core.targets import SIGNS, Target, normalize_text, parse_targets
 from xltool.template.roster import RosterError, TableKind, _fail, _read_rows, _Row
 
 COLUMNS = {
@@ -113,6 +114,20 @@ def build_blocks(rows: list[_Row], units: list[UnitInfo], source: str = "绩效�
     return blocks
 
 
+def _short(text: str, limit: int = 24) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _plain_number(text: str) -> Decimal | None:
+    """A cell that holds nothing but a number, in any notation a spreadsheet writes it ("95",
+    "1,000", "5E-05", "1.5e+3"), as that number; None for anything else (a phrase such as "1万以上")."""
+    try:
+        value = Decimal(unicodedata.normalize("NFKC", text).replace(",", "").strip())
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
 def _number(row: _Row, key: str, problems: list[str], what: str) -> Decimal | None:
     text = unicodedata.normalize("NFKC", row.values.get(key, "")).replace(",", "").strip()
     if not text:
@@ -143,7 +158,11 @@ def _indicator(row: _Row, kind: str, problems: list[str]) -> ApprovedIndicator |
     # A 定性 row's 指标值 is the approved wording, kept as written: it is never read as a number,
     # nor cut into several targets at its commas.
     wording = target_text.strip() if sign == "定性" else ""
-    pieces = parse_targets(target_text) if target_text and sign != "定性" else []
+    plain = _plain_number(target_text) if sign != "定性" else None
+    if plain is not None:  # 95, 0.00005, or 5E-05 as Excel writes a small number: the number itself
+        pieces = [Target("=" if plain.is_zero() else "≥", plain, "", text=target_text)]
+    else:
+        pieces = parse_targets(target_text) if target_text and sign != "定性" else []
     if len(pieces) > 1 and all(p.value is None for p in pieces):
         pieces = pieces[:1]  # words without a number: one 定性 wording whose 计算符号 was left blank
     if len(pieces) > 1:
@@ -157,6 +176,8 @@ def _indicator(row: _Row, kind: str, problems: list[str]) -> ApprovedIndicator |
             )
         elif sign and piece.sign != sign and any(w in normalize_text(piece.text) for w in _SAYS_SIGN):
             problems.append(f"第 {row.number} 行：“计算符号”列是 {sign}，“指标值”列却写“{target_text}”，请只保留一种说法。")
+        elif abs(piece.value) > NUMBER_MAX or not kept_exactly(piece.value):
+            problems.append(f"第 {row.number} 行“指标值”列：{_short(target_text)} 超出模板能保存的范围（绝对值不超过 {NUMBER_MAX:,}，最多 15 位有效数字），请核对指标值和计量单位。")
         else:
             value = piece.value
             sign = sign or piece.sign
