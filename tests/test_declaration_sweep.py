@@ -170,3 +170,28 @@ def test_an_approved_value_the_template_cannot_keep_is_refused_with_its_row(tmp_
     with pytest.raises(RosterError) as caught:
         read_targets(path, read_roster(ROSTER))
     assert "第 2 行“指标值”列" in str(caught.value) and "最多 15 位有效数字" in str(caught.value)
+
+
+# ---------------------------------------------------------------- 4. last year's 申报表
+
+
+@pytest.fixture(scope="module")
+def last_year(tmp_path_factory):
+    """武昌区档案馆's 申报表 of 2019 (the sample roster lists it for 2020), filled without a fault."""
+    folder = tmp_path_factory.mktemp("2019")
+    roster = folder / "名册2019.csv"
+    roster.write_text(ROSTER.read_text(encoding="utf-8-sig").replace(",2020,项目", ",2019,项目"), encoding="utf-8")
+    assert main(["template", "--roster", str(roster), "--stage", "申报", "--out", str(folder / "t"), "--key", str(KEY), "-q"]) == 0
+    return fill(next((folder / "t").glob("2019_*.xlsx")), folder / "去年.xlsx", [good_project(), good_project()])
+
+
+@pytest.mark.parametrize("with_roster", [True, False])
+def test_targets_refuses_last_years_declaration_naming_file_and_year(good, last_year, tmp_path, capsys, with_roster):
+    out = tmp_path / "批复表.xlsx"
+    args = [str(last_year), "--roster", str(ROSTER)] if with_roster else [str(last_year), str(good)]
+    assert main(["targets", *args, "--out", str(out), "--key", str(KEY)]) == 1
+    err = capsys.readouterr().err
+    said = next(line for line in err.splitlines() if line.startswith("去年.xlsx"))
+    assert "2019 年度的申报表" in said and ("名册中该单位是 2020 年度" if with_roster else "其他申报表是 2020 年度") in said and "请" in said
+    assert "已经申报过" not in err and "good.xlsx" not in err  # the year is the reason, and the file of this year is fine
+    assert not out.exists()

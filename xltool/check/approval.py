@@ -6,12 +6,13 @@ the other."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from xltool.check import batch
 from xltool.check.declaration import read_file
-from xltool.core.declaration import APPROVED_HEADER, approved_rows, form_label, text
+from xltool.core.declaration import APPROVED_HEADER, Declaration, approved_rows, form_label, text
 from xltool.core.model import UnitInfo
 
 
@@ -37,6 +38,8 @@ def targets_from(inputs, units: list[UnitInfo] | None = None) -> TargetsOutcome:
         failed.append(problem.file)
     members = batch._Members()
     owners: dict[tuple[str, str], str] = {}
+    read: list[tuple[str, Declaration]] = []  # (file shown, its 申报表) of every file without errors
+    years: list[int | None] = []  # of every 申报表 read, with errors or not
     for source in inputs.sources:
         data, problem = batch._load(source, members)
         if problem is not None:
@@ -49,6 +52,7 @@ def targets_from(inputs, units: list[UnitInfo] | None = None) -> TargetsOutcome:
             out.lines.append(f"{shown}：{result.findings[0].message if result.findings else '无法读取'}")
             failed.append(shown)
             continue
+        years.append(decl.year)
         errors = [f for f in result.findings if f.severity == "error"]
         if errors:
             out.lines.append(f"{shown}（{decl.unit_name}）有 {len(errors)} 个错误，请改正后重新交回：")
@@ -59,6 +63,13 @@ def targets_from(inputs, units: list[UnitInfo] | None = None) -> TargetsOutcome:
             continue
         if not decl.unit_code.strip():
             out.lines.append(f"{shown}（{decl.unit_name}）没有单位编码：批复表按单位编码对应名册。请用名册（或 --unit 加 --code）重新生成申报表，让单位把内容转填后交回。")
+            failed.append(shown)
+            continue
+        read.append((shown, decl))
+    for shown, decl in read:
+        wrong_year = _wrong_year(decl, units, years)
+        if wrong_year:
+            out.lines.append(f"{shown}（{decl.unit_name}）{wrong_year}")
             failed.append(shown)
             continue
         out.files += 1
@@ -96,3 +107,24 @@ def targets_from(inputs, units: list[UnitInfo] | None = None) -> TargetsOutcome:
             out.lines.append(str(exc))
             out.reason = "申报表与名册不符（见上）。请核对名册，或让单位按说明改正申报表后重新运行。"
     return out
+
+
+def _wrong_year(decl: Declaration, units: list[UnitInfo] | None, years: list[int | None]) -> str:
+    """Why a 申报表 is of the wrong year (a sentence saying what to do), or "": with the roster,
+    its unit is listed for another year; without it, the other 申报表 are of another year (a 批复表
+    serves one year: the year most of the files have, the latest of those tied)."""
+    if units is not None:
+        from xltool.check.reader import _same_unit
+
+        listed = sorted({u.year for u in units if u.kind == decl.kind and _same_unit(u, decl.unit_code, decl.unit_name)})
+        if not listed or decl.year in listed:
+            return ""  # a unit the roster lacks is said by the roster's checks
+        shown = "、".join(str(y) for y in listed)
+        return (f"是 {decl.year} 年度的申报表，名册中该单位是 {shown} 年度：不能用来生成本年度的批复表。"
+                f"请用本年度的申报表（xltool template --roster 名册 --stage 申报 生成）填报后交回，或核对名册的年度。")
+    counts = Counter(years)
+    year = max(counts, key=lambda y: (counts[y], y or 0))
+    if decl.year == year:
+        return ""
+    return (f"是 {decl.year} 年度的申报表，其他申报表是 {year} 年度：一份批复表只对应一个年度。"
+            f"请去掉往年的申报表，或按年度分别运行 xltool targets。")
