@@ -195,3 +195,41 @@ def test_targets_refuses_last_years_declaration_naming_file_and_year(good, last_
     assert "2019 年度的申报表" in said and ("名册中该单位是 2020 年度" if with_roster else "其他申报表是 2020 年度") in said and "请" in said
     assert "已经申报过" not in err and "good.xlsx" not in err  # the year is the reason, and the file of this year is fine
     assert not out.exists()
+
+
+# ---------------------------------------------------------------- 5. more projects than a 申报表 holds
+
+
+def _roster_with(tmp_path: Path, projects: int) -> Path:
+    path = tmp_path / f"名册{projects}.csv"
+    head = "单位名称,单位编码,年度,类型,项目名称,全年预算数,当年财政拨款全年预算数\n"
+    path.write_text(head + "".join(f"武昌区档案馆,420106-DAG,2020,项目,项目{i:03d},10,10\n" for i in range(projects)), encoding="utf-8")
+    return path
+
+
+def test_template_refuses_a_roster_unit_with_more_projects_than_a_declaration_holds(tmp_path, capsys):
+    from xltool.template.declaration import MAX_FORMS
+
+    assert main(["template", "--roster", str(_roster_with(tmp_path, MAX_FORMS + 1)), "--stage", "申报", "--out", str(tmp_path / "t"), "--key", str(KEY), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert f"武昌区档案馆（420106-DAG）有 {MAX_FORMS + 1} 个项目" in err and f"最多 {MAX_FORMS} 个项目" in err and "请核对名册" in err
+    assert not (tmp_path / "t").exists() or not list((tmp_path / "t").iterdir())
+
+
+def test_a_declaration_with_more_projects_than_the_checker_reads_is_said_so(tmp_path, capsys, monkeypatch):
+    from xltool.template import declaration
+    from xltool.template.declaration import MAX_FORMS
+
+    assert main(["template", "--roster", str(_roster_with(tmp_path, MAX_FORMS)), "--stage", "申报", "--out", str(tmp_path / "full"), "--key", str(KEY), "-q"]) == 0
+    full = next((tmp_path / "full").glob("*.xlsx"))
+    assert test_declaration._check(full).kind == "declaration"  # the capacity itself is read (and is blank)
+    with monkeypatch.context() as m:  # a 申报表 with one project more, as another program (or a forged _meta) may make
+        m.setattr(declaration, "MAX_FORMS", MAX_FORMS + 1)
+        assert main(["template", "--roster", str(_roster_with(tmp_path, MAX_FORMS + 1)), "--stage", "申报", "--out", str(tmp_path / "big"), "--key", str(KEY), "-q"]) == 0
+    big = next((tmp_path / "big").glob("*.xlsx"))
+    result = test_declaration._check(big)
+    assert (result.status, [f.code for f in result.findings]) == ("unreadable", ["DECL_TOO_MANY_PROJECTS"])
+    assert f"{MAX_FORMS + 1} 个项目" in result.findings[0].message and "请" in result.findings[0].message
+    assert main(["targets", str(big), "--out", str(tmp_path / "批复表.xlsx"), "--key", str(KEY)]) == 1
+    err = capsys.readouterr().err
+    assert f"{MAX_FORMS + 1} 个项目" in err and not (tmp_path / "批复表.xlsx").exists()

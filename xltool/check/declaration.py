@@ -24,7 +24,7 @@ from xltool.core.declaration import ROW_FIELDS, STAGE, Declaration, DeclForm, De
 from xltool.core.framework import Framework, find_framework, known_frameworks
 from xltool.core.messages import finding, show
 from xltool.core.model import Finding, Integrity, Result, UnitInfo, Value
-from xltool.template.declaration import DEPARTMENT_HEADER_ROWS, HEADER_ROWS, META_FORMS, build_declaration_plan, column_name, form_prefills, goal_name, header_name
+from xltool.template.declaration import DEPARTMENT_HEADER_ROWS, HEADER_ROWS, MAX_FORMS, META_FORMS, build_declaration_plan, column_name, form_prefills, goal_name, header_name
 from xltool.template.layout import SHEET_META, Plan, a1
 
 KIND = "declaration"  # Result.kind of a 申报表
@@ -83,10 +83,12 @@ def read_declaration(path: str | Path, data: bytes, roster: Sequence[UnitInfo] |
     try:
         year = int(meta.get("year", ""))
         forms = json.loads(meta.get(META_FORMS, "[]"))
-        if not isinstance(forms, list) or not 0 < len(forms) <= 100 or not all(_form_entry(f) for f in forms):
+        if not isinstance(forms, list) or not forms or not all(_form_entry(f) for f in forms):
             raise ValueError
     except ValueError:
         raise NotDeclaration() from None
+    if len(forms) > MAX_FORMS:  # no template made here has as many: a 申报表 it cannot read, said so
+        raise _Unknown(notes + [finding("DECL_TOO_MANY_PROJECTS", file=path.name, count=len(forms), max=MAX_FORMS)], meta)
     kind = meta.get("kind", "")
     if kind != fw.kind:
         raise NotDeclaration()
@@ -204,6 +206,8 @@ def _unknown(path: Path, meta, name, version):
 
 
 class _Unknown(Exception):
+    """A 申报表 this program made that it cannot check (unknown framework, too many projects): its findings."""
+
     def __init__(self, findings, meta):
         super().__init__("FRAMEWORK_UNKNOWN")
         self.findings, self.meta = findings, meta

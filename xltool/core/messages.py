@@ -280,6 +280,11 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "DECL_DATES_REVERSED": (ERROR, "{item}的结束时间 {seen} 早于起始时间 {expected}。请改正起止时间。"),
     "DECL_PROJECT_MISSING": (ERROR, "名册中{unit}的项目“{project}”在申报表中没有对应的工作表“{sheet}”{why}，这个项目没有申报。{hint}"),
+    "DECL_TOO_MANY_PROJECTS": (
+        ERROR,
+        "文件“{file}”是有 {count} 个项目的申报表，超过一份申报表最多 {max} 个项目，无法检查。"
+        "请用本程序（xltool template --stage 申报）生成的申报表填报，项目多于 {max} 个的单位分几份申报表、每份不超过 {max} 个项目。",
+    ),
 }
 
 # The sentence used when a caller passes a code that is not in CODES (a bug, but never a crash).

@@ -75,6 +75,7 @@ DEPARTMENT_HEADER_ROWS = {
     "long_goal": (7, "长期目标"),
 }
 META_FORMS = "forms"
+MAX_FORMS = 100  # project forms (sheets) one 申报表 holds; the checker reads no more
 
 
 def header_name(form: int, key: str) -> str:
@@ -292,8 +293,17 @@ def generate_declarations(units: list[UnitInfo], out_dir: str | Path, progress=N
     """One 申报表 workbook per unit, written atomically; every plan is built before the first file."""
     from xltool.template.writer import write_plan
 
+    from xltool.template.roster import RosterError
+
     out_dir = Path(out_dir)
-    plans = [build_declaration_plan(load_framework(u.framework or u.kind), u) for u in units]
+    frameworks = [load_framework(u.framework or u.kind) for u in units]
+    too_many = [f"{u.name}（{u.code or '无编码'}）有 {len(form_prefills(u, fw))} 个项目" for u, fw in zip(units, frameworks) if len(form_prefills(u, fw)) > MAX_FORMS]
+    if too_many:
+        raise RosterError(
+            f"{'；'.join(too_many[:5])}，一份绩效目标申报表最多 {MAX_FORMS} 个项目，没有生成任何申报表。"
+            f"请核对名册（是否把指标或明细写成了项目、是否重复），确有这么多项目的，请把该单位的项目分几次、每次不超过 {MAX_FORMS} 个生成申报表。"
+        )
+    plans = [build_declaration_plan(fw, u) for u, fw in zip(units, frameworks)]
     names = [declaration_filename(u) for u in units]
     if len(set(names)) != len(names):
         names = [n.replace(".xlsx", f"_{u.code}.xlsx") for n, u in zip(names, units)]
