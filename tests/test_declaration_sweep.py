@@ -233,3 +233,26 @@ def test_a_declaration_with_more_projects_than_the_checker_reads_is_said_so(tmp_
     assert main(["targets", str(big), "--out", str(tmp_path / "批复表.xlsx"), "--key", str(KEY)]) == 1
     err = capsys.readouterr().err
     assert f"{MAX_FORMS + 1} 个项目" in err and not (tmp_path / "批复表.xlsx").exists()
+
+
+# ---------------------------------------------------------------- 6. a worksheet the unit added
+
+
+def test_an_added_worksheet_is_a_warning_on_that_sheet_and_targets_says_it(forms, tmp_path, capsys):
+    from test_checks import assert_sentence
+    from xltool.core.messages import CODES
+
+    def add(wb):
+        wb.copy_worksheet(wb["项目2"]).title = "项目3"  # a third project, copied by the unit
+        wb.create_sheet("附件说明")["A1"] = "详见附件"
+
+    path = fill(forms["project"], tmp_path / "x.xlsx", [good_project(), good_project()], edit=add)
+    result = test_declaration._check(path)
+    assert [(f.code, f.sheet, f.severity) for f in result.findings] == [("DECL_SHEET_ADDED", "项目3", "warning"), ("DECL_SHEET_ADDED", "附件说明", "warning")]
+    assert result.status == "passed" and CODES["DECL_SHEET_ADDED"][0] == "warning"  # what the issued sheets say is read as ever
+    for f in result.findings:
+        assert_sentence(f)
+        assert f.sheet in f.message and "不会被读取" in f.message and "请" in f.message
+    assert main(["targets", str(path), "--out", str(tmp_path / "批复表.xlsx"), "--roster", str(ROSTER), "--key", str(KEY)]) == 0
+    err = capsys.readouterr().err
+    assert "x.xlsx（武昌区档案馆）提示：" in err and "“项目3”" in err and "“附件说明”" in err

@@ -65,6 +65,7 @@ def targets_from(inputs, units: list[UnitInfo] | None = None) -> TargetsOutcome:
             out.lines.append(f"{shown}（{decl.unit_name}）没有单位编码：批复表按单位编码对应名册。请用名册（或 --unit 加 --code）重新生成申报表，让单位把内容转填后交回。")
             failed.append(shown)
             continue
+        out.lines += [f"{shown}（{decl.unit_name}）提示：{f.message}" for f in result.findings if f.severity == "warning"]  # not in the way, but said
         read.append((shown, decl))
     for shown, decl in read:
         wrong_year = _wrong_year(decl, units, years)

@@ -259,6 +259,8 @@ def _integrity(book: xlsx.Book, plan: Plan) -> list[Finding]:
             out.append(finding("SHEET_MISSING", sheet=spec.name))
         elif spec.protect and spec.state == "visible" and not sheet.protected:
             out.append(finding("PROTECTION_REMOVED", sheet=spec.name))
+    issued = {spec.name for spec in plan.sheets}
+    out += [finding("DECL_SHEET_ADDED", sheet=name) for name in book.sheets if name not in issued]
     for cell in plan.cells:
         if cell.role == "input" or cell.sheet == SHEET_META or cell.sheet not in book.sheets:
             continue

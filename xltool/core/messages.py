@@ -280,6 +280,11 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "DECL_DATES_REVERSED": (ERROR, "{item}的结束时间 {seen} 早于起始时间 {expected}。请改正起止时间。"),
     "DECL_PROJECT_MISSING": (ERROR, "名册中{unit}的项目“{project}”在申报表中没有对应的工作表“{sheet}”{why}，这个项目没有申报。{hint}"),
+    "DECL_SHEET_ADDED": (
+        WARNING,
+        "申报表中多了一个工作表“{sheet}”，不是下发时就有的，其中的内容不会被读取，也不会进入批复表。"
+        "请把要申报的内容填在下发的工作表中，删除这个工作表后交回；项目表不够用时请与财政部门联系，不要复制工作表。",
+    ),
     "DECL_TOO_MANY_PROJECTS": (
         ERROR,
         "文件“{file}”是有 {count} 个项目的申报表，超过一份申报表最多 {max} 个项目，无法检查。"
