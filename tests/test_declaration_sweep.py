@@ -256,3 +256,31 @@ def test_an_added_worksheet_is_a_warning_on_that_sheet_and_targets_says_it(forms
     assert main(["targets", str(path), "--out", str(tmp_path / "批复表.xlsx"), "--roster", str(ROSTER), "--key", str(KEY)]) == 0
     err = capsys.readouterr().err
     assert "x.xlsx（武昌区档案馆）提示：" in err and "“项目3”" in err and "“附件说明”" in err
+
+
+# ---------------------------------------------------------------- 7. a 批复表 fed back as a return
+
+
+def test_an_approved_targets_file_among_the_returns_is_set_aside_as_ours(good, tmp_path, capsys):
+    folder = tmp_path / "回收"
+    folder.mkdir()
+    shutil.copy(good, folder / "a.xlsx")
+    approved = folder / "批复表.xlsx"
+    assert main(["targets", str(folder), "--out", str(approved), "--key", str(KEY), "-q"]) == 0
+    assert main(["targets", str(folder), "--out", str(approved), "--key", str(KEY), "-q"]) == 0  # again, into the same folder
+    capsys.readouterr()
+    skipped = "1 个是本程序写出的汇总或检查意见（或批复表），不是回收的自评表或申报表"
+    # found in the folder: passed over with a sentence, the rest read as before
+    assert main(["targets", str(folder), "--out", str(tmp_path / "另一份.xlsx"), "--key", str(KEY), "-q"]) == 0
+    assert skipped in capsys.readouterr().err
+    assert main(["check", str(folder), "--out", str(tmp_path / "汇总.xlsx"), "--key", str(KEY), "-q"]) == 0
+    assert skipped in capsys.readouterr().err
+    # named: said to be ours, and the run fails as for any file that is not a return
+    assert main(["targets", str(folder / "a.xlsx"), str(approved), "--out", str(tmp_path / "t.xlsx"), "--key", str(KEY), "-q"]) == 1
+    said = [line for line in capsys.readouterr().err.splitlines() if line.startswith("批复表.xlsx：")]
+    assert len(said) == 1 and "本程序写出的汇总、检查意见或批复表" in said[0]
+    report = tmp_path / "r.json"
+    assert main(["check", str(folder / "a.xlsx"), str(approved), "--out", str(tmp_path / "c.xlsx"), "--json", str(report), "--key", str(KEY), "-q"]) == 1
+    found = {Path(r["file"]).name: r for r in json.loads(report.read_text(encoding="utf-8"))}
+    assert found["a.xlsx"]["status"] == "passed" and found["批复表.xlsx"]["status"] == "unreadable"
+    assert "本程序写出的汇总、检查意见或批复表" in found["批复表.xlsx"]["findings"][0]["message"]

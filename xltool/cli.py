@@ -470,6 +470,7 @@ def cmd_targets(args) -> int:
     if batch.output_conflicts([Path(out)], [Path(s.path) for s in inputs.sources]):
         return _usage(f"输出文件 {_safe(out)} 是被读取的文件之一：不会覆盖任何输入文件，请换一个输出路径。")
     outcome = targets_from(inputs, units)
+    _say_skipped(inputs.skipped)
     for line in outcome.lines:
         sys.stderr.write(_safe(line) + "\n")
     if not outcome.ok:

@@ -49,6 +49,10 @@ def targets_from(inputs, units: list[UnitInfo] | None = None) -> TargetsOutcome:
         result, decl, _fw = read_file(source.file if source.member else source.path, data, units)
         shown = Path(source.file).name
         if decl is None:
+            result = batch.set_aside(source, data, result)  # a 批复表 (or summary) of ours among the returns
+            if result.status == "skipped":
+                inputs.skipped[batch.SKIP_OUTPUT] += 1
+                continue
             out.lines.append(f"{shown}：{result.findings[0].message if result.findings else '无法读取'}")
             failed.append(shown)
             continue

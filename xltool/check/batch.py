@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Iterator
 
 from xltool.core.messages import explain, finding
+from xltool.core import model
 from xltool.core.model import Result
 
 SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xltx", ".et", ".ods")
@@ -26,7 +27,7 @@ ARCHIVE_SUFFIXES = (".zip",)
 MAX_ARCHIVE_BYTES = 100 * 1024 * 1024  # a .zip of returns (a return is ~30 KB)
 MAX_ARCHIVE_RETURNS = 2_000  # workbooks in one .zip
 MAX_ARCHIVE_TOTAL = 1024 * 1024 * 1024  # inflated workbooks read from one .zip, all together
-OUTPUT_MARKER = b"xltool-output"  # custom document property of the summaries and feedback we write
+OUTPUT_MARKER = model.OUTPUT_MARKER.encode()  # custom document property of the outputs we write (summaries, feedback, 批复表)
 
 # Why a file found in a folder (or inside a .zip) was not checked: reason → what to do.
 SKIP_NOT_WORKBOOK = "不是工作簿（.csv、.pdf、没有扩展名等），如是回收的自评表请另存为 .xlsx"
@@ -35,7 +36,8 @@ SKIP_SYMLINK = "是符号链接（不跟随），如需检查请直接给出链�
 SKIP_SPECIAL = "是管道、设备等特殊文件，不是工作簿"
 SKIP_LOCK = "是 Office/WPS 打开文件时留下的临时锁定文件（~$ 开头），无需检查"
 SKIP_FOLDER = "所在的子文件夹无法打开（没有读取权限），请检查权限后重新运行"
-SKIP_OUTPUT = "是本程序写出的汇总或检查意见，不是回收的自评表"
+SKIP_OUTPUT = "是本程序写出的汇总或检查意见（或批复表），不是回收的自评表或申报表"
+OUR_OUTPUT = "它是本程序写出的汇总、检查意见或批复表，不是单位交回的文件，请不要把它当作回收的文件给出"
 SKIP_IN_ARCHIVE = "是压缩包中的其他文件（不是工作簿，或是压缩包中的压缩包），如需检查请解压后给出"
 
 
@@ -305,10 +307,18 @@ def check_source(source: Source, data: bytes | None = None) -> Result:
     """Check one source; never raises. A file found in a folder that turns out to be a summary
     or feedback workbook this program wrote gets status `skipped`."""
     result = check_file(source.file if source.member else source.path, data=data)
-    if source.scanned and result.status == "unreadable" and any(f.code == "NOT_OUR_TEMPLATE" for f in result.findings):
-        if _is_our_output(source, data):
-            return Result(file=source.file, status="skipped")
-    return result
+    return set_aside(source, data, result)
+
+
+def set_aside(source: Source, data: bytes | None, result: Result) -> Result:
+    """`result` of a source that proved not to be a return; if it is an output this program
+    wrote: `skipped` when found in a folder, else said to be ours (named, it still fails the run)."""
+    if result.status != "unreadable" or not any(f.code == "NOT_OUR_TEMPLATE" for f in result.findings) or not _is_our_output(source, data):
+        return result
+    if source.scanned:
+        return Result(file=source.file, status="skipped")
+    shown = source.file.replace("\\", "/").rsplit("/", 1)[-1]
+    return Result(file=result.file, status="unreadable", findings=[finding("NOT_OUR_TEMPLATE", file=shown, detail=OUR_OUTPUT)], sha256=result.sha256)
 
 
 def returns_at_outputs(inputs: Inputs) -> list[str]:

@@ -50,6 +50,10 @@ LAYOUTS = (1, 2, 3)
 MONEY_MAX = 10**9  # 万元: far above any archive's budget, low enough to catch a typo in 元
 NUMBER_MAX = 10**12  # an indicator's value
 
+# The custom document property of every workbook this program writes as an output (summary,
+# feedback, export, 批复表): a later run finds it among the returns and sets it aside.
+OUTPUT_MARKER = "xltool-output"
+
 
 @dataclass(frozen=True)
 class UnitInfo:

@@ -13,7 +13,7 @@ import xlsxwriter
 from xlsxwriter.utility import _preserve_whitespace, xl_rowcol_to_cell_fast
 from xlsxwriter.xmlwriter import XMLwriter
 
-from xltool.core.model import Finding, Result
+from xltool.core.model import OUTPUT_MARKER, Finding, Result
 from xltool.template.celltext import utf16_units, write_text
 from xltool.template.styles import line_width as text_width
 
@@ -49,7 +49,6 @@ _SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
 FONT = "宋体"
 
 
-OUTPUT_MARKER = "xltool-output"  # custom document property of every workbook written here
 
 
 MAX_CELL_CHARS = 32767  # Excel's limit for one cell's text
