@@ -284,3 +284,32 @@ def test_an_approved_targets_file_among_the_returns_is_set_aside_as_ours(good, t
     found = {Path(r["file"]).name: r for r in json.loads(report.read_text(encoding="utf-8"))}
     assert found["a.xlsx"]["status"] == "passed" and found["批复表.xlsx"]["status"] == "unreadable"
     assert "本程序写出的汇总、检查意见或批复表" in found["批复表.xlsx"]["findings"][0]["message"]
+
+
+# ---------------------------------------------------------------- 8. the reasons targets gives
+
+
+def test_targets_gives_each_file_the_reasons_check_gives_with_their_cells(forms, tmp_path, capsys):
+    rows = [dict(r) for r in good_rows()]
+    rows[0].update(target="1万以上")
+    rows[1].update(points=40)
+    bad = fill(forms["project"], tmp_path / "bad.xlsx", [dict(good_project(rows=rows), other=-3, long_goal="见附件"), good_project()])
+    report = tmp_path / "r.json"
+    assert main(["check", str(bad), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--key", str(KEY), "-q"]) == 1
+    errors = [f for r in json.loads(report.read_text(encoding="utf-8")) for f in r["findings"] if f["severity"] == "error"]
+    assert len(errors) >= 4
+    assert main(["targets", str(bad), "--out", str(tmp_path / "批复表.xlsx"), "--key", str(KEY)]) == 1
+    err = capsys.readouterr().err
+    assert f"bad.xlsx（武昌区档案馆）有 {len(errors)} 个错误" in err
+    for f in errors:
+        assert f"{f['sheet']} {f['cell']}：{f['message']}" in err
+
+
+def test_targets_with_a_roster_lacking_the_unit_names_the_file_not_rows_of_a_file_never_written(good, tmp_path, capsys):
+    roster = tmp_path / "名册.csv"
+    roster.write_text("".join(line for line in ROSTER.read_text(encoding="utf-8-sig").splitlines(keepends=True) if "武昌" not in line), encoding="utf-8")
+    assert main(["targets", str(good), "--roster", str(roster), "--out", str(tmp_path / "批复表.xlsx"), "--key", str(KEY)]) == 1
+    err = capsys.readouterr().err
+    said = [line for line in err.splitlines() if line.startswith("good.xlsx（武昌区档案馆）")]
+    assert len(said) == 1 and "名册中没有这个项目支出单位（单位编码 420106-DAG）" in said[0] and "请核对名册" in said[0]
+    assert "第 2 行" not in err and "\\x0a" not in err and not (tmp_path / "批复表.xlsx").exists()

@@ -72,9 +72,9 @@ def targets_from(inputs, units: list[UnitInfo] | None = None) -> TargetsOutcome:
         out.lines += [f"{shown}（{decl.unit_name}）提示：{f.message}" for f in result.findings if f.severity == "warning"]  # not in the way, but said
         read.append((shown, decl))
     for shown, decl in read:
-        wrong_year = _wrong_year(decl, units, years)
-        if wrong_year:
-            out.lines.append(f"{shown}（{decl.unit_name}）{wrong_year}")
+        wrong = _not_this_run(decl, units, years)
+        if wrong:
+            out.lines.append(f"{shown}（{decl.unit_name}）{wrong}")
             failed.append(shown)
             continue
         out.files += 1
@@ -109,21 +109,26 @@ def targets_from(inputs, units: list[UnitInfo] | None = None) -> TargetsOutcome:
             build_blocks(rows, units, "申报表汇总的批复表")
         except RosterError as exc:
             out.ok = False
-            out.lines.append(str(exc))
+            out.lines += str(exc).splitlines()
             out.reason = "申报表与名册不符（见上）。请核对名册，或让单位按说明改正申报表后重新运行。"
     return out
 
 
-def _wrong_year(decl: Declaration, units: list[UnitInfo] | None, years: list[int | None]) -> str:
-    """Why a 申报表 is of the wrong year (a sentence saying what to do), or "": with the roster,
-    its unit is listed for another year; without it, the other 申报表 are of another year (a 批复表
-    serves one year: the year most of the files have, the latest of those tied)."""
+def _not_this_run(decl: Declaration, units: list[UnitInfo] | None, years: list[int | None]) -> str:
+    """Why a 申报表 does not belong in this 批复表 (a sentence, after the file and unit, saying what
+    to do), or "": with the roster, its unit is not listed (as a unit of its kind), or listed for
+    another year; without it, the other 申报表 are of another year (a 批复表 serves one year: the
+    year most of the files have, the latest of those tied)."""
     if units is not None:
         from xltool.check.reader import _same_unit
+        from xltool.template.roster import KIND_NAMES
 
         listed = sorted({u.year for u in units if u.kind == decl.kind and _same_unit(u, decl.unit_code, decl.unit_name)})
-        if not listed or decl.year in listed:
-            return ""  # a unit the roster lacks is said by the roster's checks
+        if not listed:
+            return (f"：名册中没有这个{KIND_NAMES.get(decl.kind, decl.kind)}单位（单位编码 {decl.unit_code}），它的指标无法对应到名册。"
+                    f"请核对名册的单位名称、编码和类型，或让单位改用按名册生成的申报表（xltool template --roster 名册 --stage 申报）。")
+        if decl.year in listed:
+            return ""
         shown = "、".join(str(y) for y in listed)
         return (f"是 {decl.year} 年度的申报表，名册中该单位是 {shown} 年度：不能用来生成本年度的批复表。"
                 f"请用本年度的申报表（xltool template --roster 名册 --stage 申报 生成）填报后交回，或核对名册的年度。")
