@@ -313,3 +313,46 @@ def test_targets_with_a_roster_lacking_the_unit_names_the_file_not_rows_of_a_fil
     said = [line for line in err.splitlines() if line.startswith("good.xlsx（武昌区档案馆）")]
     assert len(said) == 1 and "名册中没有这个项目支出单位（单位编码 420106-DAG）" in said[0] and "请核对名册" in said[0]
     assert "第 2 行" not in err and "\\x0a" not in err and not (tmp_path / "批复表.xlsx").exists()
+
+
+# ---------------------------------------------------------------- 9. the 申报表's layout version
+
+
+def _set_meta(key: str, value):
+    def edit(wb):
+        ws = wb["_meta"]
+        row = next((r for r in ws.iter_rows() if r[0].value == key), None)
+        if value is None and row is not None:
+            ws.delete_rows(row[0].row)
+        elif row is not None:
+            row[1].value = value
+        else:
+            ws.append([key, value])
+    return edit
+
+
+def test_a_declaration_records_its_layout_and_one_without_it_reads_as_layout_1(forms, tmp_path):
+    from xltool.template.signing import current_key, sign, use_key_file
+
+    meta = {r[0]: r[1] for r in openpyxl.load_workbook(forms["project"])["_meta"].iter_rows(values_only=True)}
+    assert meta["layout"] == "1"
+    # a 申报表 made before the layout was recorded (re-signed as it was issued): read as before
+    def old(wb):
+        _set_meta("layout", None)(wb)
+        ws = wb["_meta"]
+        values = {r[0].value: r[1].value for r in ws.iter_rows()}
+        next(r for r in ws.iter_rows() if r[0].value == "signature")[1].value = sign(values, current_key())
+
+    use_key_file(KEY)
+    before = fill(forms["project"], tmp_path / "old.xlsx", [good_project(), good_project()], edit=old)
+    assert "layout" not in {r[0] for r in openpyxl.load_workbook(before)["_meta"].iter_rows(values_only=True)}
+    result = test_declaration._check(before)
+    assert (result.kind, result.status, result.findings) == ("declaration", "passed", [])
+
+
+def test_a_declaration_of_a_later_layout_is_not_read_as_this_one(forms, tmp_path):
+    result = test_declaration._check(fill(forms["project"], tmp_path / "new.xlsx", [good_project(), good_project()], edit=_set_meta("layout", "2")))
+    assert (result.kind, result.status, [f.code for f in result.findings]) == ("declaration", "unreadable", ["TEMPLATE_LAYOUT_NEWER"])
+    assert "模板格式 2" in result.findings[0].message and "升级" in result.findings[0].message
+    odd = test_declaration._check(fill(forms["project"], tmp_path / "odd.xlsx", [good_project(), good_project()], edit=_set_meta("layout", "甲")))
+    assert odd.status == "unreadable" and [f.code for f in odd.findings] == ["NOT_OUR_TEMPLATE"]

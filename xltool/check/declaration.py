@@ -24,7 +24,7 @@ from xltool.core.declaration import ROW_FIELDS, STAGE, Declaration, DeclForm, De
 from xltool.core.framework import Framework, find_framework, known_frameworks
 from xltool.core.messages import finding, show
 from xltool.core.model import Finding, Integrity, Result, UnitInfo, Value
-from xltool.template.declaration import DEPARTMENT_HEADER_ROWS, HEADER_ROWS, MAX_FORMS, META_FORMS, build_declaration_plan, column_name, form_prefills, goal_name, header_name
+from xltool.template.declaration import DECL_LAYOUTS, DEPARTMENT_HEADER_ROWS, HEADER_ROWS, MAX_FORMS, META_FORMS, build_declaration_plan, column_name, form_prefills, goal_name, header_name
 from xltool.template.layout import SHEET_META, Plan, a1
 
 KIND = "declaration"  # Result.kind of a 申报表
@@ -68,6 +68,15 @@ def read_declaration(path: str | Path, data: bytes, roster: Sequence[UnitInfo] |
     if meta.get("generator") != "xltool" or meta.get("stage") != STAGE:
         raise NotDeclaration()
     notes: list[Finding] = []
+    layout = meta.get("layout", "").strip() or "1"  # made before the layout was recorded: 1
+    try:
+        number = int(layout)
+    except ValueError:
+        raise NotDeclaration() from None
+    if number not in DECL_LAYOUTS:
+        if number > max(DECL_LAYOUTS):  # made by a later release: said so, never read as this layout
+            raise _Unknown([finding("TEMPLATE_LAYOUT_NEWER", file=path.name, layout=_short(layout), known="、".join(str(n) for n in DECL_LAYOUTS))], meta)
+        raise NotDeclaration()
     if not meta.get(SIGNATURE, "").strip():
         notes.append(finding("SIGNATURE_MISSING", sheet=SHEET_META, file=path.name))
     elif not verify(meta, current_key()):

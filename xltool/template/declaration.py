@@ -76,6 +76,11 @@ DEPARTMENT_HEADER_ROWS = {
 }
 META_FORMS = "forms"
 MAX_FORMS = 100  # project forms (sheets) one 申报表 holds; the checker reads no more
+# The 申报表's own layout numbers (not the self-evaluation's LAYOUTS), recorded in `_meta` as
+# "layout": a later change of the form is told apart; one without the key (made before it was
+# recorded) is layout 1. Every layout a release wrote stays in DECL_LAYOUTS.
+DECL_LAYOUT = 1
+DECL_LAYOUTS = (1,)
 
 
 def header_name(form: int, key: str) -> str:
@@ -274,6 +279,7 @@ class _Builder(LayoutBuilder):
             "year": str(unit.year),
             "department": unit.department,
             META_FORMS: json.dumps(self.forms, ensure_ascii=False),
+            "layout": str(DECL_LAYOUT),
         }
         meta["fingerprint"] = fingerprint(self.cells)
         self.sheet(SHEET_META, state="very_hidden", widths={0: 20, 1: 60})
