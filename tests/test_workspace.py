@@ -163,6 +163,18 @@ def test_roster_errors_come_back_by_row_and_column(ws):
         ws.create_campaign(2021, "", "", "名册.exe", ROSTER.read_bytes())
 
 
+def test_a_roster_with_more_projects_than_a_template_holds_makes_no_campaign(ws):
+    from xltool.template import MAX_PROJECTS
+
+    rows = "".join(f"武昌区档案馆,420106-DAG,2020,项目,,,,,项目{i},10,,,\n" for i in range(MAX_PROJECTS + 1))
+    roster = ROSTER.read_text(encoding="utf-8-sig").splitlines()[0] + "\n" + rows
+    with pytest.raises(RosterRejected) as caught:
+        ws.create_campaign(2020, "", "", "名册.csv", roster.encode("utf-8"))
+    [problem] = caught.value.problems
+    assert f"名册中有 {MAX_PROJECTS + 1} 个项目，一份项目支出自评模板最多容纳 {MAX_PROJECTS} 个项目" in problem.message
+    assert "没有建立" in str(caught.value) and ws.campaigns() == []
+
+
 def test_the_sample_draw_is_reproducible_by_seed():
     pool = [BoardRow(i, f"馆{i}", str(i), "部门整体", "通过", "90.00", "优良中差"[i % 4], "", 0, 1, "") for i in range(40)]
     first = choose_sample(pool, seed=2024, per_grade=2)

@@ -271,6 +271,14 @@ class Workspace:
         left = len(units) - len(taken)
         if left:
             notes.append(f"名册中有 {left} 个单位不是 {year} 年度{'' if not kind else KIND_TEXT[kind]}的评价，没有纳入本批次。")
+        if stage == EVALUATION:
+            from xltool.template import refuse_overfull
+
+            try:
+                refuse_overfull(taken)  # refused now, not when the templates are downloaded
+            except RosterError as exc:
+                problems = [_roster_problem(p) for p in exc.problems]
+                raise RosterRejected(f"名册有 {len(problems)} 处内容超出模板的容量，评价批次没有建立。请按下表逐条改正名册后重新上传。", problems) from None
         if not taken:
             raise ServiceError(f"名册中没有 {year} 年度{'' if not kind else KIND_TEXT[kind]}的单位，评价批次没有建立。请核对名册的“年度”“类型”列或所选年度。")
         with self.store.write() as s:
