@@ -64,13 +64,23 @@ def check(sub: Submission, fw: Framework, evaluations: list[Evaluation] | None =
     return order_findings(out.items)
 
 
+# What a file of each Result.kind is, and what it is filled from: (form, what) of YEAR_MISMATCH
+_FORMS = {
+    "project": ("项目支出绩效自评表", "模板"),
+    "department": ("部门整体支出绩效自评表", "模板"),
+    "declaration": ("绩效目标申报表", "申报表"),
+}
+
+
 def apply_expected_year(result, year: int) -> None:
-    """A file from another year than the one being checked fails with YEAR_MISMATCH."""
+    """A file from another year than the one being checked fails with YEAR_MISMATCH, saying what
+    kind of form it is (a 申报表 of 2020 is not called a 自评表)."""
     if result.status == "unreadable" or result.year is None or result.year == year:
         return
     from pathlib import Path
 
-    result.findings.insert(0, finding("YEAR_MISMATCH", file=Path(result.file).name, seen=result.year, expected=year))
+    form, what = _FORMS.get(result.kind, ("自评表", "模板"))
+    result.findings.insert(0, finding("YEAR_MISMATCH", file=Path(result.file).name, seen=result.year, expected=year, form=form, what=what))
     result.status = "failed"
 
 

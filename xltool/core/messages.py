@@ -92,7 +92,7 @@ CODES: dict[str, tuple[str, str]] = {
         "文件“{file}”使用的是评价框架“{framework}”的 {version} 版，现行的是 {expected} 版，指标和分值可能已经变化。请用今年下发的模板重新填写。",
     ),
     "DUPLICATE_FILE": (WARNING, "文件“{file}”与“{other}”内容完全相同，是重复提交。请确认是否提交了正确的文件。"),
-    "YEAR_MISMATCH": (ERROR, "文件“{file}”是 {seen} 年度的自评表，本次检查的是 {expected} 年度。请确认是否提交错了文件，用下发的 {expected} 年度模板填写后重新提交。"),
+    "YEAR_MISMATCH": (ERROR, "文件“{file}”是 {seen} 年度的{form}，本次检查的是 {expected} 年度。请确认是否提交错了文件，用下发的 {expected} 年度{what}填写后重新提交。"),
     "DUPLICATE_UNIT": (WARNING, "文件“{file}”与“{other}”都是{unit}同一年度的自评表。请确认以哪一份为准，并撤回另一份。"),
     # ------------------------------------------------------------ what the template locked
     "NAME_RANGE_CHANGED": (
