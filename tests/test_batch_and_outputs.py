@@ -375,7 +375,22 @@ def test_running_twice_into_the_returns_folder_gives_the_same_result(good, bad, 
     assert first == second == 1
     assert (folder / "r.json").read_text(encoding="utf-8") == report1
     assert set(_records(folder / "r.json")) == {"武昌.xlsx", "填错了.xlsx"}
-    assert "是本程序写出的汇总或检查意见" in err and "已跳过 5 个文件" in err  # 汇总, r.json, r.csv, 2 feedback
+    assert "是本程序写出的汇总、检查意见或批复表" in err and "已跳过 5 个文件" in err  # 汇总, r.json, r.csv, 2 feedback
+
+
+def test_a_批复表_written_by_the_tool_among_the_returns_is_passed_over(good, tmp_path, capsys):
+    from xltool.core.declaration import APPROVED_HEADER
+    from xltool.template.declaration import write_approved
+
+    folder = tmp_path / "回收"
+    folder.mkdir()
+    shutil.copy(good, folder / "武昌.xlsx")
+    row = dict.fromkeys(APPROVED_HEADER, "") | {"单位编码": "420106-DAG", "项目名称": "档案保护费", "一级指标": "产出指标", "三级指标": "档案修复", "计算符号": "≥", "指标值": "10", "分值": "5"}
+    write_approved([list(row.values())], folder / "2020_绩效目标批复表.xlsx")
+    assert main(["check", str(folder), "--out", str(tmp_path / "汇总.xlsx"), "--json", str(tmp_path / "r.json"), "--quiet"]) == 0
+    assert set(_records(tmp_path / "r.json")) == {"武昌.xlsx"}  # not an unreadable return
+    err = capsys.readouterr().err
+    assert "已跳过 1 个文件" in err and "是本程序写出的汇总、检查意见或批复表" in err
 
 
 def test_a_full_disk_names_the_output_and_keeps_the_old_ones(good, tmp_path, monkeypatch, capsys):

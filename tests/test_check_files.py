@@ -312,4 +312,22 @@ def test_a_file_of_another_year_fails_when_the_year_is_given(tmp_path, crafted):
     assert main(["check", str(clean), "--out", str(tmp_path / "s.xlsx"), "--json", str(out), "--year", "2021", "--quiet"]) == 1
     (result,) = json.loads(out.read_text(encoding="utf-8"))
     (f,) = [f for f in result["findings"] if f["code"] == "YEAR_MISMATCH"]
-    assert result["status"] == "failed" and "2020" in f["message"] and "2021" in f["message"]
+    assert result["status"] == "failed" and "是 2020 年度的项目支出绩效自评表，本次检查的是 2021 年度" in f["message"]
+    assert "用下发的 2021 年度模板填写" in f["message"]
+
+
+def test_a_declaration_of_another_year_is_called_a_申报表(tmp_path):
+    from declfill import fill, good_project
+
+    key = Path(__file__).resolve().parent.parent / "samples" / "demo.key"
+    forms = tmp_path / "申报表"
+    assert main(["template", "--framework", "project", "--unit", "洪山区档案馆", "--code", "420111-DAG", "--year", "2022",
+                 "--stage", "申报", "--out", str(forms), "--key", str(key), "-q"]) == 0
+    [blank] = forms.glob("*.xlsx")
+    filled = fill(blank, tmp_path / "申报.xlsx", [dict(good_project(name="档案数字化"), fiscal=50)])
+    out = tmp_path / "r.json"
+    assert main(["check", str(filled), "--out", str(tmp_path / "s.xlsx"), "--json", str(out), "--year", "2023", "--key", str(key), "-q"]) == 1
+    (result,) = json.loads(out.read_text(encoding="utf-8"))
+    (f,) = [f for f in result["findings"] if f["code"] == "YEAR_MISMATCH"]
+    assert "是 2022 年度的绩效目标申报表，本次检查的是 2023 年度" in f["message"] and "用下发的 2023 年度申报表填写" in f["message"]
+    assert "自评表" not in f["message"]

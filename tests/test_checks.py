@@ -881,3 +881,18 @@ def test_messages_are_formatted_as_the_safe_formatter_formats_them(params):
     for _level, template in CODES.values():
         assert format_message(template, params) == _FORMATTER.vformat(template, (), params), template
     assert format_message("{0} 与 {a.b} {x:%}", {"x": "文字"}) == _FORMATTER.vformat("{0} 与 {a.b} {x:%}", (), {"x": "文字"})
+
+
+def test_huge_numbers_and_long_texts_are_shortened_in_sentences():
+    """A hostile file's 1E+300, a 300-digit integer or a 40,000-character name never puts
+    hundreds of characters into a finding's message (the summary's rows, the terminal's lines)."""
+    assert show(1e300) == plain_number(1e300) == "1.0E+300"
+    assert show(10**300) == "1.0E+300" and show(-(10**300)) == "-1.0E+300"
+    assert show(D("1E-30")) == "1.0E-30" and show(1.2345678901234568e22) == "1.23457E+22"
+    assert [show(v) for v in (24, D("7.16"), 0.5, 1e15, 99999999999999999999)] == ["24", "7.16", "0.5", "1000000000000000", "99999999999999999999"]
+    name = "长" * 40_000
+    f = finding("VALUE_OUT_OF_RANGE", seen=10**300, expected="0～100", field="自评总分", item=f"项目“{name}”第 3 行指标")
+    assert len(f.message) < 500 and "为 1.0E+300，超出允许的范围（0～100）" in f.message
+    assert "长…长" in f.message and "”第 3 行指标的“自评总分”" in f.message  # the start and the end kept
+    assert f.seen == 10**300  # the report keeps the value itself
+    assert len(finding("TEXT_IN_NUMBER", seen="1" * 300, field="分值", item="x", hint="").message) < 200

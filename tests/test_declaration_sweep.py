@@ -78,7 +78,7 @@ def test_our_own_earlier_batch_output_in_the_folder_is_still_replaced(good, tmp_
     args = ["check", str(folder), "--out", str(folder / "汇总.xlsx"), "--key", str(KEY), "-q"]
     assert main(args) == 0
     assert main(args) == 0
-    assert "是本程序写出的汇总或检查意见" in capsys.readouterr().err
+    assert "是本程序写出的汇总、检查意见或批复表" in capsys.readouterr().err
 
 
 # ---------------------------------------------------------------- 2. numbers out of any sensible range
@@ -93,20 +93,20 @@ def _form_with(row: dict | None = None, **header) -> dict:
 @pytest.mark.parametrize(
     "row, header, code, cell, seen",
     [
-        (None, dict(other=1e300), "VALUE_OUT_OF_RANGE", "C11", "1E+300"),
-        (None, dict(other="1e300"), "VALUE_OUT_OF_RANGE", "C11", "1E+300"),
+        (None, dict(other=1e300), "VALUE_OUT_OF_RANGE", "C11", "1.0E+300"),
+        (None, dict(other="1e300"), "VALUE_OUT_OF_RANGE", "C11", "1.0E+300"),
         (None, dict(other=2e9), "VALUE_OUT_OF_RANGE", "C11", "2000000000"),  # 元 typed where 万元 is asked
         (None, dict(other=-5), "VALUE_OUT_OF_RANGE", "C11", "-5"),
         (None, dict(other="NaN"), "TEXT_IN_NUMBER", "C11", "NaN"),
-        (dict(target=1e300, unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "1E+300"),
-        (dict(target="1e9999", unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "1E+9999"),
+        (dict(target=1e300, unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "1.0E+300"),
+        (dict(target="1e9999", unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "1.0E+9999"),
         (dict(target=1e13, unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "10000000000000"),
-        (dict(target="1e-9999", unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "1E-9999"),  # an Excel number would hold 0
+        (dict(target="1e-9999", unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "1.0E-9999"),  # an Excel number would hold 0
         (dict(target="0.12345678901234567", unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "0.12345678901234567"),
         (dict(target="-Infinity"), {}, "TEXT_IN_NUMBER", "F16", "-Infinity"),
         (dict(target=1e9), {}, "DECL_PERCENT_OVER_100", "F16", "1000000000"),
-        (dict(target=1e300), {}, "VALUE_OUT_OF_RANGE", "F16", "1E+300"),  # a percent too, but first absurd
-        (dict(points=1e300), {}, "VALUE_OUT_OF_RANGE", "H16", "1E+300"),
+        (dict(target=1e300), {}, "VALUE_OUT_OF_RANGE", "F16", "1.0E+300"),  # a percent too, but first absurd
+        (dict(points=1e300), {}, "VALUE_OUT_OF_RANGE", "H16", "1.0E+300"),
     ],
 )
 def test_numbers_out_of_range_are_reported_on_their_cell(forms, tmp_path, row, header, code, cell, seen):
@@ -269,7 +269,7 @@ def test_an_approved_targets_file_among_the_returns_is_set_aside_as_ours(good, t
     assert main(["targets", str(folder), "--out", str(approved), "--key", str(KEY), "-q"]) == 0
     assert main(["targets", str(folder), "--out", str(approved), "--key", str(KEY), "-q"]) == 0  # again, into the same folder
     capsys.readouterr()
-    skipped = "1 个是本程序写出的汇总或检查意见（或批复表），不是回收的自评表或申报表"
+    skipped = "1 个是本程序写出的汇总、检查意见或批复表，不是回收的自评表或申报表"
     # found in the folder: passed over with a sentence, the rest read as before
     assert main(["targets", str(folder), "--out", str(tmp_path / "另一份.xlsx"), "--key", str(KEY), "-q"]) == 0
     assert skipped in capsys.readouterr().err

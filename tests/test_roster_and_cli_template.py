@@ -357,3 +357,66 @@ def test_roster_without_the_frameworks_kind_says_so_in_chinese(tmp_path, capsys)
     err = capsys.readouterr().err
     assert "名册中没有类型为“项目支出”的单位" in err
     assert _english_words(err.replace(str(tmp_path), "")) == []
+
+
+# ---------------------------------------------------------------- more than a template holds
+
+
+def _projects(count: int) -> str:
+    return HEADER + "".join(f"武昌区档案馆,420106-DAG,2020,项目,,,,项目{i},10\n" for i in range(1, count + 1))
+
+
+def test_a_roster_with_more_projects_than_a_template_holds_is_refused_before_anything_is_written(tmp_path, capsys):
+    from xltool.template import MAX_PROJECTS
+
+    out = tmp_path / "out"
+    roster = _write(tmp_path, HEADER + "武汉市档案馆,420100-DAG,2021,部门整体,1,1,1,,\n" + _projects(MAX_PROJECTS + 1)[len(HEADER):])
+    assert main(["template", "--roster", str(roster), "--out", str(out), "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "未生成模板" in err
+    assert f"单位“武昌区档案馆”（编码 420106-DAG）名册中有 {MAX_PROJECTS + 1} 个项目，一份项目支出自评模板最多容纳 {MAX_PROJECTS} 个项目" in err
+    assert not out.exists() or not list(out.iterdir())  # not even the unit-wide template of the other unit
+
+
+def test_the_most_projects_a_template_holds_stay_within_what_the_checker_reads():
+    """The limit is honest: a template at it, every input filled, is not too large for the checker."""
+    from collections import Counter
+
+    from xltool.check import xlsx
+    from xltool.core.model import ProjectInfo, UnitInfo
+    from xltool.template import MAX_PROJECTS, SHEET_CELLS, plan_for, refuse_overfull
+
+    unit = UnitInfo("武昌区档案馆", "420106-DAG", 2020, "project", projects=tuple(ProjectInfo(f"项目{i}", D(10)) for i in range(MAX_PROJECTS)))
+    refuse_overfull([unit])
+    plan = plan_for(unit)
+    per_sheet = Counter(c.sheet for c in plan.cells)
+    assert SHEET_CELLS < xlsx.MAX_CELLS and max(per_sheet.values()) <= SHEET_CELLS
+    assert len(plan.cells) <= xlsx.MAX_BOOK_CELLS and len(plan.names) < xlsx.MAX_NAMES
+
+
+def test_units_given_as_data_with_more_approved_indicators_than_a_block_has_rows_are_refused(tmp_path):
+    """A targets file says so itself (core.approved); units handed to the library directly must
+    not overwrite the next block's title with their 21st row either."""
+    from xltool import generate_templates
+    from xltool.core.approved import ApprovedIndicator
+    from xltool.core.model import ProjectInfo, UnitInfo
+
+    rows = tuple(ApprovedIndicator(i, "产出指标", "数量指标", f"指标{i}", "≥", D(10), "册", D(1)) for i in range(2, 23))
+    unit = UnitInfo("武昌区档案馆", "420106-DAG", 2020, "project", projects=(ProjectInfo("档案保护费", D(300), approved=rows), ProjectInfo("史料编研费")))
+    with pytest.raises(RosterError) as info:
+        generate_templates([unit], tmp_path / "out")
+    assert "单位“武昌区档案馆”（编码 420106-DAG）项目“档案保护费”批复了 21 个指标，模板每个项目只有 20 行指标" in str(info.value)
+    assert not (tmp_path / "out").exists()
+
+
+def test_more_approved_goals_than_the_template_has_are_refused(tmp_path):
+    from xltool import generate_templates
+    from xltool.core.approved import ApprovedIndicator
+    from xltool.core.model import UnitInfo
+
+    row = (ApprovedIndicator(2, "产出指标", "数量指标", "档案接收", "≥", D(10), "卷", None),)
+    unit = UnitInfo("武汉市档案馆", "420100-DAG", 2021, "department", goals=tuple((f"目标{g}", row) for g in range(1, 9)))
+    with pytest.raises(RosterError) as info:
+        generate_templates([unit], tmp_path / "out")
+    assert "单位“武汉市档案馆”（编码 420100-DAG）的批复表有 8 个年度目标，模板只有 6 个年度目标" in str(info.value)
+    assert not (tmp_path / "out").exists()

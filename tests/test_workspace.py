@@ -74,7 +74,7 @@ def test_a_campaign_from_returns_to_review_and_downloads(ws, tmp_path):
     [first] = ws.add_upload(cid, WUHAN.name, WUHAN.read_bytes())
     assert (first.kind, first.status, first.unit) == ("recorded", "failed", "武汉市档案馆")
     [other_year] = ws.add_upload(cid, WUCHANG.name, WUCHANG.read_bytes())
-    assert other_year.kind == "set_aside" and "不属于本批次名册中的单位" in other_year.message
+    assert other_year.kind == "set_aside" and "它是 2020 年度 武昌区档案馆（420106-DAG） 的自评表，本批次收的是 2021 年度的自评表" in other_year.message
     [again] = ws.add_upload(cid, "再交一次.xlsx", WUHAN.read_bytes())
     assert again.kind == "duplicate" and "内容完全相同" in again.message and again.return_id == first.return_id
     board = ws.board(cid)
@@ -151,6 +151,55 @@ def test_an_unreadable_file_is_placed_by_its_name_or_set_aside(ws):
     assert nameless.kind == "set_aside" and "无法读取" in nameless.message
 
 
+def test_the_workspaces_own_outputs_and_returns_of_another_year_are_set_aside_saying_what_they_are(ws, tmp_path):
+    """A summary, a feedback workbook and a 批复表 the tool wrote, dropped among the returns, and a
+    return of another year: each set aside with a sentence saying what it is and what to do — not
+    an unreadable return of the unit its name mentions, not a failed one."""
+    import html
+
+    import httpx
+
+    from workspace_help import running
+    from xltool.core.declaration import APPROVED_HEADER
+    from xltool.template.declaration import write_approved
+    from xltool.workspace.app import create_app
+
+    cid = _campaign(ws, roster=TWO_YEARS)
+    row = dict.fromkeys(APPROVED_HEADER, "")
+    row.update({"单位编码": "420100-DAG", "年度目标": "档案安全", "一级指标": "产出指标", "三级指标": "档案接收", "计算符号": "≥", "指标值": "10"})
+    approval = write_approved([list(row.values())], tmp_path / "2021_绩效目标批复表.xlsx")
+    with running(create_app(ws)) as base, httpx.Client(base_url=base, timeout=120) as client:
+        client.get("/")
+
+        def send(name: str, data: bytes) -> dict:
+            answer = client.post(f"/c/{cid}/upload", data={"csrf_token": client.cookies["xltool_csrf"]},
+                                 files={"files": (name, data)}, headers={"accept": "application/json"})
+            assert answer.status_code == 200
+            [outcome] = answer.json()["outcomes"]
+            return outcome
+
+        first = send(WUHAN.name, WUHAN.read_bytes())
+        assert (first["kind"], first["status"], first["unit"]) == ("recorded", "failed", "武汉市档案馆")
+        summary = client.get(f"/c/{cid}/download/summary")
+        feedback = client.get(f"/r/{first['return_id']}/feedback")
+        assert summary.status_code == feedback.status_code == 200
+        sent = {
+            "2021_汇总.xlsx": (summary.content, "它是本工具写出的检查汇总工作簿，不是单位交回的自评表，不计入任何单位。汇总随时可以在本批次页面的“下载”中重新生成"),
+            # named after the unit: it must not become 武汉市档案馆's latest (unreadable) return
+            "2021_武汉市档案馆_部门整体支出绩效自评_检查意见.xlsx": (feedback.content, "它是本工具写出的检查意见工作簿（发给单位的修改意见），不是单位交回的自评表，不计入任何单位。请把它发给对应的单位"),
+            approval.name: (approval.read_bytes(), "它是本工具生成的绩效目标批复表，不是单位交回的自评表，不计入任何单位。批复表请在绩效自评批次的“批复表”页上传"),
+            WUCHANG.name: (WUCHANG.read_bytes(), "它是 2020 年度 武昌区档案馆（420106-DAG） 的自评表，本批次收的是 2021 年度的自评表。请核对是否交错了批次：2020 年度的文件请交到 2020 年度的批次"),
+        }
+        for name, (data, sentence) in sent.items():
+            outcome = send(name, data)
+            assert outcome["kind"] == "set_aside" and outcome["unit"] == "", outcome
+            assert outcome["message"] == f"“{name}”已收下但另放：" + outcome["message"].split("已收下但另放：", 1)[1]
+            assert sentence in outcome["message"] and "无法读取" not in outcome["message"], outcome["message"]
+        assert ws.board(cid).counts == {"未交": 0, "无法读取": 0, "不通过": 1, "通过": 0, "已复核": 0}
+        board = html.unescape(client.get(f"/c/{cid}").text)
+        assert all(sentence in board for _data, sentence in sent.values())
+
+
 def test_roster_errors_come_back_by_row_and_column(ws):
     bad = "单位名称,单位编码,年度,类型\n甲馆,,20x1,项目\n".encode("utf-8")
     with pytest.raises(RosterRejected) as caught:
@@ -161,6 +210,18 @@ def test_roster_errors_come_back_by_row_and_column(ws):
         ws.create_campaign(2030, "", "", "名册.csv", ROSTER.read_bytes())
     with pytest.raises(ServiceError, match=r"\.csv"):
         ws.create_campaign(2021, "", "", "名册.exe", ROSTER.read_bytes())
+
+
+def test_a_roster_with_more_projects_than_a_template_holds_makes_no_campaign(ws):
+    from xltool.template import MAX_PROJECTS
+
+    rows = "".join(f"武昌区档案馆,420106-DAG,2020,项目,,,,,项目{i},10,,,\n" for i in range(MAX_PROJECTS + 1))
+    roster = ROSTER.read_text(encoding="utf-8-sig").splitlines()[0] + "\n" + rows
+    with pytest.raises(RosterRejected) as caught:
+        ws.create_campaign(2020, "", "", "名册.csv", roster.encode("utf-8"))
+    [problem] = caught.value.problems
+    assert f"名册中有 {MAX_PROJECTS + 1} 个项目，一份项目支出自评模板最多容纳 {MAX_PROJECTS} 个项目" in problem.message
+    assert "没有建立" in str(caught.value) and ws.campaigns() == []
 
 
 def test_the_sample_draw_is_reproducible_by_seed():

@@ -9,6 +9,7 @@ from __future__ import annotations
 import glob
 import hashlib
 import os
+import re
 import signal
 import stat
 import sys
@@ -36,7 +37,7 @@ SKIP_SYMLINK = "是符号链接（不跟随），如需检查请直接给出链�
 SKIP_SPECIAL = "是管道、设备等特殊文件，不是工作簿"
 SKIP_LOCK = "是 Office/WPS 打开文件时留下的临时锁定文件（~$ 开头），无需检查"
 SKIP_FOLDER = "所在的子文件夹无法打开（没有读取权限），请检查权限后重新运行"
-SKIP_OUTPUT = "是本程序写出的汇总或检查意见（或批复表），不是回收的自评表或申报表"
+SKIP_OUTPUT = "是本程序写出的汇总、检查意见或批复表，不是回收的自评表或申报表"
 OUR_OUTPUT = "它是本程序写出的汇总、检查意见或批复表，不是单位交回的文件，请不要把它当作回收的文件给出"
 SKIP_IN_ARCHIVE = "是压缩包中的其他文件（不是工作簿，或是压缩包中的压缩包），如需检查请解压后给出"
 
@@ -332,17 +333,42 @@ def returns_at_outputs(inputs: Inputs) -> list[str]:
 
 
 def _is_our_output(source: Source, data: bytes | None) -> bool:
-    from xltool.check import xlsx
-
     try:
         if data is None:
             from xltool.check.reader import read_bytes
 
             data = read_bytes(Path(source.path))
-        package = xlsx._Package(data)
-        return package.has("docProps/custom.xml") and OUTPUT_MARKER in package.read("docProps/custom.xml", limit=64 * 1024)
     except Exception:  # noqa: BLE001 - not readable as ours: it is checked (and reported) as a return
         return False
+    return output_kind(data) is not None
+
+
+_MARKED = re.compile(rb'name="' + OUTPUT_MARKER + rb'"[^>]*>\s*<vt:lpwstr>([a-z_]{1,20})</vt:lpwstr>')
+_APPROVAL_TITLE = "绩效目标批复表".encode()
+
+
+def output_kind(data: bytes) -> str | None:
+    """Which of this program's own outputs a workbook is: the kind its output marker names
+    ("summary", "feedback", "export", "approval" for a 批复表; "output" when it names another;
+    a 批复表 of an earlier release has no marker and is known by its title 绩效目标批复表 and
+    creator xltool), None for
+    anything else — a return, a template, someone else's workbook, bytes that are no package."""
+    from xltool.check import xlsx
+
+    try:
+        package = xlsx._Package(data)
+        if package.has("docProps/custom.xml"):
+            custom = package.read("docProps/custom.xml", limit=64 * 1024)
+            if OUTPUT_MARKER in custom:
+                found = _MARKED.search(custom)
+                return found.group(1).decode() if found else "output"
+        if package.has("docProps/core.xml"):
+            core = package.read("docProps/core.xml", limit=64 * 1024)
+            if b">" + _APPROVAL_TITLE + b"</dc:title>" in core and b">xltool</dc:creator>" in core:
+                return "approval"
+    except Exception:  # noqa: BLE001 - not readable as ours: it is checked (and reported) as a return
+        return None
+    return None
 
 
 def check_file(path: str | Path, *, strict: bool = False, data: bytes | None = None) -> Result:

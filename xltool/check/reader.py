@@ -18,7 +18,7 @@ from pathlib import Path
 
 from xltool.check import xlsx
 from xltool.core.approved import ApprovedIndicator
-from xltool.core.cells import type_choices, type_date
+from xltool.core.cells import as_date, type_choices, type_date
 from xltool.core.framework import Framework, find_framework, known_frameworks
 from xltool.core.messages import explain, finding, plain_number
 from xltool.core.model import (
@@ -512,7 +512,7 @@ class Binder:
 
     def value_at(self, sheet: str, row: int, col: int) -> Value:
         s = self.book.sheets.get(sheet)
-        return _value(s.cells if s is not None else {}, sheet, row, col)
+        return _value(s.cells if s is not None else {}, sheet, row, col, self.book.date_styles)
 
     def one(self, name: str) -> Value:
         found = self.where(name)
@@ -529,12 +529,15 @@ class Binder:
         sheet, (row, col), (last, _c) = found
         s = self.book.sheets.get(sheet)
         cells = s.cells if s is not None else {}
-        values = [_value(cells, sheet, r, col) for r in range(row, min(last, row + count - 1) + 1)]
+        dates = self.book.date_styles
+        values = [_value(cells, sheet, r, col, dates) for r in range(row, min(last, row + count - 1) + 1)]
         return (values + [Value() for _ in range(count)])[:count] if len(values) < count else values
 
 
-def _value(cells: dict, sheet: str, row: int, col: int) -> Value:
-    """The input cell at (row, col) of a sheet's cells, typed (core.cells, through Value)."""
+def _value(cells: dict, sheet: str, row: int, col: int, dates: frozenset = frozenset()) -> Value:
+    """The input cell at (row, col) of a sheet's cells, typed (core.cells, through Value). A number
+    shown as a date (its format among `dates`: a date pasted in brings its format) is the date's
+    text, as staff see it, and no number: reason "date_in_number", its date on the Value."""
     cell = cells.get((row, col))
     if cell is None:
         blank = _BLANKS.get((sheet, row, col))
@@ -546,6 +549,10 @@ def _value(cells: dict, sheet: str, row: int, col: int) -> Value:
     raw = cell.value
     if isinstance(raw, str) and cell.formula is None and not raw.strip():
         raw = None
+    if cell.style in dates and cell.formula is None and isinstance(raw, float):
+        date, _reason = as_date(raw)
+        if date is not None:
+            return Value(date.isoformat(), sheet, _a1(row, col)).typed(date=date, reason="date_in_number")
     return Value(raw, sheet, _a1(row, col), cell.formula, cell.is_error)
 
 
@@ -655,7 +662,32 @@ def bind(book: xlsx.Book, plan: Plan, framework: Framework, meta: dict[str, str]
     for name in plan.names:  # every name the template defined must still be there (but a dropdown's)
         if not list_name(name):
             b.where(name)
+    sub.overlong = _overlong(b, plan)
     return sub
+
+
+def _overlong(b: Binder, plan: Plan) -> list[tuple[Value, str, int]]:
+    """Every text input longer than its validation allows, read where its name points: a paste
+    is not stopped by the validation, and a text of 40,000 characters must not pass unseen. A list
+    cell (计量单位, 定性评价档次) holds no more than the framework's text_max_length either."""
+    limits = {}
+    for c in plan.cells:
+        check = c.validation
+        if c.role != "input" or check is None:
+            continue
+        if check.kind == "length" and check.maximum:
+            limits[c.sheet, c.row, c.col] = (c.field, int(check.maximum))
+        elif check.kind == "list":
+            limits[c.sheet, c.row, c.col] = (c.field, plan.framework.text_max_length)
+    out = []
+    for name, spec in plan.names.items():
+        limit = limits.get((spec.sheet, spec.row, spec.col))
+        if limit is None or b.where(name) is None:
+            continue
+        for v in b.column(name, spec.last_row - spec.row + 1):
+            if v.raw is not None and len(v.text) > limit[1]:
+                out.append((v, limit[0], limit[1]))
+    return out
 
 
 # ---------------------------------------------------------------- locked content

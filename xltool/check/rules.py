@@ -28,7 +28,7 @@ from xltool.check.evaluate import (
 )
 from xltool.core.cells import QUALITATIVE
 from xltool.core.framework import NOT_APPLICABLE, SIGNS, Framework
-from xltool.core.messages import finding, percent, plain_number
+from xltool.core.messages import finding, percent, plain_number, show
 from xltool.core.model import SEVERITIES, EMPTY, Evaluation, Finding, IndicatorRow, Integrity, Result, Submission, Value
 from xltool.template.layout import FIELD_LABELS, MONEY_MAX, NUMBER_MAX, VISIBLE_SHEETS
 
@@ -64,13 +64,23 @@ def check(sub: Submission, fw: Framework, evaluations: list[Evaluation] | None =
     return order_findings(out.items)
 
 
+# What a file of each Result.kind is, and what it is filled from: (form, what) of YEAR_MISMATCH
+_FORMS = {
+    "project": ("项目支出绩效自评表", "模板"),
+    "department": ("部门整体支出绩效自评表", "模板"),
+    "declaration": ("绩效目标申报表", "申报表"),
+}
+
+
 def apply_expected_year(result, year: int) -> None:
-    """A file from another year than the one being checked fails with YEAR_MISMATCH."""
+    """A file from another year than the one being checked fails with YEAR_MISMATCH, saying what
+    kind of form it is (a 申报表 of 2020 is not called a 自评表)."""
     if result.status == "unreadable" or result.year is None or result.year == year:
         return
     from pathlib import Path
 
-    result.findings.insert(0, finding("YEAR_MISMATCH", file=Path(result.file).name, seen=result.year, expected=year))
+    form, what = _FORMS.get(result.kind, ("自评表", "模板"))
+    result.findings.insert(0, finding("YEAR_MISMATCH", file=Path(result.file).name, seen=result.year, expected=year, form=form, what=what))
     result.status = "failed"
 
 
@@ -174,7 +184,17 @@ def _targets():
     return targets
 
 
+def _pasted_date_hint(v: Value, hint: str) -> str:
+    """A number cell holding a date (pasted: pasting skips the cell's validation) says so;
+    any other text gets `hint`."""
+    if v.reason == "date_in_number":
+        return "这是一个日期（多半是从别处复制粘贴来的，粘贴不受数据有效性限制），请改填数字，并把单元格格式改回“常规”。"
+    return hint
+
+
 def _number_hint(v: Value, field: str) -> str:
+    if v.reason == "date_in_number":
+        return _pasted_date_hint(v, "")
     if v.is_error:
         return f"单元格显示错误值 {v.raw}，请改为直接填写数字。"
     targets = _targets() if field in ("target", "actual") else None
@@ -473,6 +493,12 @@ def _texts(sub: Submission, out: _Out) -> None:
     for v, label in ((sub.problems, "存在的问题和原因"), (sub.improvements, "下一步拟改进措施")):
         if v.blank and v.cell:  # only where the workbook has the cell (a hand-made Submission may not)
             out.add("TEXT_MISSING", v, field=label)
+    for v, label, maximum in sub.overlong:  # pasted past the cell's length validation
+        out.add(
+            "VALUE_OUT_OF_RANGE", v, seen=show(v.text), expected=maximum, seen_text=f"{len(v.text):,} 个字", expected_text=f"不超过 {maximum:,} 个字",
+            field=label or "文字", item=f"“{v.sheet}”表 {v.cell} 格",
+            hint=f"粘贴的文字不受单元格字数限制；请精简到 {maximum:,} 个字以内，详细材料请另附。",
+        )
 
 
 # ---------------------------------------------------------------- budget execution
@@ -545,8 +571,8 @@ def _project_funds(out: _Out, block, item: str) -> None:
     for column, index in _MONEY_COLUMNS:
         total_cell = totals[index]
         total = total_cell.number
-        if total is None or not readable[index] or total_cell.is_error:
-            continue
+        if total is None or not readable[index] or total_cell.is_error or not _ZERO <= total <= MONEY_MAX:
+            continue  # a total out of range is reported as such
         if _r2(total) != _r2(sums[index]):
             out.add("FUNDS_SUM_MISMATCH", total_cell, expected=_r2(sums[index]), item=item, column=column, sources=names,
                     total=plain_number(_r2(total)), sum=plain_number(_r2(sums[index])))
@@ -676,6 +702,10 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
         else:
             _percent_scale(out, row, f, item, name)
     else:
+        for key in ("target", "adjusted", "actual"):  # not scored, but a pasted 1E+300 is still reported
+            v = getattr(row, key)
+            if v.number is not None and abs(v.number) > NUMBER_MAX:
+                out.add("VALUE_OUT_OF_RANGE", v, expected=_range_text(_ZERO, NUMBER_MAX), field=label[key], item=item, hint="定性指标不按数字计分；请核对是否粘贴错了位置，改填实际的内容。")
         if row.band.blank:
             out.add("QUALITATIVE_NO_BAND", row.band, seen=None, expected="、".join(b.label for b in fw.bands), item=item, name=name)
         elif f["band_spec"] is None or row.band.text not in [b.label for b in fw.bands]:
@@ -871,7 +901,7 @@ def _department(sub: Submission, fw: Framework, out: _Out, ev: Evaluation) -> No
             continue
         d = row.deduction.number
         if not row.deduction.pure:
-            out.add("TEXT_IN_NUMBER", row.deduction, field="扣分", item=crow_item, hint="扣分只填数字，如 0.5；没有扣分请填 0。")
+            out.add("TEXT_IN_NUMBER", row.deduction, field="扣分", item=crow_item, hint=_pasted_date_hint(row.deduction, "扣分只填数字，如 0.5；没有扣分请填 0。"))
         elif row.deduction.reason == "number_as_text":
             _stored_as_text(out, row.deduction, d, "扣分", crow_item)
         if d is None:
@@ -906,7 +936,7 @@ def _measure(out, sub: Submission, fw: Framework, k: int, row) -> None:
         if at.blank and not at.is_error:
             out.add("REQUIRED_BLANK", at, field=label, item=item, hint=f"请在预算执行表填写{label}：评分表中“{ind.name}”的扣分按它计算。")
         elif not at.pure:
-            out.add("TEXT_IN_NUMBER", at, field=label, item=item, hint="只填数字。")
+            out.add("TEXT_IN_NUMBER", at, field=label, item=item, hint=_pasted_date_hint(at, "只填数字。"))
         elif at.number < 0:
             out.add("VALUE_OUT_OF_RANGE", at, expected="不小于 0", field=label, item=item, hint="请填写实际数。")
     b = values[1].number

@@ -134,6 +134,7 @@ class Book:
     sheets: dict[str, Sheet]
     names: dict[str, str]  # workbook-scope defined names → reference text
     unlocked_styles: frozenset[int]
+    date_styles: frozenset[int] = frozenset()  # cell formats that show a number as a date or time
     has_macros: bool = False
     has_external_links: bool = False
     part_count: int = 0
@@ -743,28 +744,49 @@ def open_book(data: bytes) -> tuple[Book, _Package]:
     )
     has_links = any(t.endswith("/externalLink") for t, _x, _e in rels.values()) or any(p.startswith("xl/externallinks/") for p in lowered)
     styles_part = next((target for t, target, _e in rels.values() if t.endswith("/styles")), None)
-    unlocked = _unlocked_styles(pkg, styles_part)
+    unlocked, dates = _styles(pkg, styles_part)
     shared_part = next((target for t, target, _e in rels.values() if t.endswith("/sharedStrings")), None)
-    book = Book(sheets, names, unlocked, has_macros, has_links, len(pkg.infos), shared_part=shared_part, duplicate_sheets=duplicates)
+    book = Book(sheets, names, unlocked, dates, has_macros, has_links, len(pkg.infos), shared_part=shared_part, duplicate_sheets=duplicates)
     return book, pkg
 
 
-def _unlocked_styles(pkg: _Package, part: str | None) -> frozenset[int]:
+# Excel's built-in number formats that show a date or a time (ECMA-376 18.8.30, with the CJK ones)
+_DATE_FORMAT_IDS = frozenset([*range(14, 23), *range(27, 37), 45, 46, 47, *range(50, 59)])
+_QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')  # literal text, [colour]/[$-804], escapes, padding
+
+
+def is_date_format(code: str) -> bool:
+    """A custom number format that shows a date or time: y, m, d, h or s outside its literal text
+    ("yyyy-mm-dd", 'yyyy"年"m"月"d"日"'); "0.00", '#,##0"万元"' and "@" are not."""
+    section = _QUOTED.sub("", code.split(";")[0]).lower()
+    return section != "general" and any(ch in section for ch in "ymdhs")
+
+
+def _styles(pkg: _Package, part: str | None) -> tuple[frozenset[int], frozenset[int]]:
+    """(unlocked, dates): the cell formats (cellXfs indexes) whose cells are unlocked, and those
+    that show a number as a date or time (a date pasted into a number cell brings its format)."""
     if not part or not pkg.has(part):
-        return frozenset()
-    unlocked = set()
+        return frozenset(), frozenset()
+    unlocked, dates = set(), set()
+    date_ids = {str(i) for i in _DATE_FORMAT_IDS}
     index = 0
-    for xf in pkg.elements(part, (_M + "xf",)):
+    for xf in pkg.elements(part, (_M + "numFmt", _M + "xf")):
+        if xf.tag == _M + "numFmt":
+            if is_date_format(xf.get("formatCode") or ""):
+                date_ids.add(xf.get("numFmtId"))
+            continue
         parent = xf.getparent()
         if parent is None or parent.tag != _M + "cellXfs":
             continue
         prot = xf.find(_M + "protection")
         if prot is not None and prot.get("locked") in ("0", "false"):
             unlocked.add(index)
+        if (xf.get("numFmtId") or "0").strip() in date_ids:
+            dates.add(index)
         index += 1
         if index > MAX_STYLES:
             raise XlsxError("FILE_TOO_LARGE", f"单元格格式超过 {MAX_STYLES} 种，通常是从其他工作簿复制粘贴了大量格式")
-    return frozenset(unlocked)
+    return frozenset(unlocked), frozenset(dates)
 
 
 def _shared_strings(book: Book, pkg: _Package) -> list[str]:

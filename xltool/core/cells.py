@@ -15,6 +15,8 @@ Reason codes (Value.reason), None when the cell is blank or a plain number:
   "not_a_number"     text, or TRUE/FALSE, that is no number ("1万以上", "0.5分")
   "not_a_date"       (a date cell) neither a date nor a date's text
   "date_out_of_range" (a date cell) a serial number outside Excel's dates
+  "date_in_number"   a number the cell shows as a date (a date pasted in brings its format):
+                     the reader makes it the date's text ("2021-06-30", as staff see it), no number
 """
 
 from __future__ import annotations

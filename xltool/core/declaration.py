@@ -290,16 +290,10 @@ def _amount(value: Value, item: str, label: str, out: list[Finding]) -> Decimal 
         out.append(finding("VALUE_OUT_OF_RANGE", sheet=value.sheet, cell=value.cell, seen=amount, expected="不小于 0", item=item, field=label, hint="金额不能为负数。"))
         return None
     elif amount > MONEY_MAX:
-        out.append(finding("VALUE_OUT_OF_RANGE", sheet=value.sheet, cell=value.cell, seen=_shown(amount), expected=f"0～{MONEY_MAX:,}", item=item, field=label,
+        out.append(finding("VALUE_OUT_OF_RANGE", sheet=value.sheet, cell=value.cell, seen=plain_number(amount), expected=f"0～{MONEY_MAX:,}", item=item, field=label,
                            hint="金额单位是万元，请核对是否按元填写或多输了位数。"))
         return None
     return amount
-
-
-def _shown(value: Decimal) -> str:
-    """An absurd number as a sentence can hold it: 1E+300, not three hundred zeros."""
-    plain = plain_number(value)
-    return plain if len(plain) <= 24 else f"{value.normalize():E}"
 
 
 def kept_exactly(value: Decimal) -> bool:
@@ -364,7 +358,7 @@ def _row(row: DeclRow, item: str, fw: Framework) -> list[Finding]:
         elif target < 0:
             out.append(finding("VALUE_OUT_OF_RANGE", sheet=row.target.sheet, cell=row.target.cell, seen=target, expected="不小于 0", item=where, field="指标值", hint="指标值不能为负数。"))
         elif target > NUMBER_MAX or not kept_exactly(target):
-            out.append(finding("VALUE_OUT_OF_RANGE", sheet=row.target.sheet, cell=row.target.cell, seen=_shown(target), expected=f"0～{NUMBER_MAX:,}，最多 15 位有效数字", item=where, field="指标值",
+            out.append(finding("VALUE_OUT_OF_RANGE", sheet=row.target.sheet, cell=row.target.cell, seen=plain_number(target), expected=f"0～{NUMBER_MAX:,}，最多 15 位有效数字", item=where, field="指标值",
                                hint="请核对指标值：换算成计量单位后填写一个合理的数字（如 95、10000、0.5）。"))
         elif text(row.unit).replace("％", "%") == "%" and target > 100:
             out.append(finding("DECL_PERCENT_OVER_100", sheet=row.target.sheet, cell=row.target.cell, seen=target, expected=100, item=item, name=text(row.name)))
@@ -384,7 +378,7 @@ def _row(row: DeclRow, item: str, fw: Framework) -> list[Finding]:
         if points is None:
             out.append(finding("TEXT_IN_NUMBER", sheet=row.points.sheet, cell=row.points.cell, seen=row.points.raw, item=where, field="分值", hint="分值只填数字。"))
         elif not _ZERO < points <= 100:
-            out.append(finding("VALUE_OUT_OF_RANGE", sheet=row.points.sheet, cell=row.points.cell, seen=_shown(points), expected="大于 0、不超过 100", item=where, field="分值", hint="请改正分值。"))
+            out.append(finding("VALUE_OUT_OF_RANGE", sheet=row.points.sheet, cell=row.points.cell, seen=plain_number(points), expected="大于 0、不超过 100", item=where, field="分值", hint="请改正分值。"))
     return out
 
 

@@ -92,7 +92,7 @@ CODES: dict[str, tuple[str, str]] = {
         "文件“{file}”使用的是评价框架“{framework}”的 {version} 版，现行的是 {expected} 版，指标和分值可能已经变化。请用今年下发的模板重新填写。",
     ),
     "DUPLICATE_FILE": (WARNING, "文件“{file}”与“{other}”内容完全相同，是重复提交。请确认是否提交了正确的文件。"),
-    "YEAR_MISMATCH": (ERROR, "文件“{file}”是 {seen} 年度的自评表，本次检查的是 {expected} 年度。请确认是否提交错了文件，用下发的 {expected} 年度模板填写后重新提交。"),
+    "YEAR_MISMATCH": (ERROR, "文件“{file}”是 {seen} 年度的{form}，本次检查的是 {expected} 年度。请确认是否提交错了文件，用下发的 {expected} 年度{what}填写后重新提交。"),
     "DUPLICATE_UNIT": (WARNING, "文件“{file}”与“{other}”都是{unit}同一年度的自评表。请确认以哪一份为准，并撤回另一份。"),
     # ------------------------------------------------------------ what the template locked
     "NAME_RANGE_CHANGED": (
@@ -303,10 +303,13 @@ def severity(code: str) -> str:
 # ---------------------------------------------------------------- showing values in sentences
 
 _MAX_SHOWN = 80
+_MAX_DIGITS = 20  # a number longer than this as plain text reads as 1.0E+300
+_MAX_PARAM = 400  # a text put into a sentence (a name from the file): longer ones are cut in the middle
 
 
 def show(value) -> str:
-    """A cell value as it should read in a sentence: 24, 7.16, 0.5, TRUE, （空白）, text cut at 80."""
+    """A cell value as it should read in a sentence: 24, 7.16, 0.5, TRUE, （空白）, text cut at 80,
+    a number of more than 20 characters as 1.0E+300."""
     if value is None:
         return "（空白）"
     if isinstance(value, bool):
@@ -320,7 +323,9 @@ def show(value) -> str:
 
 
 def plain_number(value) -> str:
-    """24 (not 24.00 or 2.4E+1), 7.16, 0.5, -3; floats through their shortest text."""
+    """24 (not 24.00 or 2.4E+1), 7.16, 0.5, -3; floats through their shortest text. A number that
+    would take more than 20 characters (1E+300 from a hostile file, a 300-digit integer) reads
+    1.0E+300, six significant digits at most: a sentence never carries hundreds of digits."""
     try:
         d = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         if not d.is_finite():
@@ -328,9 +333,23 @@ def plain_number(value) -> str:
         d = d.normalize()
         if d.is_zero():
             return "0"
-        return format(d, "f")
+        text = format(d, "f")
+        if len(text) > _MAX_DIGITS:
+            mantissa, exponent = format(d, ".5E").split("E")
+            mantissa = mantissa.rstrip("0")
+            return f"{mantissa}0E{exponent}" if mantissa.endswith(".") else f"{mantissa}E{exponent}"
+        return text
     except Exception:  # noqa: BLE001 - a sentence must come out whatever the value is
-        return str(value)
+        return _cut(str(value))
+
+
+def _cut(text: str, limit: int = _MAX_PARAM) -> str:
+    """A text for a sentence, at most `limit` characters: a longer one keeps its start and end
+    (“项目“长长…长长”第 3 行指标”), so a name pasted 40,000 characters long cannot blow up a message."""
+    if len(text) <= limit:
+        return text
+    tail = limit // 4
+    return text[: limit - tail - 1] + "…" + text[-tail:]
 
 
 def percent(rate) -> str:
@@ -533,11 +552,11 @@ def finding(code: str, sheet: str = "", cell: str = "", seen=None, expected=None
     level, template = CODES.get(code, _UNKNOWN)
     seen_text = params.pop("seen_text", None)
     expected_text = params.pop("expected_text", None)
-    values = {key: (value if isinstance(value, str) else show(value)) for key, value in params.items()}
+    values = {key: (_cut(value) if isinstance(value, str) else show(value)) for key, value in params.items()}
     values.setdefault("code", code)
     values.setdefault("sheet", sheet or "")
     values.setdefault("cell", cell or "")
-    values["seen"] = str(seen_text) if seen_text is not None else show(seen)
-    values["expected"] = str(expected_text) if expected_text is not None else show(expected)
+    values["seen"] = _cut(str(seen_text)) if seen_text is not None else show(seen)
+    values["expected"] = _cut(str(expected_text)) if expected_text is not None else show(expected)
     message = " ".join(format_message(template, values).split())  # no doubled or trailing spaces
     return Finding(code=code, severity=level, message=message, sheet=sheet or "", cell=cell or "", seen=seen, expected=expected)

@@ -273,6 +273,9 @@ class Submission:
     # conclusion (评价结论补充说明); absent keys and blank values are the same.
     texts: dict[str, Value] = field(default_factory=dict)
     integrity: Integrity = field(default_factory=Integrity)
+    # text inputs longer than their cell allows (pasting skips the length validation):
+    # (the cell, what it is, the template's maximum of characters)
+    overlong: list[tuple[Value, str, int]] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- findings and results

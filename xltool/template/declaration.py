@@ -338,7 +338,7 @@ def write_approved(rows: list[list], path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         wb = xlsxwriter.Workbook(tmp, {"strings_to_numbers": False, "strings_to_formulas": False, "strings_to_urls": False})
         wb.set_properties({"title": "绩效目标批复表", "author": "xltool"})
-        wb.set_custom_property(OUTPUT_MARKER, "approved")  # read back among returns, it is set aside as ours
+        wb.set_custom_property(OUTPUT_MARKER, "approval")  # read back among returns, it is set aside as ours
         head = wb.add_format(STYLES["header"])
         body = wb.add_format({k: v for k, v in STYLES["label"].items()})
         ws = wb.add_worksheet("绩效目标批复表")

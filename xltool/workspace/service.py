@@ -271,6 +271,14 @@ class Workspace:
         left = len(units) - len(taken)
         if left:
             notes.append(f"名册中有 {left} 个单位不是 {year} 年度{'' if not kind else KIND_TEXT[kind]}的评价，没有纳入本批次。")
+        if stage == EVALUATION:
+            from xltool.template import refuse_overfull
+
+            try:
+                refuse_overfull(taken)  # refused now, not when the templates are downloaded
+            except RosterError as exc:
+                problems = [_roster_problem(p) for p in exc.problems]
+                raise RosterRejected(f"名册有 {len(problems)} 处内容超出模板的容量，评价批次没有建立。请按下表逐条改正名册后重新上传。", problems) from None
         if not taken:
             raise ServiceError(f"名册中没有 {year} 年度{'' if not kind else KIND_TEXT[kind]}的单位，评价批次没有建立。请核对名册的“年度”“类型”列或所选年度。")
         with self.store.write() as s:
@@ -493,7 +501,8 @@ class Workspace:
             if known is not None:
                 return self._duplicate(s, known, name)
         result = self.check_bytes(campaign, name, data)
-        unit = self._unit_of(campaign, result, name)
+        ours = _our_output(campaign, result, data)
+        unit = None if ours else self._unit_of(campaign, result, name)
         first = result.evaluations[0] if result.evaluations else None
         scores = [e.score for e in result.evaluations if e.score is not None]
         score = sum(scores) / len(scores) if scores and len(scores) == len(result.evaluations) else None
@@ -504,7 +513,7 @@ class Workspace:
             grade=(grades[0] if len(set(grades)) == 1 and len(grades) == len(result.evaluations) else "/".join(grades)) or None,
             execution_rate=str(first.execution_rate) if first is not None and first.execution_rate is not None and len(result.evaluations) == 1 else None,
             errors=result.errors, warnings=result.warnings,
-            set_aside="" if unit else _why_set_aside(campaign, result),
+            set_aside="" if unit else ours or _why_set_aside(campaign, result),
             result_json=json.dumps(result.as_dict(), ensure_ascii=False),
         )
         self.store.put_file(data)  # the file first: a row never names a file that is not there
@@ -864,6 +873,31 @@ def _declared_kind(result: Result) -> str:
     return found[0].kind if found else ""
 
 
+# What each of this program's own outputs is, and what to do with it instead of uploading it
+_OUTPUTS = {
+    "summary": ("本工具写出的检查汇总工作簿", "汇总随时可以在本批次页面的“下载”中重新生成，不用上传。"),
+    "feedback": ("本工具写出的检查意见工作簿（发给单位的修改意见）", "请把它发给对应的单位；单位按意见改好后，上传改好的{what}。"),
+    "export": ("本工具导出的标准表", "它用于导入预算管理一体化系统，不用上传到这里。"),
+    "approval": ("本工具生成的绩效目标批复表",
+                 "批复表请在绩效自评批次的“批复表”页上传（或选用申报批次生成的批复表），下载的模板会预填并锁定批复的指标。"),
+}
+
+
+def _our_output(campaign: Campaign, result: Result, data: bytes) -> str:
+    """The sentence for a workbook this program wrote (a summary, a feedback workbook, an export,
+    a 批复表: check.batch.output_kind) uploaded among the returns; "" for any other file."""
+    from xltool.check.batch import output_kind
+
+    if result.status != "unreadable" or not any(f.code == "NOT_OUR_TEMPLATE" for f in result.findings):
+        return ""
+    kind = output_kind(data)
+    if kind is None:
+        return ""
+    what = "绩效目标申报表" if campaign.stage == DECLARATION else "自评表"
+    form, todo = _OUTPUTS.get(kind, ("本工具写出的工作簿", "请只上传单位交回的{what}。"))
+    return f"它是{form}，不是单位交回的{what}，不计入任何单位。{todo.format(what=what)}"
+
+
 def _why_set_aside(campaign: Campaign, result: Result) -> str:
     if result.status == "unreadable":
         return "文件无法读取，从文件名也看不出是哪个单位的。请联系交来文件的单位，请其用下发的模板重新填写后交回。"
@@ -878,6 +912,10 @@ def _why_set_aside(campaign: Campaign, result: Result) -> str:
         return (f"它是 {who} 的自评表，不是绩效目标申报表，申报批次只收申报表。自评表请交到同一年度的绩效自评批次"
                 "（在首页选择，或新建批次时阶段选“绩效自评”）。")
     what = "绩效目标申报表" if declared else "自评表"
+    if result.year and result.year != campaign.year:
+        made = "申报表" if declared else "模板"
+        return (f"它是 {who} 的{what}，本批次收的是 {campaign.year} 年度的{what}。请核对是否交错了批次：{result.year} 年度的文件请交到 "
+                f"{result.year} 年度的批次；若单位误用了其他年度的{made}，请其用本批次下发的 {campaign.year} 年度{made}重新填写后交回。")
     return f"它是 {who} 的{what}，不属于本批次名册中的单位。请核对是否交错了批次，或把这个单位补进名册后重建批次。"
 
 
