@@ -193,6 +193,9 @@ def _reason(rows: list[IndicatorRow], index: int) -> Value | None:
 
 
 def _date_text(value: Value | None) -> str:
+    """填报日期 as the report writes it (2022年6月30日): the date the reader typed, else the cell's text."""
+    if value is not None and value.date is not None:
+        return f"{value.date.year}年{value.date.month}月{value.date.day}日"
     raw = None if value is None or value.is_error else value.raw
     if isinstance(raw, _dt.datetime):
         raw = raw.date()
