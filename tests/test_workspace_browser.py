@@ -76,7 +76,7 @@ def test_a_finance_officer_runs_a_campaign_in_the_browser(tmp_path, browser_page
         page.set_input_files("#file-input", [str(WUHAN), str(WUCHANG)])
         results = _wait_uploads(page, 2)
         assert any("武汉市档案馆，不通过，1 处错误" in r for r in results), results
-        assert any("另放" in r and "不属于本批次名册中的单位" in r for r in results), results
+        assert any("另放" in r and "2020 年度" in r and "本批次收的是 2021 年度" in r for r in results), results
         page.click("text=查看单位看板")
         assert (_count(page, "不通过"), _count(page, "通过"), _count(page, "未交")) == (1, 0, 0)
         assert WUCHANG.name in page.inner_text("#set-aside")
