@@ -26,8 +26,9 @@ _BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 def excel_encode(text: str) -> str:
     """What Excel stores: the underscore that starts a literal _xHHHH_ is escaped (overlapping
-    ones too: "_x0000_x0041_"), then each control character becomes _xHHHH_."""
-    text = re.sub("_(?=x[0-9A-Fa-f]{4}_)", "_x005F_", text)
+    ones too: "_x0000_x0041_"), and so is one before a control character, whose own escape
+    would close it (_x005F then a backspace), then each control character becomes _xHHHH_."""
+    text = re.sub("_(?=x[0-9A-Fa-f]{4}[_\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff])", "_x005F_", text)
     return re.sub("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]", lambda m: f"_x{ord(m.group()):04X}_", text)
 
 
@@ -41,6 +42,7 @@ def test_decoding_examples():
     assert xlsx.decode_escapes("a_x0041_b") == "aAb"
     assert xlsx.decode_escapes("_x005F_x0041_") == "_x0041_"  # a literal escape typed by a user
     assert xlsx.decode_escapes("_x005f_") == "_"
+    assert xlsx.decode_escapes("_x005F_x005F_x0008_") == "_x005F"  # a literal _x005F before a control character
     assert xlsx.decode_escapes("_x00G1_ _x041_ _X0041_") == "_x00G1_ _x041_ _X0041_"  # not escapes
     assert xlsx.decode_escapes("_xD800_ _xFFFF_ _x0009_") == "  \t"  # a lone surrogate, a non-character dropped
 
