@@ -37,3 +37,66 @@ def test_percent_on_two_scales_is_a_warning(tmp_path):
     result = check_file(write_project(tmp_path / "pct.xlsx", PROJ1_ACTUAL=[149638, 0.98, 665, 95]))
     (f,) = [f for f in result.findings if f.code == "PERCENT_SCALE_MIXED"]
     assert f.severity == "warning" and "0.98" in f.message and "95% 填 95" in f.message
+
+
+def _shown_as_percent(src, dest, names: list[str]):
+    """The file as Excel or Calc saves it after staff typed "25%" into the named cells: the number
+    0.25 with a percent format (numFmtId 9, "0%"), the cell still unlocked."""
+    import re
+
+    from cases import rewrite_parts, sheet_part
+    from conftest import WUCHANG
+    from xltool.template import plan_for
+    from xltool.template.layout import a1
+
+    plan = plan_for(WUCHANG)
+    refs = {}
+    for name in names:
+        base, _, offset = name.partition("#")
+        spec = plan.names[base]
+        refs.setdefault(spec.sheet, set()).add(a1(spec.row + int(offset or 0), spec.col))
+    parts = {sheet_part(src, sheet): cells for sheet, cells in refs.items()}
+    state = {}
+
+    def edit(name, data):
+        text = data.decode()
+        if name == "xl/styles.xml":
+            count = int(re.search(r'<cellXfs count="(\d+)"', text).group(1))
+            state["style"] = count
+            xf = '<xf numFmtId="9" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1" applyProtection="1"><protection locked="0"/></xf>'
+            text = text.replace(f'<cellXfs count="{count}"', f'<cellXfs count="{count + 1}"').replace("</cellXfs>", xf + "</cellXfs>")
+        return text.encode()
+
+    def edit_cells(name, data):
+        if name not in parts:
+            return data
+        text = data.decode()
+        for ref in parts[name]:
+            text, n = re.subn(rf'(<c r="{ref}") s="\d+"', rf'\1 s="{state["style"]}"', text)
+            assert n == 1, ref
+        return text.encode()
+
+    middle = dest.with_name("styled-" + dest.name)
+    rewrite_parts(src, middle, edit)
+    return rewrite_parts(middle, dest, edit_cells)
+
+
+def test_a_percent_typed_with_its_sign_against_a_low_target_is_a_warning(tmp_path):
+    """档案利用增长率 ≥ 10 (%): staff type "25%" into 实际完成值, which Excel and Calc keep as 0.25
+    shown "25%". The checker scores 0.25 as the sheet's formulas do, but must say why: the cell shows
+    25%, the target is 10 — whatever the ratio of the two numbers (10 ÷ 0.25 is only 40)."""
+    src = write_project(tmp_path / "typed.xlsx", PROJ1_TARGET=[140000, 10, 600, 90], PROJ1_ACTUAL=[149638, 0.25, 665, 95],
+                        PROJ1_INDICATOR=["数字化扫描", "档案利用增长率", "查档利用人次", "查档人员满意度"])
+    result = check_file(_shown_as_percent(src, tmp_path / "pct.xlsx", ["PROJ1_ACTUAL#1"]))
+    assert not {"LOCKED_CHANGED", "STRUCTURE_CHANGED", "FINGERPRINT_MISMATCH"} & {f.code for f in result.findings}
+    (f,) = [f for f in result.findings if f.code == "PERCENT_SCALE_MIXED"]
+    assert (f.sheet, f.cell) == ("绩效指标", "H6") and f.severity == "warning"
+    assert "25%" in f.message and "0.25" in f.message and "95% 填 95" in f.message
+
+
+def test_a_target_and_actual_both_typed_with_their_sign_are_on_one_scale(tmp_path):
+    """Both typed "10%" and "25%" (0.1 and 0.25, shown as percents): one scale, scored right, no warning."""
+    src = write_project(tmp_path / "typed.xlsx", PROJ1_TARGET=[140000, 0.1, 600, 90], PROJ1_ACTUAL=[149638, 0.25, 665, 95])
+    result = check_file(_shown_as_percent(src, tmp_path / "pct.xlsx", ["PROJ1_TARGET#1", "PROJ1_ACTUAL#1"]))
+    assert "PERCENT_SCALE_MIXED" not in [f.code for f in result.findings]
+    assert result.status == "passed"

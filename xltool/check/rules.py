@@ -267,11 +267,24 @@ def _stored_as_text(out: _Out, v: Value, value: Decimal | None, label: str, item
 
 
 def _percent_scale(out: _Out, row: IndicatorRow, f: dict, item: str, name: str) -> None:
-    """A % row whose target and actual are on different scales (0.95 against 95)."""
+    """A % row whose target and actual are on different scales (0.95 against 95). A number the
+    cell shows as a percent ("25%" typed, kept as 0.25) tells its scale for certain: one of the two
+    shown so and the other not is reported whatever their ratio (10 against 0.25 shown "25%"),
+    both shown so are one scale; otherwise the figures themselves are compared."""
     t, a = f["target"], f["actual"]
     if f["kind"] != "quantitative" or t is None or a is None or t <= 0 or a <= 0:
         return
     if unicodedata.normalize("NFKC", row.unit.text) not in ("%", "百分比"):
+        return
+    target_cell = row.target if row.adjusted.blank and not row.adjusted.is_error else row.adjusted
+    shown = {key: v.percent_format for key, v in (("target", target_cell), ("actual", row.actual))}
+    if shown["target"] or shown["actual"]:
+        if shown["target"] and shown["actual"]:
+            return
+        at = target_cell if shown["target"] else row.actual
+        figures = {key: plain_number(x) + (f"（单元格显示为 {plain_number(x * _HUNDRED)}%）" if shown[key] else "")
+                   for key, x in (("target", t), ("actual", a))}
+        out.add("PERCENT_SCALE_MIXED", at, expected=None, item=item, name=name, **figures)
         return
     low, high = min(t, a), max(t, a)
     if low <= 1 < high and high / low >= 50:
