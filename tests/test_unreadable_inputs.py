@@ -100,3 +100,15 @@ def test_a_target_and_actual_both_typed_with_their_sign_are_on_one_scale(tmp_pat
     result = check_file(_shown_as_percent(src, tmp_path / "pct.xlsx", ["PROJ1_TARGET#1", "PROJ1_ACTUAL#1"]))
     assert "PERCENT_SCALE_MIXED" not in [f.code for f in result.findings]
     assert result.status == "passed"
+
+
+def test_a_number_pasted_with_an_invisible_character_is_read_with_a_warning(tmp_path):
+    """Text copied from WeChat or a web page brings zero-width spaces and byte-order marks around a
+    figure: staff see 300, so it is read as 300 with the stored-as-text warning (as " 300 " is),
+    not rejected as "not a number" with a quote that shows 300."""
+    for pasted in ("300\u200b", "\ufeff300", "\u200d300\u2060 "):
+        result = check_file(write_project(tmp_path / "zw.xlsx", PROJ1_EXECUTED=pasted))
+        assert result.status == "passed", [(f.code, f.message) for f in result.findings]
+        (f,) = [f for f in result.findings if f.code == "NUMBER_STORED_AS_TEXT"]
+        assert (f.sheet, f.cell) == ("预算执行", "E5") and "300" in f.message
+        assert result.evaluations[0].executed == 300 and result.evaluations[0].score == 100

@@ -67,6 +67,9 @@ def _in_context(func):
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
+# Zero-width space, non-joiner and joiner, word joiner, byte-order mark: invisible around a pasted figure.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
 # The largest number Excel stores or types (its limit is 9.99999999999999E+307); beyond is text.
 EXCEL_MAX = D("9.99999999999999E+307")
 
@@ -87,8 +90,9 @@ def to_decimal(x) -> Decimal | None:
                 return None
             value = D(repr(f))  # repr is the shortest text that round-trips: 0.1 stays 0.1
         elif isinstance(x, str):
-            # Full-width digits and signs (１２．５) are common in Chinese input.
-            text = unicodedata.normalize("NFKC", x).strip()
+            # Full-width digits and signs (１２．５) are common in Chinese input; text copied from
+            # WeChat or a web page brings invisible characters around a figure (zero-width spaces).
+            text = unicodedata.normalize("NFKC", x).strip().strip(_INVISIBLE).strip()
             if _THOUSANDS.fullmatch(text):
                 text = text.replace(",", "")
             # Decimal() also accepts "1_000" and non-ASCII digits; Excel does not.
