@@ -102,6 +102,15 @@ def test_a_target_and_actual_both_typed_with_their_sign_are_on_one_scale(tmp_pat
     assert result.status == "passed"
 
 
+def test_a_percent_typed_with_its_sign_against_a_fraction_target_is_one_scale(tmp_path):
+    """合格率 ≥ 0.95 typed as a plain fraction, 实际完成值 "98%" (0.98 shown as a percent): both are
+    fractions, 0.98 ≥ 0.95 is scored right, and nothing says the scales differ."""
+    src = write_project(tmp_path / "typed.xlsx", PROJ1_TARGET=[140000, 0.95, 600, 90], PROJ1_ACTUAL=[149638, 0.98, 665, 95])
+    result = check_file(_shown_as_percent(src, tmp_path / "pct.xlsx", ["PROJ1_ACTUAL#1"]))
+    assert "PERCENT_SCALE_MIXED" not in [f.code for f in result.findings]
+    assert result.status == "passed" and result.evaluations[0].score == 100
+
+
 def test_a_number_pasted_with_an_invisible_character_is_read_with_a_warning(tmp_path):
     """Text copied from WeChat or a web page brings zero-width spaces and byte-order marks around a
     figure: staff see 300, so it is read as 300 with the stored-as-text warning (as " 300 " is),

@@ -268,9 +268,10 @@ def _stored_as_text(out: _Out, v: Value, value: Decimal | None, label: str, item
 
 def _percent_scale(out: _Out, row: IndicatorRow, f: dict, item: str, name: str) -> None:
     """A % row whose target and actual are on different scales (0.95 against 95). A number the
-    cell shows as a percent ("25%" typed, kept as 0.25) tells its scale for certain: one of the two
-    shown so and the other not is reported whatever their ratio (10 against 0.25 shown "25%"),
-    both shown so are one scale; otherwise the figures themselves are compared."""
+    cell shows as a percent ("25%" typed, kept as 0.25) tells its scale for certain: shown so
+    against a plain number above 1 (a percent number) is reported whatever their ratio (10 against
+    0.25 shown "25%"); both shown so are one scale; otherwise the figures themselves are compared
+    (a plain 0.95 against 0.98 shown "98%" is one scale too)."""
     t, a = f["target"], f["actual"]
     if f["kind"] != "quantitative" or t is None or a is None or t <= 0 or a <= 0:
         return
@@ -278,9 +279,10 @@ def _percent_scale(out: _Out, row: IndicatorRow, f: dict, item: str, name: str) 
         return
     target_cell = row.target if row.adjusted.blank and not row.adjusted.is_error else row.adjusted
     shown = {key: v.percent_format for key, v in (("target", target_cell), ("actual", row.actual))}
-    if shown["target"] or shown["actual"]:
-        if shown["target"] and shown["actual"]:
-            return
+    if shown["target"] and shown["actual"]:
+        return
+    plain = a if shown["target"] else t
+    if (shown["target"] or shown["actual"]) and plain > 1:
         at = target_cell if shown["target"] else row.actual
         figures = {key: plain_number(x) + (f"（单元格显示为 {plain_number(x * _HUNDRED)}%）" if shown[key] else "")
                    for key, x in (("target", t), ("actual", a))}
