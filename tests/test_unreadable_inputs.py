@@ -121,3 +121,13 @@ def test_a_number_pasted_with_an_invisible_character_is_read_with_a_warning(tmp_
         (f,) = [f for f in result.findings if f.code == "NUMBER_STORED_AS_TEXT"]
         assert (f.sheet, f.cell) == ("预算执行", "E5") and "300" in f.message
         assert result.evaluations[0].executed == 300 and result.evaluations[0].score == 100
+
+
+def test_no_adjustment_written_as_a_word_is_told_to_leave_the_cell_blank(tmp_path):
+    """年度指标值（调整后） holding “无” or “/” (staff's habit for "none"): the sheet's formulas take it
+    as the target, so it is reported — with the advice that fits: leave it blank, not 选择“定性”."""
+    for word in ("无", "/", "未调整", "—"):
+        result = check_file(write_project(tmp_path / "adj.xlsx", PROJ1_ADJUSTED=[word, None, None, None]))
+        (f,) = [f for f in result.findings if f.code == "TEXT_IN_NUMBER"]
+        assert (f.sheet, f.cell) == ("绩效指标", "F5"), word
+        assert "请留空" in f.message and "定性" not in f.message, (word, f.message)

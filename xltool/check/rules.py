@@ -193,11 +193,13 @@ def _pasted_date_hint(v: Value, hint: str) -> str:
 
 
 def _number_hint(v: Value, field: str) -> str:
+    """What to type instead of a number cell's text; field "adjusted" is 年度指标值（调整后）, a
+    target left blank when there was no adjustment."""
     if v.reason == "date_in_number":
         return _pasted_date_hint(v, "")
     if v.is_error:
         return f"单元格显示错误值 {v.raw}，请改为直接填写数字。"
-    targets = _targets() if field in ("target", "actual") else None
+    targets = _targets() if field in ("target", "adjusted", "actual") else None
     if targets is not None:
         raw = v.text
         parsed = targets.parse_target(raw)
@@ -207,18 +209,20 @@ def _number_hint(v: Value, field: str) -> str:
                 f"或上限 {plain_number(parsed.high)}（计算符号 ≤），单位填在“计量单位”列。"
             )
         if parsed.sign == QUALITATIVE or parsed.value is None:
+            if field == "adjusted":  # "无", "/", "未调整": no adjustment is a blank cell
+                return "没有调整的指标，“年度指标值（调整后）”请留空（不要填“无”“/”等），计分按年初指标值；有调整的只填调整后的数字。"
             if field == "target":
                 return "指标值只填数字；无法量化的指标请在“计算符号”中选择“定性”，并选择定性评价档次。"
             return "实际完成值只填数字，单位填在“计量单位”列。"
         value = plain_number(parsed.value)
-        if field == "target":
+        if field in ("target", "adjusted"):
             parts = [f"计算符号 {parsed.sign}", f"指标值 {value}"]
         else:
             parts = [f"实际完成值 {value}"]
         if parsed.unit:
             parts.append(f"计量单位 {parsed.unit}")
         return f"“{raw}”可填为：" + "，".join(parts) + "。"
-    if field == "target":
+    if field in ("target", "adjusted"):
         return "指标值只填数字；比较关系在“计算符号”中选择，单位填在“计量单位”列。"
     if field == "actual":
         return "实际完成值只填数字，单位填在“计量单位”列。"
@@ -705,7 +709,7 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
             if _multiple(out, v, label[key], item):
                 f[field] = None
                 continue
-            value = _figure(out, v, label[key], item, kind="actual" if key == "actual" else "target",
+            value = _figure(out, v, label[key], item, kind={"actual": "actual", "adjusted": "adjusted"}.get(key, "target"),
                             required=required and key != "adjusted", high=NUMBER_MAX, blank_hint="定量指标必须填写数字。")
             if value is None and not v.blank:
                 f[field] = None  # out of range or unreadable: nothing to judge by
