@@ -131,3 +131,30 @@ def test_no_adjustment_written_as_a_word_is_told_to_leave_the_cell_blank(tmp_pat
         (f,) = [f for f in result.findings if f.code == "TEXT_IN_NUMBER"]
         assert (f.sheet, f.cell) == ("绩效指标", "F5"), word
         assert "请留空" in f.message and "定性" not in f.message, (word, f.message)
+
+
+def test_a_goal_met_as_excel_shows_it_is_not_reported_unmet(tmp_path):
+    """A unit-wide annual goal's 实际完成值 pasted as a value from a computation: Excel saves 0.1 + 0.2
+    as 0.30000000000000004 and shows 0.3, and 满意度 95.5 as 95.499999999999986. Both meet their
+    targets (< 0.3 %, ≥ 95.5 %) as the sheet shows them: no 未完成, no reason demanded."""
+    import re
+
+    from cases import edit_sheet, write_department
+    from conftest import WUHAN
+    from xltool.template import plan_for
+    from xltool.template.layout import a1
+
+    spec = plan_for(WUHAN).names["GOAL1_ACTUAL"]
+    src = write_department(tmp_path / "goal.xlsx", GOAL1_TARGET=[10000, 0.3, 100, 95.5], GOAL1_ACTUAL=[11000, 0.3, 100, 95.5])
+
+    def as_excel_saves(xml):
+        for offset, stored in ((1, "0.30000000000000004"), (3, "95.499999999999986")):
+            xml, n = re.subn(rf'(<c r="{a1(spec.row + offset, spec.col)}"[^>]*>)<v>[^<]*</v>', rf"\g<1><v>{stored}</v>", xml)
+            assert n == 1
+        return xml
+
+    result = check_file(edit_sheet(src, tmp_path / "excel.xlsx", spec.sheet, as_excel_saves))
+    assert result.status == "passed", [(f.code, f.cell, f.message) for f in result.findings]
+    assert not [f for f in result.findings if f.code.startswith("TARGET_UNMET")]
+    goal_rows = result.evaluations[0].indicators
+    assert [r["met"] for r in goal_rows] == [True, True, True, True]

@@ -194,8 +194,15 @@ def _kind(sign) -> str | None:
     return _SIGNS.get(unicodedata.normalize("NFKC", sign).strip())
 
 
+# Excel keeps, shows and compares 15 significant digits, but writes a computed figure pasted as a
+# value with 17 (0.1 + 0.2 → 0.30000000000000004): compared as Excel does, 0.3 meets "< 0.3".
+_EXCEL_DIGITS = Context(prec=15, rounding=ROUND_HALF_UP)
+
+
 def _met(kind: str, target: Decimal, actual: Decimal) -> bool:
-    """The one comparison both is_met and indicator_score use, so they cannot disagree."""
+    """The one comparison both is_met and indicator_score use, so they cannot disagree. The
+    figures are compared at Excel's 15 significant digits, as the sheet shows them."""
+    target, actual = _EXCEL_DIGITS.plus(target), _EXCEL_DIGITS.plus(actual)
     actual = max(actual, _ZERO)  # a negative actual counts as 0
     if kind == _REVERSE:
         return actual <= target
