@@ -133,28 +133,70 @@ def test_no_adjustment_written_as_a_word_is_told_to_leave_the_cell_blank(tmp_pat
         assert "请留空" in f.message and "定性" not in f.message, (word, f.message)
 
 
+def _as_excel_saves(src, dest, unit, stored: dict):
+    """The file with number cells holding the 17 digits Excel writes for a figure computed and
+    pasted as a value: stored maps "NAME#offset" (offset from the named column's first row) to
+    the number's text."""
+    import re
+
+    from cases import edit_sheet
+    from xltool.template import plan_for
+    from xltool.template.layout import a1
+
+    plan = plan_for(unit)
+    sheets = {}
+    for key, text in stored.items():
+        base, _, offset = key.partition("#")
+        spec = plan.names[base]
+        sheets.setdefault(spec.sheet, []).append((a1(spec.row + int(offset or 0), spec.col), text))
+    for sheet, cells in sheets.items():
+        def edit(xml, cells=cells):
+            for ref, text in cells:
+                xml, n = re.subn(rf'(<c r="{ref}"[^>]*>)<v>[^<]*</v>', rf"\g<1><v>{text}</v>", xml)
+                assert n == 1, ref
+            return xml
+        src = edit_sheet(src, dest, sheet, edit)
+    return src
+
+
 def test_a_goal_met_as_excel_shows_it_is_not_reported_unmet(tmp_path):
     """A unit-wide annual goal's 实际完成值 pasted as a value from a computation: Excel saves 0.1 + 0.2
     as 0.30000000000000004 and shows 0.3, and 满意度 95.5 as 95.499999999999986. Both meet their
     targets (< 0.3 %, ≥ 95.5 %) as the sheet shows them: no 未完成, no reason demanded."""
-    import re
-
-    from cases import edit_sheet, write_department
+    from cases import write_department
     from conftest import WUHAN
-    from xltool.template import plan_for
-    from xltool.template.layout import a1
 
-    spec = plan_for(WUHAN).names["GOAL1_ACTUAL"]
     src = write_department(tmp_path / "goal.xlsx", GOAL1_TARGET=[10000, 0.3, 100, 95.5], GOAL1_ACTUAL=[11000, 0.3, 100, 95.5])
-
-    def as_excel_saves(xml):
-        for offset, stored in ((1, "0.30000000000000004"), (3, "95.499999999999986")):
-            xml, n = re.subn(rf'(<c r="{a1(spec.row + offset, spec.col)}"[^>]*>)<v>[^<]*</v>', rf"\g<1><v>{stored}</v>", xml)
-            assert n == 1
-        return xml
-
-    result = check_file(edit_sheet(src, tmp_path / "excel.xlsx", spec.sheet, as_excel_saves))
+    saved = _as_excel_saves(src, tmp_path / "excel.xlsx", WUHAN, {"GOAL1_ACTUAL#1": "0.30000000000000004", "GOAL1_ACTUAL#3": "95.499999999999986"})
+    result = check_file(saved)
     assert result.status == "passed", [(f.code, f.cell, f.message) for f in result.findings]
     assert not [f for f in result.findings if f.code.startswith("TARGET_UNMET")]
     goal_rows = result.evaluations[0].indicators
     assert [r["met"] for r in goal_rows] == [True, True, True, True]
+
+
+def test_scores_pasted_from_a_sum_are_within_their_points_as_excel_shows_them(tmp_path):
+    """自评得分 10 and 自评总分 100 pasted as values from sums Excel saved as 10.000000000000002 and
+    100.00000000000001 (shown 10 and 100): within 0～10 and 0～100, no VALUE_OUT_OF_RANGE."""
+    from conftest import WUCHANG
+
+    src = write_project(tmp_path / "sum.xlsx")
+    saved = _as_excel_saves(src, tmp_path / "excel.xlsx", WUCHANG, {"PROJ1_SCORE#3": "10.000000000000002", "PROJ1_DECLARED_SCORE": "100.00000000000001"})
+    result = check_file(saved)
+    assert result.status == "passed", [(f.code, f.cell, f.message) for f in result.findings]
+    assert result.evaluations[0].score == 100
+
+
+def test_a_full_deduction_pasted_from_a_sum_is_within_its_points(tmp_path):
+    """扣分 4 of 4 points pasted from a sum Excel saved as 4.0000000000000009: not out of range."""
+    from cases import write_department
+    from conftest import WUHAN
+    from xltool.core.framework import load_framework
+
+    count = len(load_framework("department").criterion_indicators)
+    deductions, reasons = [0] * count, [None] * count
+    deductions[1], reasons[1] = 4, "绩效指标未细化量化"
+    src = write_department(tmp_path / "ded.xlsx", CRIT_DEDUCTION=deductions, CRIT_REASON=reasons, DECLARED_C1=16, DECLARED_TOTAL=96)
+    result = check_file(_as_excel_saves(src, tmp_path / "excel.xlsx", WUHAN, {"CRIT_DEDUCTION#1": "4.0000000000000009"}))
+    assert result.status == "passed", [(f.code, f.cell, f.message) for f in result.findings]
+    assert result.evaluations[0].score == 96

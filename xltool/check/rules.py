@@ -256,7 +256,8 @@ def _figure(
         _stored_as_text(out, v, value, label, item)
     if value is None:
         return None
-    if value < low or (high is not None and value > high):
+    shown = scoring.as_excel_shows(value)  # 100.00000000000001 pasted from a sum is the 100 the sheet shows
+    if shown < low or (high is not None and shown > high):
         # a negative figure is told "不小于 0", not "0～1000000000" (the typo guard nobody reaches)
         shown_high = None if value < low and high is not None and high >= MONEY_MAX else high
         out.add("VALUE_OUT_OF_RANGE", v, expected=_range_text(low, shown_high), field=label, item=item, hint=range_hint)
@@ -925,7 +926,8 @@ def _department(sub: Submission, fw: Framework, out: _Out, ev: Evaluation) -> No
             _stored_as_text(out, row.deduction, d, "扣分", crow_item)
         if d is None:
             continue
-        if d < 0 or (p is not None and d > p):
+        shown = scoring.as_excel_shows(d)
+        if shown < 0 or (p is not None and shown > p):
             out.add("DEDUCTION_OUT_OF_RANGE", row.deduction, expected=_range_text(_ZERO, p), name=row.name)
             continue
         if d > 0 and row.reason.blank:

@@ -23,6 +23,7 @@ D = Decimal
 __all__ = [
     "D",
     "Band",
+    "as_excel_shows",
     "DEFAULT_BANDS",
     "DEFAULT_GRADES",
     "GradeBand",
@@ -199,10 +200,16 @@ def _kind(sign) -> str | None:
 _EXCEL_DIGITS = Context(prec=15, rounding=ROUND_HALF_UP)
 
 
+def as_excel_shows(value: Decimal) -> Decimal:
+    """A number at Excel's 15 significant digits, as the sheet shows and compares it
+    (100.00000000000001 → 100): what a comparison with a target or a limit must use."""
+    return _EXCEL_DIGITS.plus(value)
+
+
 def _met(kind: str, target: Decimal, actual: Decimal) -> bool:
     """The one comparison both is_met and indicator_score use, so they cannot disagree. The
     figures are compared at Excel's 15 significant digits, as the sheet shows them."""
-    target, actual = _EXCEL_DIGITS.plus(target), _EXCEL_DIGITS.plus(actual)
+    target, actual = as_excel_shows(target), as_excel_shows(actual)
     actual = max(actual, _ZERO)  # a negative actual counts as 0
     if kind == _REVERSE:
         return actual <= target
