@@ -200,3 +200,19 @@ def test_a_full_deduction_pasted_from_a_sum_is_within_its_points(tmp_path):
     result = check_file(_as_excel_saves(src, tmp_path / "excel.xlsx", WUHAN, {"CRIT_DEDUCTION#1": "4.0000000000000009"}))
     assert result.status == "passed", [(f.code, f.cell, f.message) for f in result.findings]
     assert result.evaluations[0].score == 96
+
+
+def test_an_over_achievement_and_an_unchanged_adjusted_target_as_excel_shows_them(tmp_path):
+    """查档利用人次 ≥ 500, 完成 600 pasted from a computation as 599.99999999999989 (shown 600): 120%,
+    flagged, and the score lowered by hand with a reason stands; 年度指标值（调整后） 140000 pasted as
+    140000.00000000003 is the year-start target unchanged: no 调整说明 demanded."""
+    from conftest import WUCHANG
+
+    src = write_project(tmp_path / "over.xlsx", PROJ1_TARGET=[140000, 95, 500, 90], PROJ1_ACTUAL=[149638, 98, 600, 95],
+                        PROJ1_ADJUSTED=[140000, None, None, None], PROJ1_SCORE=[30, 20, 28, 10],
+                        PROJ1_REASON=[None, None, "指标值偏低，调低2分", None], PROJ1_DECLARED_SCORE=98)
+    saved = _as_excel_saves(src, tmp_path / "excel.xlsx", WUCHANG, {"PROJ1_ACTUAL#2": "599.99999999999989", "PROJ1_ADJUSTED": "140000.00000000003"})
+    result = check_file(saved)
+    assert result.status == "passed", [(f.code, f.cell, f.message) for f in result.findings]
+    assert [(f.code, f.cell) for f in result.findings] == [("OVER_ACHIEVED", "H7")]
+    assert result.evaluations[0].score == 98

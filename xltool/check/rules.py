@@ -608,7 +608,7 @@ def _adjustment(out: _Out, row: IndicatorRow, f: dict, item: str, name: str) -> 
     initial, adjusted = f.get("initial"), f.get("adjusted")
     if row.adjusted.blank or adjusted is None or not row.adjust_note.blank:
         return
-    if initial is None or adjusted != initial:
+    if initial is None or scoring.as_excel_shows(adjusted) != scoring.as_excel_shows(initial):
         out.add("ADJUSTMENT_NOTE_MISSING", row.adjust_note, seen=None, expected="调整说明", item=item, name=name,
                 adjusted=_amount(adjusted, row.unit.text), initial=_amount(initial, row.unit.text))
 
