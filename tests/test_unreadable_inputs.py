@@ -216,3 +216,9 @@ def test_an_over_achievement_and_an_unchanged_adjusted_target_as_excel_shows_the
     assert result.status == "passed", [(f.code, f.cell, f.message) for f in result.findings]
     assert [(f.code, f.cell) for f in result.findings] == [("OVER_ACHIEVED", "H7")]
     assert result.evaluations[0].score == 98
+
+
+def test_a_date_written_with_hao_is_a_date(tmp_path):
+    """填报日期 “2021年3月31号” (号 for 日, as people say and write it): the date, no INVALID_DATE."""
+    result = check_file(write_project(tmp_path / "hao.xlsx", INFO_DATE="2021年3月31号"))
+    assert result.status == "passed", [(f.code, f.cell, f.message) for f in result.findings]
