@@ -134,6 +134,9 @@ class TestCodes:
         assert show(None) == "（空白）"
         assert show("x" * 200).endswith("…") and len(show("x" * 200)) == 80
         assert plain_number(D("4.1E+4")) == "41000"
+        # as Excel shows a figure it saved with 17 digits (a value pasted from a computation)
+        assert plain_number(0.1 + 0.2) == "0.3" and plain_number(D("95.499999999999986")) == "95.5"
+        assert plain_number(D("46666.66666666666")) == "46666.6666666667"
         assert percent(D("0.7156")) == "71.56%"
         assert percent(None) == "无法计算"
 

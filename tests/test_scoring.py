@@ -297,6 +297,16 @@ class TestIsMet:
         assert is_met("≤", 5, -3) is True  # counts as 0
         assert is_met("≥", 1, -3) is False
 
+    def test_compared_as_excel_keeps_numbers(self):
+        """Excel writes a figure computed and pasted as a value with 17 digits (0.1 + 0.2 is
+        0.30000000000000004, 0.955 × 100 may be 95.499999999999986) and shows and compares it with
+        15: met, as in the sheet — and as its 2-decimal score already says (full points)."""
+        assert is_met("≤", Decimal("0.3"), 0.1 + 0.2) is True
+        assert is_met("≥", 95.5, Decimal("95.499999999999986")) is True
+        assert is_met("=", 95.5, Decimal("95.499999999999986")) is True
+        exact(indicator_score("≥", 95.5, Decimal("95.499999999999986"), 10), "10.00")
+        assert is_met("≥", 95.5, Decimal("95.49999999999")) is False  # 13 digits: a real shortfall
+
     def test_uncomputable(self):
         assert is_met("定性", 1, 1) is None
         assert is_met("≥", None, 1) is None

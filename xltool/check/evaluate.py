@@ -142,7 +142,7 @@ def over_achieved(f: dict, fw: Framework) -> Decimal | None:
         return None
     if f["sign"] not in ("≥", ">", "="):
         return None
-    share = a / t * _HUNDRED
+    share = scoring.as_excel_shows(a) / scoring.as_excel_shows(t) * _HUNDRED  # as the sheet shows them
     return scoring.round_half_up(share, 2) if share >= fw.over_achievement_percent else None
 
 

@@ -512,7 +512,7 @@ class Binder:
 
     def value_at(self, sheet: str, row: int, col: int) -> Value:
         s = self.book.sheets.get(sheet)
-        return _value(s.cells if s is not None else {}, sheet, row, col, self.book.date_styles)
+        return _value(s.cells if s is not None else {}, sheet, row, col, self.book.date_styles, self.book.percent_styles)
 
     def one(self, name: str) -> Value:
         found = self.where(name)
@@ -529,15 +529,17 @@ class Binder:
         sheet, (row, col), (last, _c) = found
         s = self.book.sheets.get(sheet)
         cells = s.cells if s is not None else {}
-        dates = self.book.date_styles
-        values = [_value(cells, sheet, r, col, dates) for r in range(row, min(last, row + count - 1) + 1)]
+        dates, percents = self.book.date_styles, self.book.percent_styles
+        values = [_value(cells, sheet, r, col, dates, percents) for r in range(row, min(last, row + count - 1) + 1)]
         return (values + [Value() for _ in range(count)])[:count] if len(values) < count else values
 
 
-def _value(cells: dict, sheet: str, row: int, col: int, dates: frozenset = frozenset()) -> Value:
+def _value(cells: dict, sheet: str, row: int, col: int, dates: frozenset = frozenset(), percents: frozenset = frozenset()) -> Value:
     """The input cell at (row, col) of a sheet's cells, typed (core.cells, through Value). A number
     shown as a date (its format among `dates`: a date pasted in brings its format) is the date's
-    text, as staff see it, and no number: reason "date_in_number", its date on the Value."""
+    text, as staff see it, and no number: reason "date_in_number", its date on the Value. A number
+    shown as a percent (its format among `percents`: "25%" typed is kept as 0.25) is that number,
+    marked percent_format."""
     cell = cells.get((row, col))
     if cell is None:
         blank = _BLANKS.get((sheet, row, col))
@@ -553,7 +555,10 @@ def _value(cells: dict, sheet: str, row: int, col: int, dates: frozenset = froze
         date, _reason = as_date(raw)
         if date is not None:
             return Value(date.isoformat(), sheet, _a1(row, col)).typed(date=date, reason="date_in_number")
-    return Value(raw, sheet, _a1(row, col), cell.formula, cell.is_error)
+    value = Value(raw, sheet, _a1(row, col), cell.formula, cell.is_error)
+    if cell.style in percents and cell.formula is None and isinstance(raw, (int, float)) and not isinstance(raw, bool):
+        value.__dict__["percent_format"] = True  # set once, here, as Value's own __init__ sets its fields
+    return value
 
 
 # A blank input cell's Value, by place: immutable and typed alike in every file, so one is

@@ -193,11 +193,13 @@ def _pasted_date_hint(v: Value, hint: str) -> str:
 
 
 def _number_hint(v: Value, field: str) -> str:
+    """What to type instead of a number cell's text; field "adjusted" is 年度指标值（调整后）, a
+    target left blank when there was no adjustment."""
     if v.reason == "date_in_number":
         return _pasted_date_hint(v, "")
     if v.is_error:
         return f"单元格显示错误值 {v.raw}，请改为直接填写数字。"
-    targets = _targets() if field in ("target", "actual") else None
+    targets = _targets() if field in ("target", "adjusted", "actual") else None
     if targets is not None:
         raw = v.text
         parsed = targets.parse_target(raw)
@@ -207,18 +209,20 @@ def _number_hint(v: Value, field: str) -> str:
                 f"或上限 {plain_number(parsed.high)}（计算符号 ≤），单位填在“计量单位”列。"
             )
         if parsed.sign == QUALITATIVE or parsed.value is None:
+            if field == "adjusted":  # "无", "/", "未调整": no adjustment is a blank cell
+                return "没有调整的指标，“年度指标值（调整后）”请留空（不要填“无”“/”等），计分按年初指标值；有调整的只填调整后的数字。"
             if field == "target":
                 return "指标值只填数字；无法量化的指标请在“计算符号”中选择“定性”，并选择定性评价档次。"
             return "实际完成值只填数字，单位填在“计量单位”列。"
         value = plain_number(parsed.value)
-        if field == "target":
+        if field in ("target", "adjusted"):
             parts = [f"计算符号 {parsed.sign}", f"指标值 {value}"]
         else:
             parts = [f"实际完成值 {value}"]
         if parsed.unit:
             parts.append(f"计量单位 {parsed.unit}")
         return f"“{raw}”可填为：" + "，".join(parts) + "。"
-    if field == "target":
+    if field in ("target", "adjusted"):
         return "指标值只填数字；比较关系在“计算符号”中选择，单位填在“计量单位”列。"
     if field == "actual":
         return "实际完成值只填数字，单位填在“计量单位”列。"
@@ -252,7 +256,8 @@ def _figure(
         _stored_as_text(out, v, value, label, item)
     if value is None:
         return None
-    if value < low or (high is not None and value > high):
+    shown = scoring.as_excel_shows(value)  # 100.00000000000001 pasted from a sum is the 100 the sheet shows
+    if shown < low or (high is not None and shown > high):
         # a negative figure is told "不小于 0", not "0～1000000000" (the typo guard nobody reaches)
         shown_high = None if value < low and high is not None and high >= MONEY_MAX else high
         out.add("VALUE_OUT_OF_RANGE", v, expected=_range_text(low, shown_high), field=label, item=item, hint=range_hint)
@@ -267,11 +272,26 @@ def _stored_as_text(out: _Out, v: Value, value: Decimal | None, label: str, item
 
 
 def _percent_scale(out: _Out, row: IndicatorRow, f: dict, item: str, name: str) -> None:
-    """A % row whose target and actual are on different scales (0.95 against 95)."""
+    """A % row whose target and actual are on different scales (0.95 against 95). A number the
+    cell shows as a percent ("25%" typed, kept as 0.25) tells its scale for certain: shown so
+    against a plain number above 1 (a percent number) is reported whatever their ratio (10 against
+    0.25 shown "25%"); both shown so are one scale; otherwise the figures themselves are compared
+    (a plain 0.95 against 0.98 shown "98%" is one scale too)."""
     t, a = f["target"], f["actual"]
     if f["kind"] != "quantitative" or t is None or a is None or t <= 0 or a <= 0:
         return
     if unicodedata.normalize("NFKC", row.unit.text) not in ("%", "百分比"):
+        return
+    target_cell = row.target if row.adjusted.blank and not row.adjusted.is_error else row.adjusted
+    shown = {key: v.percent_format for key, v in (("target", target_cell), ("actual", row.actual))}
+    if shown["target"] and shown["actual"]:
+        return
+    plain = a if shown["target"] else t
+    if (shown["target"] or shown["actual"]) and plain > 1:
+        at = target_cell if shown["target"] else row.actual
+        figures = {key: plain_number(x) + (f"（单元格显示为 {plain_number(x * _HUNDRED)}%）" if shown[key] else "")
+                   for key, x in (("target", t), ("actual", a))}
+        out.add("PERCENT_SCALE_MIXED", at, expected=None, item=item, name=name, **figures)
         return
     low, high = min(t, a), max(t, a)
     if low <= 1 < high and high / low >= 50:
@@ -588,7 +608,7 @@ def _adjustment(out: _Out, row: IndicatorRow, f: dict, item: str, name: str) -> 
     initial, adjusted = f.get("initial"), f.get("adjusted")
     if row.adjusted.blank or adjusted is None or not row.adjust_note.blank:
         return
-    if initial is None or adjusted != initial:
+    if initial is None or scoring.as_excel_shows(adjusted) != scoring.as_excel_shows(initial):
         out.add("ADJUSTMENT_NOTE_MISSING", row.adjust_note, seen=None, expected="调整说明", item=item, name=name,
                 adjusted=_amount(adjusted, row.unit.text), initial=_amount(initial, row.unit.text))
 
@@ -690,7 +710,7 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
             if _multiple(out, v, label[key], item):
                 f[field] = None
                 continue
-            value = _figure(out, v, label[key], item, kind="actual" if key == "actual" else "target",
+            value = _figure(out, v, label[key], item, kind={"actual": "actual", "adjusted": "adjusted"}.get(key, "target"),
                             required=required and key != "adjusted", high=NUMBER_MAX, blank_hint="定量指标必须填写数字。")
             if value is None and not v.blank:
                 f[field] = None  # out of range or unreadable: nothing to judge by
@@ -906,7 +926,8 @@ def _department(sub: Submission, fw: Framework, out: _Out, ev: Evaluation) -> No
             _stored_as_text(out, row.deduction, d, "扣分", crow_item)
         if d is None:
             continue
-        if d < 0 or (p is not None and d > p):
+        shown = scoring.as_excel_shows(d)
+        if shown < 0 or (p is not None and shown > p):
             out.add("DEDUCTION_OUT_OF_RANGE", row.deduction, expected=_range_text(_ZERO, p), name=row.name)
             continue
         if d > 0 and row.reason.blank:

@@ -142,6 +142,7 @@ class Book:
     shared: list[str] | None = field(default=None, repr=False)
     cell_count: int = 0
     duplicate_sheets: list[Sheet] = field(default_factory=list)  # a second <sheet> with a name already used
+    percent_styles: frozenset[int] = frozenset()  # cell formats that show a number as a percent ("25%" typed is 0.25)
 
 
 # ---------------------------------------------------------------- what a file is
@@ -744,14 +745,16 @@ def open_book(data: bytes) -> tuple[Book, _Package]:
     )
     has_links = any(t.endswith("/externalLink") for t, _x, _e in rels.values()) or any(p.startswith("xl/externallinks/") for p in lowered)
     styles_part = next((target for t, target, _e in rels.values() if t.endswith("/styles")), None)
-    unlocked, dates = _styles(pkg, styles_part)
+    unlocked, dates, percents = _styles(pkg, styles_part)
     shared_part = next((target for t, target, _e in rels.values() if t.endswith("/sharedStrings")), None)
-    book = Book(sheets, names, unlocked, dates, has_macros, has_links, len(pkg.infos), shared_part=shared_part, duplicate_sheets=duplicates)
+    book = Book(sheets, names, unlocked, dates, has_macros, has_links, len(pkg.infos), shared_part=shared_part, duplicate_sheets=duplicates,
+                percent_styles=percents)
     return book, pkg
 
 
 # Excel's built-in number formats that show a date or a time (ECMA-376 18.8.30, with the CJK ones)
 _DATE_FORMAT_IDS = frozenset([*range(14, 23), *range(27, 37), 45, 46, 47, *range(50, 59)])
+_PERCENT_FORMAT_IDS = frozenset([9, 10])  # Excel's built-in "0%" and "0.00%"
 _QUOTED = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')  # literal text, [colour]/[$-804], escapes, padding
 
 
@@ -762,18 +765,29 @@ def is_date_format(code: str) -> bool:
     return section != "general" and any(ch in section for ch in "ymdhs")
 
 
-def _styles(pkg: _Package, part: str | None) -> tuple[frozenset[int], frozenset[int]]:
-    """(unlocked, dates): the cell formats (cellXfs indexes) whose cells are unlocked, and those
-    that show a number as a date or time (a date pasted into a number cell brings its format)."""
+def is_percent_format(code: str) -> bool:
+    """A custom number format that shows a number × 100 with a % sign ("0.00%"), outside its
+    literal text ('0"%"' shows the number as it is)."""
+    return "%" in _QUOTED.sub("", code.split(";")[0])
+
+
+def _styles(pkg: _Package, part: str | None) -> tuple[frozenset[int], frozenset[int], frozenset[int]]:
+    """(unlocked, dates, percents): the cell formats (cellXfs indexes) whose cells are unlocked,
+    those that show a number as a date or time (a date pasted into a number cell brings its
+    format), and those that show it as a percent (Excel and Calc keep "25%" typed as 0.25 so)."""
     if not part or not pkg.has(part):
-        return frozenset(), frozenset()
-    unlocked, dates = set(), set()
+        return frozenset(), frozenset(), frozenset()
+    unlocked, dates, percents = set(), set(), set()
     date_ids = {str(i) for i in _DATE_FORMAT_IDS}
+    percent_ids = {str(i) for i in _PERCENT_FORMAT_IDS}
     index = 0
     for xf in pkg.elements(part, (_M + "numFmt", _M + "xf")):
         if xf.tag == _M + "numFmt":
-            if is_date_format(xf.get("formatCode") or ""):
+            code = xf.get("formatCode") or ""
+            if is_date_format(code):
                 date_ids.add(xf.get("numFmtId"))
+            elif is_percent_format(code):
+                percent_ids.add(xf.get("numFmtId"))
             continue
         parent = xf.getparent()
         if parent is None or parent.tag != _M + "cellXfs":
@@ -781,12 +795,15 @@ def _styles(pkg: _Package, part: str | None) -> tuple[frozenset[int], frozenset[
         prot = xf.find(_M + "protection")
         if prot is not None and prot.get("locked") in ("0", "false"):
             unlocked.add(index)
-        if (xf.get("numFmtId") or "0").strip() in date_ids:
+        format_id = (xf.get("numFmtId") or "0").strip()
+        if format_id in date_ids:
             dates.add(index)
+        elif format_id in percent_ids:
+            percents.add(index)
         index += 1
         if index > MAX_STYLES:
             raise XlsxError("FILE_TOO_LARGE", f"单元格格式超过 {MAX_STYLES} 种，通常是从其他工作簿复制粘贴了大量格式")
-    return frozenset(unlocked), frozenset(dates)
+    return frozenset(unlocked), frozenset(dates), frozenset(percents)
 
 
 def _shared_strings(book: Book, pkg: _Package) -> list[str]:

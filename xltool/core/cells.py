@@ -113,12 +113,12 @@ def sign_of(text: str, not_applicable: bool = False) -> str | None:
 
 
 _EXCEL_EPOCH = _dt.date(1899, 12, 30)
-_DATE_TEXT = re.compile(r"^\s*([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*日?\s*(?:[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?\s*$")
+_DATE_TEXT = re.compile(r"^\s*([0-9]{4})\s*[-/.年]\s*([0-9]{1,2})\s*[-/.月]\s*([0-9]{1,2})\s*[日号]?\s*(?:[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?)?\s*$")
 
 
 def as_date(raw, is_error: bool = False) -> tuple[_dt.date | None, str | None]:
     """A date cell → (date, None); (None, reason) when it is no date; (None, None) when blank.
-    A date, a serial number (Excel's dates) or a date's text (2022-06-30, 2022年6月30日) count."""
+    A date, a serial number (Excel's dates) or a date's text (2022-06-30, 2022年6月30日, 2022年6月30号) count."""
     if is_error:
         return None, "error"
     if raw is None or (isinstance(raw, str) and not raw.strip()):

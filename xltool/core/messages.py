@@ -15,6 +15,7 @@ import string
 from decimal import Decimal
 
 from xltool.core.model import SEVERITIES, Finding
+from xltool.core.scoring import as_excel_shows
 
 ERROR, WARNING, INFO = SEVERITIES
 
@@ -323,13 +324,16 @@ def show(value) -> str:
 
 
 def plain_number(value) -> str:
-    """24 (not 24.00 or 2.4E+1), 7.16, 0.5, -3; floats through their shortest text. A number that
+    """24 (not 24.00 or 2.4E+1), 7.16, 0.5, -3; floats through their shortest text, a fraction at
+    Excel's 15 significant digits (0.30000000000000004 reads 0.3, as the cell shows it). A number that
     would take more than 20 characters (1E+300 from a hostile file, a 300-digit integer) reads
     1.0E+300, six significant digits at most: a sentence never carries hundreds of digits."""
     try:
         d = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
         if not d.is_finite():
             return str(value)
+        if d != d.to_integral_value():
+            d = as_excel_shows(d)  # a fraction Excel saved with 17 digits: 0.30000000000000004 shows 0.3
         d = d.normalize()
         if d.is_zero():
             return "0"

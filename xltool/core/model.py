@@ -90,8 +90,8 @@ class Value:
     the cell is not a plain number: core.cells' codes; None when blank or a number). It is worked
     out once, the first time any of the four is asked for, and kept (most cells of a returned
     template, blank rows and formula results, are never asked). The reader adds choice (the
-    option a list cell names, None when it names none) and date (a date cell's date; its reason
-    then says why it is none)."""
+    option a list cell names, None when it names none), date (a date cell's date; its reason
+    then says why it is none) and percent_format (a number shown as a percent: "25%" typed is 0.25)."""
 
     raw: Any = None
     sheet: str = ""
@@ -105,6 +105,8 @@ class Value:
     reason: str | None = field(init=False, compare=False, repr=False)
     choice: str | None = field(default=None, init=False, compare=False, repr=False)
     date: Any = field(default=None, init=False, compare=False, repr=False)
+    # a number the cell shows as a percent: "25%" typed in Excel or Calc is kept as 0.25 (the reader)
+    percent_format: bool = field(default=False, init=False, compare=False, repr=False)
 
     def __init__(self, raw: Any = None, sheet: str = "", cell: str = "", formula: str | None = None, is_error: bool = False):
         # frozen: the fields are set once, here (one dict update: the reader makes thousands)

@@ -23,6 +23,7 @@ D = Decimal
 __all__ = [
     "D",
     "Band",
+    "as_excel_shows",
     "DEFAULT_BANDS",
     "DEFAULT_GRADES",
     "GradeBand",
@@ -67,6 +68,9 @@ def _in_context(func):
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
 
 
+# Zero-width space, non-joiner and joiner, word joiner, byte-order mark: invisible around a pasted figure.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
 # The largest number Excel stores or types (its limit is 9.99999999999999E+307); beyond is text.
 EXCEL_MAX = D("9.99999999999999E+307")
 
@@ -87,8 +91,9 @@ def to_decimal(x) -> Decimal | None:
                 return None
             value = D(repr(f))  # repr is the shortest text that round-trips: 0.1 stays 0.1
         elif isinstance(x, str):
-            # Full-width digits and signs (１２．５) are common in Chinese input.
-            text = unicodedata.normalize("NFKC", x).strip()
+            # Full-width digits and signs (１２．５) are common in Chinese input; text copied from
+            # WeChat or a web page brings invisible characters around a figure (zero-width spaces).
+            text = unicodedata.normalize("NFKC", x).strip().strip(_INVISIBLE).strip()
             if _THOUSANDS.fullmatch(text):
                 text = text.replace(",", "")
             # Decimal() also accepts "1_000" and non-ASCII digits; Excel does not.
@@ -190,8 +195,21 @@ def _kind(sign) -> str | None:
     return _SIGNS.get(unicodedata.normalize("NFKC", sign).strip())
 
 
+# Excel keeps, shows and compares 15 significant digits, but writes a computed figure pasted as a
+# value with 17 (0.1 + 0.2 → 0.30000000000000004): compared as Excel does, 0.3 meets "< 0.3".
+_EXCEL_DIGITS = Context(prec=15, rounding=ROUND_HALF_UP)
+
+
+def as_excel_shows(value: Decimal) -> Decimal:
+    """A number at Excel's 15 significant digits, as the sheet shows and compares it
+    (100.00000000000001 → 100): what a comparison with a target or a limit must use."""
+    return _EXCEL_DIGITS.plus(value)
+
+
 def _met(kind: str, target: Decimal, actual: Decimal) -> bool:
-    """The one comparison both is_met and indicator_score use, so they cannot disagree."""
+    """The one comparison both is_met and indicator_score use, so they cannot disagree. The
+    figures are compared at Excel's 15 significant digits, as the sheet shows them."""
+    target, actual = as_excel_shows(target), as_excel_shows(actual)
     actual = max(actual, _ZERO)  # a negative actual counts as 0
     if kind == _REVERSE:
         return actual <= target
