@@ -227,6 +227,14 @@ class TestSeed000:
         assert f.cell == sub.goals[1].rows[0].reason.cell and f.sheet == SHEET_INDICATORS
         assert_sentence(f, "计划 1000 册，完成 30 册", "偏差原因")
 
+    def test_an_over_achieved_annual_goal_asks_for_a_reason_not_a_lower_score(self):
+        goals = [SEED_000_GOALS[0], {"name": "档案馆事业发展建设", "rows": [PUBLISH | {"actual": 1500, "reason": None}]}]
+        sub = seed_000(goals=goals)
+        f = only(check(sub, DEPARTMENT), "OVER_ACHIEVED")
+        assert f.cell == sub.goals[1].rows[0].actual.cell
+        assert_sentence(f, "150%", "偏差原因分析及改进措施")
+        assert "自评得分" not in f.message  # a unit-wide goal's row carries no score to lower
+
     def test_several_targets_in_one_cell(self):
         several = "目录数据合格率≥95%；元数据合格率≥95%；数字图像合格率≥95%"
         goals = SEED_000_GOALS + [{"name": "档案数字化", "rows": [
@@ -854,7 +862,7 @@ class TestNationalRules:
         rows = with_row(self.P, 4, actual=800)  # 133.33% of 600
         f = only(self._check(rows), "OVER_ACHIEVED")
         assert f.severity == "warning" and f.cell == seed_001().projects[0].rows[4].actual.cell
-        assert_sentence(f, "线下查档利用人次", "133.33%", "120%")
+        assert_sentence(f, "线下查档利用人次", "133.33%", "120%", "调低自评得分")
         lowered = with_row(rows, 4, score=13)
         assert "SCORE_MISMATCH" in codes(self._check(lowered, declared=94.16))  # lower without a reason
         findings = self._check(with_row(lowered, 4, reason="指标值定得偏低，按实际情况调低 2 分"), declared=94.16)

@@ -745,7 +745,8 @@ def _row(out: _Out, row: IndicatorRow, fw: Framework, scored: bool, prefix: str)
     over = _over_achieved(f, fw)
     if over is not None:
         out.add("OVER_ACHIEVED", row.actual, expected=f["target"], item=item, name=name, detail=_unmet_detail(f).replace("计划", "指标值", 1),
-                share=plain_number(over) + "%", threshold=plain_number(fw.over_achievement_percent) + "%")
+                share=plain_number(over) + "%", threshold=plain_number(fw.over_achievement_percent) + "%",
+                score_note="；如按实际情况调低自评得分，也请在那里写明理由" if scored else "")  # a unit-wide goal has no score
     why = _reason_required(f, fw, scored, points)
     if f["met"] is False and (why or fw.reason_rule == "target_unmet"):
         if row.reason.blank:

@@ -220,7 +220,7 @@ CODES: dict[str, tuple[str, str]] = {
     "OVER_ACHIEVED": (
         WARNING,
         "{item}“{name}”超额完成：{detail}，完成值为指标值的 {share}（达到 {threshold} 即标记）。指标值可能定得偏低，"
-        "请在“偏差原因分析及改进措施”中说明；如按实际情况调低自评得分，也请在那里写明理由。",
+        "请在“偏差原因分析及改进措施”中说明{score_note}。",
     ),
     "TARGET_UNMET": (INFO, "{item}“{name}”未完成：{detail}。已说明原因：{reason}"),
     "FULL_SCORE_UNMET": (
