@@ -102,7 +102,6 @@ def _form_with(row: dict | None = None, **header) -> dict:
         (dict(target="1e9999", unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "1.0E+9999"),
         (dict(target=1e13, unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "10000000000000"),
         (dict(target="1e-9999", unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "1.0E-9999"),  # an Excel number would hold 0
-        (dict(target="0.12345678901234567", unit="册"), {}, "VALUE_OUT_OF_RANGE", "F16", "0.12345678901234567"),
         (dict(target="-Infinity"), {}, "TEXT_IN_NUMBER", "F16", "-Infinity"),
         (dict(target=1e9), {}, "DECL_PERCENT_OVER_100", "F16", "1000000000"),
         (dict(target=1e300), {}, "VALUE_OUT_OF_RANGE", "F16", "1.0E+300"),  # a percent too, but first absurd
@@ -120,8 +119,9 @@ def test_numbers_out_of_range_are_reported_on_their_cell(forms, tmp_path, row, h
     assert not [f for f in result.findings if f.code == "DECL_POINTS_SUM"]  # an impossible 分值 is not summed as well
 
 
-def test_a_tiny_target_an_excel_number_keeps_is_accepted(forms, tmp_path):
-    result = test_declaration._check(fill(forms["project"], tmp_path / "x.xlsx", [_form_with(dict(target=0.00005, unit="册")), good_project()]))
+@pytest.mark.parametrize("target", [0.00005, 0.12345678901234567, 0.30000000000000004])  # 17 digits: a pasted result as Excel saves it
+def test_a_target_an_excel_number_keeps_is_accepted(forms, tmp_path, target):
+    result = test_declaration._check(fill(forms["project"], tmp_path / "x.xlsx", [_form_with(dict(target=target, unit="册")), good_project()]))
     assert (result.status, result.findings) == ("passed", [])
 
 
@@ -159,7 +159,25 @@ def test_a_tiny_approved_value_reaches_the_template_and_the_check_unchanged(form
     assert _evaluated(report, "档案保护费", "产出指标指标甲") == ([D("0.00005")], [])
 
 
-@pytest.mark.parametrize("target", ["1E+300", "0.12345678901234567", "1e-9999"])
+def test_a_seventeen_digit_approved_value_is_the_figure_excel_shows_all_the_way(forms, tmp_path):
+    """A 指标值 pasted from a computation is saved with 17 digits: the 批复表, the template and the
+    check keep the figure Excel shows (15 digits), and no locked cell is said to have changed."""
+    from test_declaration import _fill_evaluation
+
+    declared = fill(forms["project"], tmp_path / "p.xlsx", [_form_with(dict(target=0.12345678901234567, unit="册")), good_project()])
+    approved = tmp_path / "approved.xlsx"
+    assert main(["targets", str(declared), "--out", str(approved), "--roster", str(ROSTER), "--key", str(KEY), "-q"]) == 0
+    assert main(["template", "--roster", str(ROSTER), "--targets", str(approved), "--out", str(tmp_path / "t"), "--key", str(KEY), "-q"]) == 0
+    template = next((tmp_path / "t").glob("2020_*.xlsx"))
+    filled = tmp_path / "filled"
+    filled.mkdir()
+    _fill_evaluation(template, filled / template.name)
+    report = tmp_path / "r.json"
+    main(["check", str(filled), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--roster", str(ROSTER), "--targets", str(approved), "--key", str(KEY), "-q"])
+    assert _evaluated(report, "档案保护费", "产出指标指标甲") == ([D("0.123456789012346")], [])
+
+
+@pytest.mark.parametrize("target", ["1E+300", "1e-9999"])
 def test_an_approved_value_the_template_cannot_keep_is_refused_with_its_row(tmp_path, target):
     from xltool.template.approved import read_targets
     from xltool.template.roster import RosterError, read_roster

@@ -17,6 +17,7 @@ from decimal import Decimal, InvalidOperation
 from xltool.core.framework import Framework
 from xltool.core.messages import finding, plain_number
 from xltool.core.model import EMPTY, MONEY_MAX, NUMBER_MAX, Finding, Value
+from xltool.core.scoring import as_excel_shows
 
 STAGE = "申报"
 FORM_TITLE = {"project": "项目支出绩效目标申报表", "department": "部门整体支出绩效目标申报表"}
@@ -297,10 +298,12 @@ def _amount(value: Value, item: str, label: str, out: list[Finding]) -> Decimal 
 
 
 def kept_exactly(value: Decimal) -> bool:
-    """Whether an Excel number cell keeps `value` as it is: at most 15 significant digits, inside
-    the range of a double (the 批复表 and the self-evaluation hold a target as a number)."""
+    """Whether an Excel number cell keeps `value` as Excel shows it (15 significant digits): inside
+    the range of a double and not lost to 0 (the 批复表 and the self-evaluation hold a target as a
+    number). A figure saved with 17 digits (0.12345678901234567, a pasted result) is kept as it
+    shows; 1e-9999 (0 in a cell) and 1e400 (no double holds it) are not."""
     try:
-        return Decimal(format(float(value), ".15g")) == value
+        return Decimal(format(float(value), ".15g")) == as_excel_shows(value)
     except (OverflowError, InvalidOperation, ValueError):
         return False
 

@@ -31,6 +31,7 @@ from xltool.core.approved import ApprovedBlock, ApprovedIndicator, check_blocks
 from xltool.core.declaration import kept_exactly
 from xltool.core.framework import FrameworkError, load_framework
 from xltool.core.model import NUMBER_MAX, UnitInfo
+from xltool.core.scoring import as_excel_shows
 from xltool.core.targets import SIGNS, Target, normalize_text, parse_targets
 from xltool.template.roster import RosterError, TableKind, _fail, _read_rows, _Row
 
@@ -179,7 +180,7 @@ def _indicator(row: _Row, kind: str, problems: list[str]) -> ApprovedIndicator |
         elif abs(piece.value) > NUMBER_MAX or not kept_exactly(piece.value):
             problems.append(f"第 {row.number} 行“指标值”列：{_short(target_text)} 超出模板能保存的范围（绝对值不超过 {NUMBER_MAX:,}，最多 15 位有效数字），请核对指标值和计量单位。")
         else:
-            value = piece.value
+            value = as_excel_shows(piece.value)  # the figure the template's number cell will show
             sign = sign or piece.sign
             unit = unit or piece.unit
     elif sign != "定性":
