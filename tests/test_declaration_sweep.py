@@ -136,16 +136,17 @@ def _evaluated(report: Path, project: str, indicator: str) -> tuple[list[D], lis
     return targets, changed
 
 
-@pytest.mark.parametrize("as_csv", [False, True])
-def test_a_tiny_approved_value_reaches_the_template_and_the_check_unchanged(forms, tmp_path, as_csv):
+def _approved_round_trip(forms, tmp_path, target: float, as_csv: bool = False) -> Path:
+    """A 申报表 whose first 指标值 is `target` → xltool targets → template --targets → a filled
+    self-evaluation → check --targets: the JSON report."""
     from test_declaration import _fill_evaluation
 
-    declared = fill(forms["project"], tmp_path / "p.xlsx", [_form_with(dict(target=0.00005, unit="册")), good_project()])
+    declared = fill(forms["project"], tmp_path / "p.xlsx", [_form_with(dict(target=target, unit="册")), good_project()])
     approved = tmp_path / "approved.xlsx"
     assert main(["targets", str(declared), "--out", str(approved), "--roster", str(ROSTER), "--key", str(KEY), "-q"]) == 0
     if as_csv:  # the 批复表 saved as CSV by Excel: the small number in scientific notation
         rows = list(openpyxl.load_workbook(approved).active.iter_rows(values_only=True))
-        assert rows[1][7] == 0.00005
+        assert rows[1][7] == target
         text = "\n".join(",".join("5E-05" if v == 0.00005 else "" if v is None else str(v) for v in row) for row in rows)
         approved = tmp_path / "approved.csv"
         approved.write_text(text, encoding="utf-8")
@@ -156,24 +157,19 @@ def test_a_tiny_approved_value_reaches_the_template_and_the_check_unchanged(form
     _fill_evaluation(template, filled / template.name)
     report = tmp_path / "r.json"
     main(["check", str(filled), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--roster", str(ROSTER), "--targets", str(approved), "--key", str(KEY), "-q"])
+    return report
+
+
+@pytest.mark.parametrize("as_csv", [False, True])
+def test_a_tiny_approved_value_reaches_the_template_and_the_check_unchanged(forms, tmp_path, as_csv):
+    report = _approved_round_trip(forms, tmp_path, 0.00005, as_csv)
     assert _evaluated(report, "档案保护费", "产出指标指标甲") == ([D("0.00005")], [])
 
 
 def test_a_seventeen_digit_approved_value_is_the_figure_excel_shows_all_the_way(forms, tmp_path):
     """A 指标值 pasted from a computation is saved with 17 digits: the 批复表, the template and the
     check keep the figure Excel shows (15 digits), and no locked cell is said to have changed."""
-    from test_declaration import _fill_evaluation
-
-    declared = fill(forms["project"], tmp_path / "p.xlsx", [_form_with(dict(target=0.12345678901234567, unit="册")), good_project()])
-    approved = tmp_path / "approved.xlsx"
-    assert main(["targets", str(declared), "--out", str(approved), "--roster", str(ROSTER), "--key", str(KEY), "-q"]) == 0
-    assert main(["template", "--roster", str(ROSTER), "--targets", str(approved), "--out", str(tmp_path / "t"), "--key", str(KEY), "-q"]) == 0
-    template = next((tmp_path / "t").glob("2020_*.xlsx"))
-    filled = tmp_path / "filled"
-    filled.mkdir()
-    _fill_evaluation(template, filled / template.name)
-    report = tmp_path / "r.json"
-    main(["check", str(filled), "--out", str(tmp_path / "s.xlsx"), "--json", str(report), "--roster", str(ROSTER), "--targets", str(approved), "--key", str(KEY), "-q"])
+    report = _approved_round_trip(forms, tmp_path, 0.12345678901234567)
     assert _evaluated(report, "档案保护费", "产出指标指标甲") == ([D("0.123456789012346")], [])
 
 
