@@ -350,8 +350,9 @@ def cmd_check(args, parser) -> int:
     if args.export:
         named_outputs += [str(p) for p in report.export_paths(args.export)]
     inputs = batch.collect(args.paths, exclude=named_outputs)
-    if batch.returns_at_outputs(inputs):
-        return _usage(_output_is_a_return(batch.returns_at_outputs(inputs)[0]))
+    overwritten = batch.returns_at_outputs(inputs)  # reads each passed-over file: once
+    if overwritten:
+        return _usage(_output_is_a_return(overwritten[0]))
     for result in inputs.problems:
         sys.stderr.write(f"{_safe(result.findings[0].message)}\n")
     for folder in inputs.empty_folders:
@@ -462,8 +463,9 @@ def cmd_targets(args) -> int:
         except RosterError as exc:
             return _usage(f"名册无法使用：{exc}")
     inputs = batch.collect(args.paths, exclude=[out])
-    if batch.returns_at_outputs(inputs):
-        return _usage(_output_is_a_return(batch.returns_at_outputs(inputs)[0]))
+    overwritten = batch.returns_at_outputs(inputs)  # reads each passed-over file: once
+    if overwritten:
+        return _usage(_output_is_a_return(overwritten[0]))
     if not inputs.sources and not inputs.problems:
         _say_skipped(inputs.skipped)
         return _usage("没有找到申报表。请核对命令中的路径，或给出回收的申报表所在的文件夹。")
