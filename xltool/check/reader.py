@@ -687,9 +687,16 @@ def _overlong(b: Binder, plan: Plan) -> list[tuple[Value, str, int]]:
     out = []
     for name, spec in plan.names.items():
         limit = limits.get((spec.sheet, spec.row, spec.col))
-        if limit is None or b.where(name) is None:
+        found = b.where(name) if limit is not None else None
+        if found is None:
             continue
-        for v in b.column(name, spec.last_row - spec.row + 1):
+        sheet, (row, col), (last, _c) = found
+        cells = b.book.sheets[sheet].cells
+        for r in range(row, min(last, row + spec.last_row - spec.row) + 1):
+            cell = cells.get((r, col))
+            if cell is None or (isinstance(cell.value, str) and len(cell.value) <= limit[1]):
+                continue  # blank, or a text within the limit (its typed text is no longer): no Value made again
+            v = b.value_at(sheet, r, col)
             if v.raw is not None and len(v.text) > limit[1]:
                 out.append((v, limit[0], limit[1]))
     return out
