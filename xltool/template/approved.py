@@ -130,14 +130,11 @@ def _plain_number(text: str) -> Decimal | None:
 
 
 def _number(row: _Row, key: str, problems: list[str], what: str) -> Decimal | None:
-    text = unicodedata.normalize("NFKC", row.values.get(key, "")).replace(",", "").strip()
-    if not text:
+    text = row.values.get(key, "")
+    if not unicodedata.normalize("NFKC", text).replace(",", "").strip():
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite() or value < 0:
+    value = _plain_number(text)
+    if value is None or value < 0:
         problems.append(f"第 {row.number} 行“{COLUMNS[key][0]}”列：“{row.values[key]}”不是{what}，请只填数字（不要带单位或文字）。")
         return None
     return value
