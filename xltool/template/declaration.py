@@ -303,7 +303,8 @@ def generate_declarations(units: list[UnitInfo], out_dir: str | Path, progress=N
 
     out_dir = Path(out_dir)
     frameworks = [load_framework(u.framework or u.kind) for u in units]
-    too_many = [f"{u.name}（{u.code or '无编码'}）有 {len(form_prefills(u, fw))} 个项目" for u, fw in zip(units, frameworks) if len(form_prefills(u, fw)) > MAX_FORMS]
+    counts = [len(form_prefills(u, fw)) for u, fw in zip(units, frameworks)]
+    too_many = [f"{u.name}（{u.code or '无编码'}）有 {n} 个项目" for u, n in zip(units, counts) if n > MAX_FORMS]
     if too_many:
         raise RosterError(
             f"{'；'.join(too_many[:5])}，一份绩效目标申报表最多 {MAX_FORMS} 个项目，没有生成任何申报表。"
