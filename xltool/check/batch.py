@@ -311,10 +311,15 @@ def check_source(source: Source, data: bytes | None = None) -> Result:
     return set_aside(source, data, result)
 
 
+def not_our_template(result: Result) -> bool:
+    """Whether a checked file proved to be no template of ours: then it may be one of our outputs."""
+    return result.status == "unreadable" and any(f.code == "NOT_OUR_TEMPLATE" for f in result.findings)
+
+
 def set_aside(source: Source, data: bytes | None, result: Result) -> Result:
     """`result` of a source that proved not to be a return; if it is an output this program
     wrote: `skipped` when found in a folder, else said to be ours (named, it still fails the run)."""
-    if result.status != "unreadable" or not any(f.code == "NOT_OUR_TEMPLATE" for f in result.findings) or not _is_our_output(source, data):
+    if not not_our_template(result) or not _is_our_output(source, data):
         return result
     if source.scanned:
         return Result(file=source.file, status="skipped")

@@ -886,9 +886,9 @@ _OUTPUTS = {
 def _our_output(campaign: Campaign, result: Result, data: bytes) -> str:
     """The sentence for a workbook this program wrote (a summary, a feedback workbook, an export,
     a 批复表: check.batch.output_kind) uploaded among the returns; "" for any other file."""
-    from xltool.check.batch import output_kind
+    from xltool.check.batch import not_our_template, output_kind
 
-    if result.status != "unreadable" or not any(f.code == "NOT_OUR_TEMPLATE" for f in result.findings):
+    if not not_our_template(result):
         return ""
     kind = output_kind(data)
     if kind is None:
